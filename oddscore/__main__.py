@@ -1,0 +1,3 @@
+from oddscore.cli.app import main
+
+main()

@@ -1,0 +1,42 @@
+"""The ``odds`` Typer application: groups of commands over ``oddscore``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from oddscore.cli import db
+
+app = typer.Typer(
+    name="odds",
+    help="Collect, store, analyse and backtest betting odds from The Odds API.",
+    rich_markup_mode="rich",
+    context_settings={"help_option_names": ["-h", "--help"]},
+    no_args_is_help=True,
+)
+app.add_typer(db.app, name="db")
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"odds {version('oddscore')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Collect, store, analyse and backtest betting odds from The Odds API."""
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,114 @@
+"""What every command shares: the async runner, the error boundary, JSON and table output."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Any, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+__all__ = [
+    "JsonOption",
+    "console",
+    "err_console",
+    "fail",
+    "handle_errors",
+    "print_json",
+    "print_table",
+    "run",
+    "to_jsonable",
+]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+console = Console()
+err_console = Console(stderr=True)
+
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print machine-readable JSON instead of a table.")
+]
+
+
+def run(coro: Awaitable[R]) -> R:
+    """Run one coroutine from a synchronous command."""
+    return asyncio.run(coro)  # type: ignore[arg-type]
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    """Print one red line and return the exit to raise: ``raise fail("...")``."""
+    from oddscore.logs import redact
+
+    err_console.print(f"[bold red]error:[/] {redact(message)}", highlight=False, soft_wrap=True)
+    return typer.Exit(code=code)
+
+
+def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
+    """Turn domain and input errors into one red line and exit code 1, never a traceback."""
+
+    @wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        from pydantic import ValidationError
+
+        from oddscore.exceptions import OddscoreError
+
+        try:
+            return func(*args, **kwargs)
+        except OddscoreError as exc:
+            raise fail(str(exc)) from None
+        except ValidationError as exc:
+            for err in exc.errors():
+                loc = ".".join(str(p) for p in err["loc"]) or "input"
+                err_console.print(f"[bold red]error:[/] {loc}: {err['msg']}", highlight=False)
+            raise typer.Exit(code=1) from None
+        except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
+            raise fail(f"{exc.strerror}: {exc.filename}") from None
+
+    return wrapper
+
+
+def to_jsonable(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [to_jsonable(v) for v in value]
+    if hasattr(value, "model_dump"):
+        return to_jsonable(value.model_dump())
+    return value
+
+
+def print_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(to_jsonable(value), indent=2, sort_keys=False) + "\n")
+
+
+def print_table(
+    rows: Iterable[Sequence[Any]] | Iterable[dict[str, Any]],
+    columns: Sequence[str],
+    *,
+    title: str | None = None,
+) -> None:
+    table = Table(title=title, header_style="bold")
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        values = [row.get(c) for c in columns] if isinstance(row, dict) else list(row)
+        table.add_row(*("" if v is None else str(to_jsonable(v)) for v in values))
+    console.print(table)

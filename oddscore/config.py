@@ -1,0 +1,275 @@
+"""Settings, read from the environment (and a ``.env`` file) under the names of the spec.
+
+Each group is its own ``BaseSettings`` so that the flat environment names of the
+specification (``ODDS_API_KEY``, ``DATABASE_URL``, ``BOOKMAKERS`` ...) keep working, while
+code reads ``settings.api.key`` or ``settings.database.url``. Nothing is read at import time:
+``get_settings()`` builds the settings on first use and caches them.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import AliasChoices, BaseModel, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from oddscore.exceptions import ConfigurationError
+
+__all__ = [
+    "AlertSettings",
+    "ApiSettings",
+    "CollectionSettings",
+    "DataQualitySettings",
+    "DatabaseSettings",
+    "LoggingSettings",
+    "SchedulerSettings",
+    "Settings",
+    "get_settings",
+    "normalize_database_url",
+]
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///odds.db"
+DEFAULT_BOOKMAKERS = [
+    "pinnacle",
+    "circasports",
+    "draftkings",
+    "fanduel",
+    "betmgm",
+    "williamhill_us",
+    "betrivers",
+    "bovada",
+]
+# The value .env.example ships with; a key equal to it is a forgotten edit, not a key.
+PLACEHOLDER_API_KEY = "your-api-key-here"
+
+CommaList = Annotated[list[str], NoDecode]
+
+
+def _split_commas(value: Any) -> Any:
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+def _config(env_prefix: str = "") -> SettingsConfigDict:
+    # ODDS_ENV_FILE="" turns the .env file off (the test suite does, so a developer's .env
+    # cannot leak into tests).
+    env_file = os.environ.get("ODDS_ENV_FILE", ".env") or None
+    return SettingsConfigDict(
+        env_file=env_file,
+        env_ignore_empty=True,
+        extra="ignore",
+        env_prefix=env_prefix,
+        populate_by_name=True,
+    )
+
+
+def normalize_database_url(url: str) -> str:
+    """Rewrite a plain DSN to the async driver this product uses.
+
+    >>> normalize_database_url("postgres://u@h/db")
+    'postgresql+asyncpg://u@h/db'
+    >>> normalize_database_url("sqlite:///odds.db")
+    'sqlite+aiosqlite:///odds.db'
+    """
+    for prefix in (
+        "postgres://",
+        "postgresql://",
+        "postgresql+psycopg://",
+        "postgresql+psycopg2://",
+    ):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix) :]
+    if url.startswith("sqlite://") and not url.startswith("sqlite+aiosqlite://"):
+        return "sqlite+aiosqlite://" + url[len("sqlite://") :]
+    if url.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
+        return url
+    raise ConfigurationError(
+        f"DATABASE_URL must be a PostgreSQL or SQLite URL, got scheme {url.split(':', 1)[0]!r}"
+    )
+
+
+class ApiSettings(BaseSettings):
+    """The Odds API: key, address, plan size and client behaviour."""
+
+    model_config = _config()
+
+    key: SecretStr | None = Field(default=None, validation_alias="ODDS_API_KEY")
+    base_url: str = Field(
+        default="https://api.the-odds-api.com", validation_alias="ODDS_API_BASE_URL"
+    )
+    quota: int = Field(default=20_000, ge=0, validation_alias="ODDS_API_QUOTA")
+    timeout_seconds: float = Field(default=30.0, gt=0, validation_alias="ODDS_API_TIMEOUT")
+    max_retries: int = Field(default=4, ge=0, le=10, validation_alias="ODDS_API_MAX_RETRIES")
+    # The provider allows 30 requests per second; stay well under it.
+    requests_per_second: float = Field(
+        default=10.0, gt=0, le=30, validation_alias="ODDS_API_REQUESTS_PER_SECOND"
+    )
+    odds_format: Literal["american", "decimal"] = Field(
+        default="american", validation_alias="ODDS_API_ODDS_FORMAT"
+    )
+
+    @field_validator("base_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        value = value.rstrip("/")
+        # Accept the spec's form with the version suffix; the client adds /v4 itself.
+        return value[: -len("/v4")] if value.endswith("/v4") else value
+
+    @field_validator("key")
+    @classmethod
+    def _refuse_placeholder(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and value.get_secret_value() == PLACEHOLDER_API_KEY:
+            raise ValueError("ODDS_API_KEY still holds the placeholder from .env.example")
+        return value
+
+    def require_key(self) -> SecretStr:
+        if self.key is None:
+            raise ConfigurationError(
+                "ODDS_API_KEY is not set; put it in the environment or in .env "
+                "(or run `odds demo`, which needs no key)"
+            )
+        return self.key
+
+
+class DatabaseSettings(BaseSettings):
+    """Where the data lives: an embedded SQLite file by default, PostgreSQL in production."""
+
+    model_config = _config()
+
+    url: str = Field(default=DEFAULT_DATABASE_URL, validation_alias="DATABASE_URL")
+    pool_size: int = Field(default=5, ge=1, le=100, validation_alias="DATABASE_POOL_SIZE")
+    # Serverless runs (one flow run per container) must not keep idle connections open.
+    null_pool: bool = Field(default=False, validation_alias="DATABASE_NULL_POOL")
+    echo: bool = Field(default=False, validation_alias="DATABASE_ECHO")
+    sqlite_busy_timeout_ms: int = Field(
+        default=30_000, ge=0, validation_alias="DATABASE_SQLITE_BUSY_TIMEOUT_MS"
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _normalize(cls, value: str) -> str:
+        try:
+            return normalize_database_url(value)
+        except ConfigurationError as exc:
+            raise ValueError(str(exc)) from None
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.startswith("sqlite")
+
+
+class CollectionSettings(BaseSettings):
+    """What to collect: sports, books, markets, and which books are sharp."""
+
+    model_config = _config()
+
+    sports: CommaList = Field(default=["basketball_nba"], validation_alias="SPORTS")
+    bookmakers: CommaList = Field(
+        default_factory=lambda: list(DEFAULT_BOOKMAKERS), validation_alias="BOOKMAKERS"
+    )
+    markets: CommaList = Field(default=["h2h", "spreads", "totals"], validation_alias="MARKETS")
+    # Only used when BOOKMAKERS is empty: the provider bills bookmakers and regions alike.
+    regions: CommaList = Field(default=["us"], validation_alias="REGIONS")
+    sharp_bookmakers: CommaList = Field(
+        default=["pinnacle", "circasports"], validation_alias="SHARP_BOOKMAKERS"
+    )
+
+    _split = field_validator(
+        "sports", "bookmakers", "markets", "regions", "sharp_bookmakers", mode="before"
+    )(_split_commas)
+
+
+class SchedulerSettings(BaseSettings):
+    """How the scheduling intelligence plans collection."""
+
+    model_config = _config()
+
+    dry_run: bool = Field(default=False, validation_alias="SCHEDULER_DRY_RUN")
+    lookahead_days: int = Field(default=7, ge=1, le=60, validation_alias="SCHEDULER_LOOKAHEAD_DAYS")
+    closing_lead_minutes: int = Field(
+        default=5, ge=1, le=60, validation_alias="SCHEDULER_CLOSING_LEAD_MINUTES"
+    )
+    offseason_check_hours: int = Field(
+        default=24, ge=1, le=168, validation_alias="SCHEDULER_OFFSEASON_CHECK_HOURS"
+    )
+    game_duration_hours: float = Field(
+        default=2.5, gt=0, le=6, validation_alias="SCHEDULER_GAME_DURATION_HOURS"
+    )
+
+
+class DataQualitySettings(BaseSettings):
+    """Validation on the way in: log findings by default, reject in strict mode."""
+
+    model_config = _config()
+
+    enable_validation: bool = Field(default=True, validation_alias="ENABLE_VALIDATION")
+    reject_invalid_odds: bool = Field(default=False, validation_alias="REJECT_INVALID_ODDS")
+    min_overround: float = Field(default=0.98, validation_alias="DQ_MIN_OVERROUND")
+    max_overround: float = Field(default=1.15, validation_alias="DQ_MAX_OVERROUND")
+    max_line_jump_points: float = Field(default=4.0, validation_alias="DQ_MAX_LINE_JUMP_POINTS")
+    max_price_jump_prob: float = Field(default=0.15, validation_alias="DQ_MAX_PRICE_JUMP_PROB")
+    stale_after_minutes: int = Field(default=180, validation_alias="DQ_STALE_AFTER_MINUTES")
+
+
+class AlertSettings(BaseSettings):
+    """Alerts: built, tested, and off unless ALERT_ENABLED=true."""
+
+    model_config = _config()
+
+    enabled: bool = Field(default=False, validation_alias="ALERT_ENABLED")
+    discord_webhook_url: SecretStr | None = Field(
+        default=None, validation_alias="DISCORD_WEBHOOK_URL"
+    )
+    ev_threshold: float = Field(default=0.03, validation_alias="ALERT_EV_THRESHOLD")
+    line_move_points: float = Field(default=2.0, validation_alias="ALERT_LINE_MOVE_POINTS")
+    timeout_seconds: float = Field(default=5.0, gt=0, validation_alias="ALERT_TIMEOUT")
+
+
+class LoggingSettings(BaseSettings):
+    """Log level, format and an optional file."""
+
+    model_config = _config()
+
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
+        default="INFO", validation_alias=AliasChoices("LOG_LEVEL")
+    )
+    file: Path | None = Field(default=None, validation_alias="LOG_FILE")
+    format: Literal["auto", "json", "console"] = Field(
+        default="auto", validation_alias="LOG_FORMAT"
+    )
+
+    @field_validator("level", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+
+class Settings(BaseModel):
+    """All settings, grouped. Build it with :func:`get_settings`, or by hand in tests."""
+
+    api: ApiSettings = Field(default_factory=ApiSettings)
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    collection: CollectionSettings = Field(default_factory=CollectionSettings)
+    scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
+    data_quality: DataQualitySettings = Field(default_factory=DataQualitySettings)
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
+    logging: LoggingSettings = Field(default_factory=LoggingSettings)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Read the settings once, on first use; ``get_settings.cache_clear()`` re-reads them."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise ConfigurationError(f"invalid configuration: {problems}") from None

@@ -1,0 +1,130 @@
+"""The async engine and session factory: one place that opens database connections."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.pool import NullPool
+
+from oddscore.config import DatabaseSettings, normalize_database_url
+from oddscore.exceptions import StorageError
+from oddscore.logs import redact
+
+__all__ = ["Database", "sqlite_path"]
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file behind a SQLite URL, or None for PostgreSQL and in-memory SQLite."""
+    if not url.startswith("sqlite"):
+        return None
+    path = url.split("///", 1)[1] if "///" in url else ""
+    if not path or path.startswith(":memory:"):
+        return None
+    return Path(path.split("?", 1)[0])
+
+
+def _sqlite_pragmas(busy_timeout_ms: int) -> Any:
+    def apply(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        # WAL lets readers (CLI queries, backtests) run while a flow writes.
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        # Concurrent writers wait for the lock instead of failing at once.
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    return apply
+
+
+class Database:
+    """An engine plus a session factory. Build one per process (or per flow run).
+
+    Example::
+
+        db = Database.from_settings(get_settings().database)
+        async with db.session() as session:
+            ...
+        await db.dispose()
+    """
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
+
+    @classmethod
+    def from_url(
+        cls,
+        url: str,
+        *,
+        pool_size: int = 5,
+        null_pool: bool = False,
+        echo: bool = False,
+        sqlite_busy_timeout_ms: int = 30_000,
+    ) -> Database:
+        url = normalize_database_url(url)
+        kwargs: dict[str, Any] = {"echo": echo}
+        if null_pool:
+            kwargs["poolclass"] = NullPool
+        elif url.startswith("postgresql"):
+            kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+        path = sqlite_path(url)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(url, **kwargs)
+        if url.startswith("sqlite"):
+            event.listen(engine.sync_engine, "connect", _sqlite_pragmas(sqlite_busy_timeout_ms))
+        return cls(engine)
+
+    @classmethod
+    def from_settings(cls, settings: DatabaseSettings | None = None) -> Database:
+        settings = settings or DatabaseSettings()
+        return cls.from_url(
+            settings.url,
+            pool_size=settings.pool_size,
+            null_pool=settings.null_pool,
+            echo=settings.echo,
+            sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+        )
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @property
+    def url(self) -> str:
+        return self.engine.url.render_as_string(hide_password=True)
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        """A session that commits on success and rolls back on any error."""
+        try:
+            async with self.sessionmaker() as session:
+                try:
+                    yield session
+                    await session.commit()
+                except BaseException:
+                    await session.rollback()
+                    raise
+        except (OperationalError, DBAPIError, OSError) as exc:
+            raise StorageError(f"database error on {self.url}: {redact(str(exc))}") from exc
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+    async def __aenter__(self) -> Database:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.dispose()

@@ -1,0 +1,194 @@
+"""Tables. Raw provider payloads are kept forever beside the normalized rows built from them.
+
+Index policy: every index slows ingestion, which writes ~50 odds rows per event per snapshot, so
+each index below names the query it exists for. Natural keys make every write idempotent.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import BigInteger, Column, Float, Index, Integer, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from oddscore.storage.types import JSONDocument, UTCDateTime
+
+__all__ = [
+    "DataQualityLog",
+    "Event",
+    "EventStatus",
+    "FetchLog",
+    "Odds",
+    "OddsSnapshot",
+    "Severity",
+]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class EventStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    LIVE = "live"
+    FINAL = "final"
+    CANCELLED = "cancelled"
+    POSTPONED = "postponed"
+
+
+class Severity(StrEnum):
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+    CRITICAL = "critical"
+
+
+class Event(SQLModel, table=True):
+    """One game, keyed by the provider's event id; results are filled in after the game."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        # Date-range reads (scheduling, backtests, results matching) filter sport + commence.
+        Index("ix_events_sport_commence", "sport_key", "commence_time"),
+    )
+
+    id: str = Field(primary_key=True, max_length=64)
+    sport_key: str = Field(max_length=64)
+    sport_title: str = Field(default="", max_length=64)
+    commence_time: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    home_team: str = Field(max_length=100)
+    away_team: str = Field(max_length=100)
+    status: str = Field(default=EventStatus.SCHEDULED.value, max_length=16)
+    home_score: int | None = Field(default=None)
+    away_score: int | None = Field(default=None)
+    completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Where the result came from: "scores_api", "csv" ...; a backtest can tell them apart.
+    result_source: str | None = Field(default=None, max_length=32)
+    created_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime, nullable=False)
+    updated_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime, nullable=False)
+
+
+class OddsSnapshot(SQLModel, table=True):
+    """The provider's JSON for one event at one moment, exactly as received."""
+
+    __tablename__ = "odds_snapshots"
+    __table_args__ = (
+        # Natural key: re-ingesting a snapshot inserts nothing. Also serves "snapshots of an
+        # event in time order" (tier coverage, raw replays).
+        UniqueConstraint("event_id", "snapshot_time", name="uq_odds_snapshots_event_time"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: str = Field(foreign_key="events.id", max_length=64)
+    snapshot_time: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    raw_data: dict[str, Any] = Field(sa_column=Column(JSONDocument, nullable=False))
+    bookmaker_count: int = Field(default=0)
+    api_request_id: str | None = Field(default=None, max_length=64)
+    fetch_tier: str | None = Field(default=None, max_length=16)
+    hours_until_commence: float | None = Field(default=None)
+    # live | historical | import: how the snapshot reached us.
+    source: str = Field(default="live", max_length=16)
+    created_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime, nullable=False)
+
+
+class Odds(SQLModel, table=True):
+    """One price: a bookmaker's outcome in one market of one event, as seen at ``odds_timestamp``.
+
+    ``odds_timestamp`` is when we observed the quote (the snapshot time); it is the time every
+    as-of query uses, because a quote cannot be acted on before it was seen. ``last_update`` is
+    the book's own change time, kept for staleness checks.
+    """
+
+    __tablename__ = "odds"
+    __table_args__ = (
+        # The one index on the big table. Leading event_id + market + book serves as-of
+        # lookups (latest odds_timestamp <= T per book), line movement, closing lines and best
+        # prices, all of which are per event. Idempotency comes from the snapshot's natural
+        # key, because odds rows are only written with a newly inserted snapshot.
+        Index(
+            "ix_odds_event_market_book_time",
+            "event_id",
+            "market_key",
+            "bookmaker_key",
+            "odds_timestamp",
+        ),
+    )
+
+    id: int | None = Field(
+        default=None,
+        sa_type=BigInteger().with_variant(Integer(), "sqlite"),
+        primary_key=True,
+    )
+    snapshot_id: int = Field(foreign_key="odds_snapshots.id")
+    event_id: str = Field(foreign_key="events.id", max_length=64)
+    bookmaker_key: str = Field(max_length=64)
+    bookmaker_title: str = Field(default="", max_length=100)
+    market_key: str = Field(max_length=64)
+    outcome_name: str = Field(max_length=100)
+    outcome_description: str | None = Field(default=None, max_length=200)
+    price: int  # American odds, e.g. -110, +150
+    point: float | None = Field(default=None, sa_type=Float)
+    odds_timestamp: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    last_update: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    is_valid: bool = Field(default=True)
+    validation_notes: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime, nullable=False)
+
+
+class DataQualityLog(SQLModel, table=True):
+    """One data-quality finding.
+
+    ``event_id`` is deliberately not a foreign key: in strict mode a rejected event is never
+    stored, and the finding that explains why must survive.
+    """
+
+    __tablename__ = "data_quality_logs"
+    __table_args__ = (
+        # `odds validate` reports by day and type over a time range.
+        Index("ix_data_quality_logs_created", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: str | None = Field(default=None, max_length=64)
+    snapshot_time: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    bookmaker_key: str | None = Field(default=None, max_length=64)
+    market_key: str | None = Field(default=None, max_length=64)
+    severity: str = Field(default=Severity.WARNING.value, max_length=16)
+    issue_type: str = Field(max_length=64)
+    description: str = Field(max_length=1000)
+    raw_data: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONDocument))
+    created_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime, nullable=False)
+
+
+class FetchLog(SQLModel, table=True):
+    """One provider request: what was asked (never the key), what it cost, how it went."""
+
+    __tablename__ = "fetch_logs"
+    __table_args__ = (
+        # Status dashboard and quota projection read the latest fetches by time.
+        Index("ix_fetch_logs_fetch_time", "fetch_time"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: str = Field(max_length=64, unique=True)
+    fetch_time: datetime = Field(default_factory=_now, sa_type=UTCDateTime, nullable=False)
+    endpoint: str = Field(default="", max_length=200)
+    sport_key: str = Field(default="", max_length=64)
+    params: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONDocument))
+    flow_name: str | None = Field(default=None, max_length=64)
+    fetch_tier: str | None = Field(default=None, max_length=16)
+    status_code: int | None = Field(default=None)
+    events_count: int = Field(default=0)
+    bookmakers_count: int = Field(default=0)
+    success: bool = Field(default=True)
+    error_code: str | None = Field(default=None, max_length=64)
+    error_message: str | None = Field(default=None, max_length=1000)
+    api_quota_remaining: int | None = Field(default=None)
+    api_quota_used: int | None = Field(default=None)
+    api_quota_last: int | None = Field(default=None)
+    response_time_ms: int | None = Field(default=None)
+
+
+ALL_TABLES = [Event, OddsSnapshot, Odds, DataQualityLog, FetchLog]

@@ -1,0 +1,145 @@
+"""Shared fixtures: an isolated environment and a real database on SQLite and PostgreSQL.
+
+Each storage test runs twice, on a migrated SQLite file and on a migrated PostgreSQL database
+(``TEST_DATABASE_URL``). PostgreSQL cases skip with a reason when the server cannot be
+reached, unless ``ODDS_REQUIRE_POSTGRES=1``, which makes that a failure.
+"""
+
+from __future__ import annotations
+
+import os
+
+# Before oddscore is imported: a developer's .env must not leak into the tests.
+os.environ["ODDS_ENV_FILE"] = ""
+
+import asyncio
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlmodel import SQLModel
+
+import oddscore.storage.models  # noqa: F401  (registers every table)
+from oddscore.config import get_settings
+from oddscore.storage.engine import Database
+from oddscore.storage.migrate import upgrade
+
+DEFAULT_TEST_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/odds_test"
+SHARED_DIR = Path(__file__).resolve().parents[1].parent / "shared"
+REAL_DATA_DIR = SHARED_DIR / "data" / "real_nba_odds"
+SAMPLES_DIR = SHARED_DIR / "reference" / "odds_api_samples"
+
+_SETTINGS_ENV = (
+    "ODDS_API_KEY ODDS_API_BASE_URL ODDS_API_QUOTA ODDS_API_TIMEOUT ODDS_API_MAX_RETRIES "
+    "ODDS_API_REQUESTS_PER_SECOND ODDS_API_ODDS_FORMAT DATABASE_URL DATABASE_POOL_SIZE "
+    "DATABASE_NULL_POOL DATABASE_ECHO SPORTS BOOKMAKERS MARKETS REGIONS SHARP_BOOKMAKERS "
+    "SCHEDULER_DRY_RUN SCHEDULER_LOOKAHEAD_DAYS ENABLE_VALIDATION REJECT_INVALID_ODDS "
+    "DISCORD_WEBHOOK_URL ALERT_ENABLED LOG_LEVEL LOG_FILE LOG_FORMAT"
+).split()
+
+
+def require_postgres() -> bool:
+    return os.environ.get("ODDS_REQUIRE_POSTGRES", "").lower() in {"1", "true", "yes"}
+
+
+def real_data(*parts: str) -> Path:
+    """A path under shared/data/real_nba_odds; skips the test cleanly when it is absent."""
+    path = REAL_DATA_DIR.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"real data not available at {path}")
+    return path
+
+
+@pytest.fixture(autouse=True)
+def clean_environ(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """No test sees the developer's settings; every test reads settings afresh."""
+    for name in _SETTINGS_ENV:
+        monkeypatch.delenv(name, raising=False)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+async def _prepare_postgres(url: str) -> str | None:
+    """Create the test database if missing and reset its schema; None when unreachable."""
+    import asyncpg
+
+    target = make_url(url)
+    server = target.set(drivername="postgresql", database="postgres")
+    dsn = server.render_as_string(hide_password=False)
+    try:
+        conn = await asyncpg.connect(dsn, timeout=5)
+    except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
+        return f"PostgreSQL at {server.host}:{server.port} is unreachable: {exc}"
+    try:
+        exists = await conn.fetchval(
+            "SELECT 1 FROM pg_database WHERE datname = $1", target.database
+        )
+        if not exists:
+            await conn.execute(f'CREATE DATABASE "{target.database}"')
+    finally:
+        await conn.close()
+    conn = await asyncpg.connect(target.set(drivername="postgresql").render_as_string(False))
+    try:
+        await conn.execute("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;")
+    finally:
+        await conn.close()
+    return None
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """A migrated, empty PostgreSQL database for this test session."""
+    url = os.environ.get("TEST_DATABASE_URL", DEFAULT_TEST_DATABASE_URL)
+    problem = asyncio.run(_prepare_postgres(url))
+    if problem is not None:
+        if require_postgres():
+            pytest.fail(f"ODDS_REQUIRE_POSTGRES=1 but {problem}")
+        pytest.skip(problem)
+    upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file; each test gets a copy of it."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
+    upgrade(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+def _truncate_sql() -> str:
+    tables = ", ".join(t.name for t in SQLModel.metadata.sorted_tables)
+    return f"TRUNCATE {tables} RESTART IDENTITY CASCADE"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The URL of an empty, migrated database: a SQLite file or the PostgreSQL test database."""
+    if request.param == "sqlite":
+        path = tmp_path / "odds.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite+aiosqlite:///{path}"
+    url: str = request.getfixturevalue("postgres_url")
+
+    async def truncate() -> None:
+        database = Database.from_url(url, null_pool=True)
+        async with database.engine.begin() as conn:
+            await conn.execute(text(_truncate_sql()))
+        await database.dispose()
+
+    asyncio.run(truncate())
+    return url
+
+
+@pytest.fixture
+async def db(db_url: str) -> AsyncIterator[Database]:
+    """A :class:`Database` on an empty, migrated database (both backends)."""
+    database = Database.from_url(db_url)
+    try:
+        yield database
+    finally:
+        await database.dispose()
