@@ -1,0 +1,1 @@
+"""Scheduling intelligence: fetch tiers and the next-run decision (pure, clock injected)."""
