@@ -74,7 +74,7 @@ def _complementary_sets(
             if name == "Over" and ("Under", pt) in best
         ]
     if market == "spreads":
-        sets = []
+        sets: list[tuple[Quote, ...]] = []
         for name, pt in keys:
             if pt is None:
                 continue
