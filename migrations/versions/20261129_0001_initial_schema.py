@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 16:06:37.919474
+Create Date: 2026-11-29 16:13:07.482964
 """
 
 from collections.abc import Sequence
@@ -83,6 +83,13 @@ def upgrade() -> None:
     with op.batch_alter_table('fetch_logs', schema=None) as batch_op:
         batch_op.create_index('ix_fetch_logs_fetch_time', ['fetch_time'], unique=False)
 
+    op.create_table('event_aliases',
+    sa.Column('alias_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('event_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('created_at', oddscore.storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['event_id'], ['events.id'], ),
+    sa.PrimaryKeyConstraint('alias_id')
+    )
     op.create_table('odds_snapshots',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('event_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
@@ -131,6 +138,7 @@ def downgrade() -> None:
 
     op.drop_table('odds')
     op.drop_table('odds_snapshots')
+    op.drop_table('event_aliases')
     with op.batch_alter_table('fetch_logs', schema=None) as batch_op:
         batch_op.drop_index('ix_fetch_logs_fetch_time')
 

@@ -4,6 +4,7 @@ from oddscore.storage.engine import Database
 from oddscore.storage.models import (
     DataQualityLog,
     Event,
+    EventAlias,
     EventStatus,
     FetchLog,
     Odds,
@@ -15,6 +16,7 @@ __all__ = [
     "DataQualityLog",
     "Database",
     "Event",
+    "EventAlias",
     "EventStatus",
     "FetchLog",
     "Odds",

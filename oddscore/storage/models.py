@@ -18,6 +18,7 @@ from oddscore.storage.types import JSONDocument, UTCDateTime
 __all__ = [
     "DataQualityLog",
     "Event",
+    "EventAlias",
     "EventStatus",
     "FetchLog",
     "Odds",
@@ -68,6 +69,22 @@ class Event(SQLModel, table=True):
     result_source: str | None = Field(default=None, max_length=32)
     created_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime, nullable=False)
     updated_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime, nullable=False)
+
+
+class EventAlias(SQLModel, table=True):
+    """A second provider id for the same game, and the id it was merged into.
+
+    The 2023-24 archive lists 32 in-season-tournament games under a placeholder id first and
+    under a new game-day id later. Ingestion keeps the game-day id and records the other one
+    here, so that replaying the placeholder snapshot later maps to the same event (idempotency)
+    instead of re-creating it. The primary key is the lookup ingestion does for every batch.
+    """
+
+    __tablename__ = "event_aliases"
+
+    alias_id: str = Field(primary_key=True, max_length=64)
+    event_id: str = Field(foreign_key="events.id", max_length=64)
+    created_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime, nullable=False)
 
 
 class OddsSnapshot(SQLModel, table=True):
@@ -191,4 +208,4 @@ class FetchLog(SQLModel, table=True):
     response_time_ms: int | None = Field(default=None)
 
 
-ALL_TABLES = [Event, OddsSnapshot, Odds, DataQualityLog, FetchLog]
+ALL_TABLES = [Event, EventAlias, OddsSnapshot, Odds, DataQualityLog, FetchLog]
