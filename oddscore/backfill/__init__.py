@@ -1,0 +1,1 @@
+"""Backfill: choose past games, plan the cheapest historical calls, run them once."""
