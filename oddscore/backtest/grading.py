@@ -1,0 +1,77 @@
+"""Grading a bet from the final score, always from the bet side's own point.
+
+* ``h2h``: the named team wins outright (a tie, impossible in the NBA, is a push).
+* ``spreads``: the named team's own margin plus its own point: ``> 0`` wins, ``= 0`` pushes.
+  Home -4.5 needs a home win by 5+; away +4.5 wins unless the home team wins by 5+.
+* ``totals``: ``Over`` wins when the total points exceed the point, ``Under`` when below;
+  equal is a push.
+
+A push refunds the stake (profit 0).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from oddscore.exceptions import BacktestError
+
+__all__ = ["BetResult", "grade", "settle_profit"]
+
+
+class BetResult(StrEnum):
+    WIN = "win"
+    LOSS = "loss"
+    PUSH = "push"
+    VOID = "void"  # no result was ever recorded for the game; the stake is refunded
+
+
+def _sign(value: float) -> BetResult:
+    if value > 0:
+        return BetResult.WIN
+    if value < 0:
+        return BetResult.LOSS
+    return BetResult.PUSH
+
+
+def grade(
+    market: str,
+    outcome: str,
+    point: float | None,
+    *,
+    home_team: str,
+    away_team: str,
+    home_score: int,
+    away_score: int,
+) -> BetResult:
+    """The result of one bet (win, loss or push)."""
+    if market in ("h2h", "spreads"):
+        if outcome == home_team:
+            margin = home_score - away_score
+        elif outcome == away_team:
+            margin = away_score - home_score
+        else:
+            raise BacktestError(f"outcome {outcome!r} is neither {home_team!r} nor {away_team!r}")
+        if market == "h2h":
+            return _sign(margin)
+        if point is None:
+            raise BacktestError("a spread bet needs its point")
+        return _sign(margin + point)
+    if market == "totals":
+        if point is None:
+            raise BacktestError("a totals bet needs its point")
+        total = home_score + away_score
+        if outcome.lower() == "over":
+            return _sign(total - point)
+        if outcome.lower() == "under":
+            return _sign(point - total)
+        raise BacktestError(f"totals outcome must be Over or Under, got {outcome!r}")
+    raise BacktestError(f"cannot grade market {market!r}")
+
+
+def settle_profit(result: BetResult, stake: float, decimal: float) -> float:
+    """Net profit: ``stake (d - 1)`` on a win, ``-stake`` on a loss, 0 on a push or void."""
+    if result is BetResult.WIN:
+        return stake * (decimal - 1.0)
+    if result is BetResult.LOSS:
+        return -stake
+    return 0.0

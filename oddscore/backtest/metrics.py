@@ -1,0 +1,239 @@
+"""Backtest metrics (BETTING_MATH.md d9). Every figure of :class:`Summary`, defined here.
+
+Counting
+    ``total_bets`` bets placed (voids included); ``wins``/``losses``/``pushes``/``voids`` by
+    result (void: the game never got a result; the stake is refunded). ``turnover`` = sum of
+    stakes of graded bets (voids excluded); ``profit`` = sum of net profits.
+Returns
+    ``yield`` = profit / turnover (per unit staked); ``roi`` = profit / starting bankroll
+    (return on bankroll, the seed's "ROI"); ``win_rate`` = wins / (wins + losses), pushes
+    excluded; ``average_odds`` = mean decimal odds of graded bets.
+Risk, on daily bankroll returns
+    The settled bankroll ``E_t`` at the end of every UTC calendar day from the first day of the
+    range to the later of its last day and the last settlement, days without bets included;
+    ``r_t = (E_t - E_{t-1}) / E_{t-1}``. ``sharpe`` = mean(r) / std(r) * sqrt(365) (sample
+    std); ``sortino`` = mean(r) / sqrt(mean(min(r, 0)^2)) * sqrt(365). ``max_drawdown`` =
+    max over t of (peak-to-date - E_t) / peak-to-date on the per-settlement equity curve, as
+    a fraction. ``calmar`` = annualized return ((E_end / E_0)^(365/days) - 1) / max_drawdown.
+    ``profit_factor`` = gross winnings / |gross losses|. ``longest_win_streak`` and
+    ``longest_loss_streak`` count consecutive wins or losses in settlement order (pushes and
+    voids neither extend nor break a streak).
+Closing line value
+    Over bets with a closing quote: ``clv_mean`` and ``clv_median`` of the no-vig CLV
+    ``p_close * d_bet - 1``; ``clv_stake_weighted`` the stake-weighted mean;
+    ``clv_beat_close_share`` the share with CLV > 0.
+Significance
+    ``yield_ci_low``/``yield_ci_high``: 95% percentile bootstrap interval of the yield,
+    resampling graded bets 2,000 times with a fixed seed. ``t_stat``: the t statistic of
+    per-bet returns (profit / stake) against 0. ``expected_profit`` = sum of stake * no-vig
+    CLV (the profit expected if the close is the truth); ``expected_profit_model`` = sum of
+    stake * the strategy's own EV. Realized minus expected profit is luck.
+Breakdowns
+    ``by_market``, ``by_book``, ``by_month`` (``YYYY-MM`` of commence time, UTC) and
+    ``by_tier`` (tier of the quote bet on): bets, turnover, profit, yield and mean CLV.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime, time, timedelta
+
+import numpy as np
+
+from oddscore.backtest.results import Bet, Breakdown, EquityPoint, Summary
+
+__all__ = ["compute_summary", "daily_equity", "equity_curve"]
+
+GRADED = {"win", "loss", "push"}
+BOOTSTRAP_SAMPLES = 2_000
+
+
+def _ratio(numerator: float, denominator: float) -> float | None:
+    return numerator / denominator if denominator else None
+
+
+def _settlement_order(bets: Sequence[Bet]) -> list[Bet]:
+    return sorted(bets, key=lambda b: (b.settled_at, b.event_id, b.book, b.market, b.outcome))
+
+
+def equity_curve(
+    bets: Sequence[Bet], starting_bankroll: float, start: datetime
+) -> list[EquityPoint]:
+    """The settled bankroll after every settlement, starting with ``starting_bankroll``."""
+    points = [EquityPoint(time=start, bankroll=starting_bankroll)]
+    bankroll = starting_bankroll
+    for bet in _settlement_order(bets):
+        bankroll += bet.profit
+        points.append(EquityPoint(time=bet.settled_at, bankroll=bankroll))
+    return points
+
+
+def daily_equity(
+    bets: Sequence[Bet], starting_bankroll: float, start: datetime, end: datetime
+) -> list[EquityPoint]:
+    """The settled bankroll at the end of each UTC day, zero-bet days included."""
+    pnl: dict[date, float] = defaultdict(float)
+    for bet in bets:
+        pnl[bet.settled_at.astimezone(UTC).date()] += bet.profit
+    first = start.astimezone(UTC).date()
+    last = max([end.astimezone(UTC).date(), *pnl.keys()])
+    points = []
+    bankroll = starting_bankroll
+    day = first
+    while day <= last:
+        bankroll += pnl.get(day, 0.0)
+        points.append(
+            EquityPoint(time=datetime.combine(day, time(23, 59, 59), UTC), bankroll=bankroll)
+        )
+        day += timedelta(days=1)
+    return points
+
+
+def _max_drawdown(curve: Sequence[EquityPoint]) -> float:
+    peak = -math.inf
+    worst = 0.0
+    for point in curve:
+        peak = max(peak, point.bankroll)
+        if peak > 0:
+            worst = max(worst, (peak - point.bankroll) / peak)
+    return worst
+
+
+def _streaks(bets: Sequence[Bet]) -> tuple[int, int]:
+    best = {"win": 0, "loss": 0}
+    current, length = "", 0
+    for bet in bets:
+        if bet.result not in best:
+            continue
+        length = length + 1 if bet.result == current else 1
+        current = bet.result
+        best[current] = max(best[current], length)
+    return best["win"], best["loss"]
+
+
+def _breakdown(bets: Sequence[Bet], key: Callable[[Bet], str]) -> dict[str, Breakdown]:
+    groups: dict[str, list[Bet]] = defaultdict(list)
+    for bet in bets:
+        groups[key(bet)].append(bet)
+    out = {}
+    for name in sorted(groups):
+        group = groups[name]
+        graded = [b for b in group if b.result in GRADED]
+        turnover = sum(b.stake for b in graded)
+        profit = sum(b.profit for b in group)
+        clvs = [b.clv for b in group if b.clv is not None]
+        out[name] = Breakdown(
+            bets=len(group),
+            turnover=turnover,
+            profit=profit,
+            yield_=_ratio(profit, turnover),
+            clv_mean=statistics.fmean(clvs) if clvs else None,
+        )
+    return out
+
+
+def _bootstrap_yield(stakes: np.ndarray, profits: np.ndarray) -> tuple[float | None, float | None]:
+    if len(stakes) < 2:
+        return None, None
+    rng = np.random.default_rng(20231024)
+    idx = rng.integers(0, len(stakes), size=(BOOTSTRAP_SAMPLES, len(stakes)))
+    yields = profits[idx].sum(axis=1) / stakes[idx].sum(axis=1)
+    low, high = np.percentile(yields, [2.5, 97.5])
+    return float(low), float(high)
+
+
+def _risk(
+    daily: Sequence[EquityPoint], starting_bankroll: float
+) -> tuple[float | None, float | None]:
+    values = [starting_bankroll, *(p.bankroll for p in daily)]
+    returns = [(b - a) / a if a > 0 else 0.0 for a, b in zip(values, values[1:], strict=False)]
+    if len(returns) < 2:
+        return None, None
+    mean = statistics.fmean(returns)
+    std = statistics.stdev(returns)
+    downside = math.sqrt(statistics.fmean([min(r, 0.0) ** 2 for r in returns]))
+    sharpe = mean / std * math.sqrt(365) if std > 0 else None
+    sortino = mean / downside * math.sqrt(365) if downside > 0 else None
+    return sharpe, sortino
+
+
+def compute_summary(
+    bets: Sequence[Bet], starting_bankroll: float, start: datetime, end: datetime
+) -> tuple[Summary, list[EquityPoint], list[EquityPoint]]:
+    """The summary, the per-settlement equity curve and the daily equity of settled bets."""
+    ordered = _settlement_order(bets)
+    graded = [b for b in ordered if b.result in GRADED]
+    counts = {r: sum(1 for b in ordered if b.result == r) for r in ("win", "loss", "push", "void")}
+    turnover = sum(b.stake for b in graded)
+    profit = sum(b.profit for b in ordered)
+    curve = equity_curve(ordered, starting_bankroll, start)
+    daily = daily_equity(ordered, starting_bankroll, start, end)
+    sharpe, sortino = _risk(daily, starting_bankroll)
+    mdd = _max_drawdown(curve)
+    final = starting_bankroll + profit
+    days = len(daily)
+    calmar = None
+    if mdd > 0 and final > 0 and days > 0:
+        calmar = ((final / starting_bankroll) ** (365.0 / days) - 1.0) / mdd
+    gross_win = sum(b.profit for b in graded if b.profit > 0)
+    gross_loss = -sum(b.profit for b in graded if b.profit < 0)
+    win_streak, loss_streak = _streaks(ordered)
+    with_clv = [b for b in ordered if b.clv is not None]
+    clvs = [b.clv for b in with_clv if b.clv is not None]
+    clv_stake = sum(b.stake for b in with_clv)
+    stakes = np.array([b.stake for b in graded], dtype=float)
+    profits = np.array([b.profit for b in graded], dtype=float)
+    ci_low, ci_high = _bootstrap_yield(stakes, profits)
+    t_stat = None
+    if len(graded) >= 2:
+        per_bet = profits / stakes
+        sd = float(per_bet.std(ddof=1))
+        t_stat = float(per_bet.mean() / (sd / math.sqrt(len(per_bet)))) if sd > 0 else None
+    model_ev = [b.stake * b.expected_value for b in graded if b.expected_value is not None]
+    summary = Summary(
+        total_bets=len(ordered),
+        wins=counts["win"],
+        losses=counts["loss"],
+        pushes=counts["push"],
+        voids=counts["void"],
+        turnover=turnover,
+        profit=profit,
+        yield_=_ratio(profit, turnover),
+        roi=profit / starting_bankroll,
+        win_rate=_ratio(counts["win"], counts["win"] + counts["loss"]),
+        average_odds=statistics.fmean([b.decimal_odds for b in graded]) if graded else None,
+        starting_bankroll=starting_bankroll,
+        final_bankroll=final,
+        days=days,
+        sharpe=sharpe,
+        sortino=sortino,
+        max_drawdown=mdd,
+        calmar=calmar,
+        profit_factor=_ratio(gross_win, gross_loss),
+        longest_win_streak=win_streak,
+        longest_loss_streak=loss_streak,
+        clv_mean=statistics.fmean(clvs) if clvs else None,
+        clv_median=statistics.median(clvs) if clvs else None,
+        clv_stake_weighted=(
+            sum(b.stake * b.clv for b in with_clv if b.clv is not None) / clv_stake
+            if clv_stake
+            else None
+        ),
+        clv_beat_close_share=_ratio(sum(1 for c in clvs if c > 0), len(clvs)),
+        clv_bets=len(clvs),
+        yield_ci_low=ci_low,
+        yield_ci_high=ci_high,
+        t_stat=t_stat,
+        expected_profit=(
+            sum(b.stake * b.clv for b in with_clv if b.clv is not None) if with_clv else None
+        ),
+        expected_profit_model=sum(model_ev) if model_ev else None,
+        by_market=_breakdown(ordered, lambda b: b.market),
+        by_book=_breakdown(ordered, lambda b: b.book),
+        by_month=_breakdown(ordered, lambda b: b.commence_time.astimezone(UTC).strftime("%Y-%m")),
+        by_tier=_breakdown(ordered, lambda b: b.tier or "unknown"),
+    )
+    return summary, curve, daily

@@ -1,0 +1,152 @@
+"""Grading and metrics on hand-computed fixtures."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from oddscore.backtest.grading import BetResult, grade, settle_profit
+from oddscore.backtest.metrics import compute_summary
+from oddscore.backtest.results import BacktestResult, Bet
+from oddscore.exceptions import BacktestError
+
+HOME, AWAY = "Boston Celtics", "New York Knicks"
+
+
+def g(market: str, outcome: str, point: float | None, home: int, away: int) -> BetResult:
+    return grade(
+        market, outcome, point, home_team=HOME, away_team=AWAY, home_score=home, away_score=away
+    )
+
+
+@pytest.mark.parametrize(
+    ("market", "outcome", "point", "home", "away", "expected"),
+    [
+        ("h2h", HOME, None, 110, 100, "win"),
+        ("h2h", AWAY, None, 110, 100, "loss"),
+        ("h2h", AWAY, None, 99, 100, "win"),
+        # Home -4.5: a 5-point home win covers, a 4-point one does not.
+        ("spreads", HOME, -4.5, 105, 100, "win"),
+        ("spreads", HOME, -4.5, 104, 100, "loss"),
+        # Away +4.5 is graded from the away side's own point.
+        ("spreads", AWAY, 4.5, 104, 100, "win"),
+        ("spreads", AWAY, 4.5, 105, 100, "loss"),
+        # Away as the favourite: away -3 with the away team winning by 3 pushes.
+        ("spreads", AWAY, -3.0, 97, 100, "push"),
+        ("spreads", HOME, 3.0, 97, 100, "push"),
+        ("spreads", HOME, 7.0, 95, 100, "win"),
+        ("totals", "Over", 220.5, 111, 110, "win"),
+        ("totals", "Under", 220.5, 111, 110, "loss"),
+        ("totals", "Over", 221.0, 111, 110, "push"),
+        ("totals", "Under", 221.0, 111, 110, "push"),
+        ("totals", "Under", 230.0, 111, 110, "win"),
+    ],
+)
+def test_grading_known_answers(
+    market: str, outcome: str, point: float | None, home: int, away: int, expected: str
+) -> None:
+    assert g(market, outcome, point, home, away) == BetResult(expected)
+
+
+def test_grading_rejects_unknown_sides_and_pays_correctly() -> None:
+    with pytest.raises(BacktestError):
+        g("h2h", "Chicago Bulls", None, 1, 0)
+    with pytest.raises(BacktestError):
+        g("totals", "Over", None, 1, 0)
+    assert settle_profit(BetResult.WIN, 100, 1.909090909) == pytest.approx(90.9090909)
+    assert settle_profit(BetResult.LOSS, 100, 2.5) == -100
+    assert settle_profit(BetResult.PUSH, 100, 2.5) == 0
+
+
+T0 = datetime(2024, 1, 1, tzinfo=UTC)
+
+
+def bet(
+    day: int, result: str, stake: float, decimal: float, clv: float | None, **kw: object
+) -> Bet:
+    profit = settle_profit(BetResult(result), stake, decimal)
+    commence = T0 + timedelta(days=day, hours=0)
+    fields: dict[str, object] = {
+        "event_id": f"e{day}{result}",
+        "home_team": HOME,
+        "away_team": AWAY,
+        "commence_time": commence,
+        "book": "draftkings",
+        "market": "h2h",
+        "outcome": HOME,
+        "point": None,
+        "price": 100,
+        "decimal_odds": decimal,
+        "stake": stake,
+        "decision_time": commence - timedelta(hours=1),
+        "quote_time": commence - timedelta(hours=2),
+        "tier": "pregame",
+        "result": result,
+        "profit": profit,
+        "settled_at": commence + timedelta(hours=3),
+        "clv": clv,
+    }
+    fields.update(kw)
+    return Bet.model_validate(fields)
+
+
+def test_metrics_known_answers() -> None:
+    bets = [
+        bet(0, "win", 100, 2.0, 0.05),  # +100 on day 0
+        bet(1, "loss", 100, 2.0, -0.02),  # -100 on day 1
+        bet(1, "loss", 50, 3.0, 0.01, market="totals", book="fanduel"),  # -50 on day 1
+        bet(3, "push", 100, 1.9, None),  # 0 on day 3
+        bet(4, "win", 100, 2.5, 0.10),  # +150 on day 4
+    ]
+    s, curve, daily = compute_summary(bets, 1000.0, T0, T0 + timedelta(days=5))
+    assert (s.total_bets, s.wins, s.losses, s.pushes) == (5, 2, 2, 1)
+    assert s.turnover == 450
+    assert s.profit == 100
+    assert s.yield_ == pytest.approx(100 / 450)
+    assert s.roi == pytest.approx(0.1)
+    assert s.win_rate == 0.5
+    assert s.profit_factor == pytest.approx(250 / 150)
+    assert (s.longest_win_streak, s.longest_loss_streak) == (1, 2)
+    # Equity 1000 -> 1100 -> 1000 -> 950 -> 950 -> 1100: worst drop 150 from the 1100 peak.
+    assert [p.bankroll for p in curve] == [1000, 1100, 1000, 950, 950, 1100]
+    assert s.max_drawdown == pytest.approx(150 / 1100)
+    # Six calendar days (Jan 1..6), zero-bet days included.
+    assert [p.bankroll for p in daily] == [1100, 950, 950, 950, 1100, 1100]
+    returns = [0.1, -150 / 1100, 0, 0, 150 / 950, 0]
+    mean = sum(returns) / 6
+    std = math.sqrt(sum((r - mean) ** 2 for r in returns) / 5)
+    assert s.sharpe == pytest.approx(mean / std * math.sqrt(365))
+    downside = math.sqrt(sum(min(r, 0) ** 2 for r in returns) / 6)
+    assert s.sortino == pytest.approx(mean / downside * math.sqrt(365))
+    annual = (1100 / 1000) ** (365 / 6) - 1
+    assert s.calmar == pytest.approx(annual / (150 / 1100))
+    assert s.clv_mean == pytest.approx((0.05 - 0.02 + 0.01 + 0.10) / 4)
+    assert s.clv_beat_close_share == 0.75
+    assert s.clv_stake_weighted == pytest.approx((5 - 2 + 0.5 + 10) / 350)
+    assert s.expected_profit == pytest.approx(5 - 2 + 0.5 + 10)
+    assert s.by_market["totals"].profit == -50 and s.by_market["h2h"].bets == 4
+    assert s.by_book["fanduel"].turnover == 50
+    assert s.by_month["2024-01"].profit == 100
+    assert s.yield_ci_low is not None and s.yield_ci_high is not None
+    assert s.yield_ci_low < s.yield_ < s.yield_ci_high
+
+
+def test_result_json_round_trip() -> None:
+    bets = [bet(0, "win", 100, 2.0, 0.05), bet(2, "loss", 10, 1.5, None)]
+    s, curve, daily = compute_summary(bets, 1000.0, T0, T0 + timedelta(days=3))
+    result = BacktestResult(
+        strategy="flat",
+        params={"market": "h2h"},
+        config={"decision_hours": 1.0},
+        start=T0,
+        end=T0 + timedelta(days=3),
+        summary=s,
+        bets=bets,
+        equity_curve=curve,
+        daily_equity=daily,
+    )
+    text = result.to_json()
+    assert '"yield":' in text and '"total_bets": 2' in text
+    assert BacktestResult.from_json(text) == result
