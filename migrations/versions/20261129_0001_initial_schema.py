@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 16:13:07.482964
+Create Date: 2026-11-29 16:14:00.605895
 """
 
 from collections.abc import Sequence
@@ -51,6 +51,7 @@ def upgrade() -> None:
     sa.Column('away_score', sa.Integer(), nullable=True),
     sa.Column('completed_at', oddscore.storage.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('result_source', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+    sa.Column('last_seen_at', oddscore.storage.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('created_at', oddscore.storage.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', oddscore.storage.types.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id')

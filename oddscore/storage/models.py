@@ -67,6 +67,10 @@ class Event(SQLModel, table=True):
     completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # Where the result came from: "scores_api", "csv" ...; a backtest can tell them apart.
     result_source: str | None = Field(default=None, max_length=32)
+    # The time of the newest provider payload that listed this event (a snapshot's timestamp,
+    # not the wall clock). Ingestion updates teams and commence time only from payloads at
+    # least this new, so replaying an old file never rolls an event back.
+    last_seen_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime, nullable=False)
     updated_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime, nullable=False)
 
