@@ -1,0 +1,322 @@
+"""The backtest engine: a time-ordered replay that cannot look ahead.
+
+1. Events are grouped into slates (one US game day: commence minus 6 hours, by date) and the
+   slates are replayed in order of their first decision time.
+2. Before a slate, every game that has ended by then is settled, in end-time order: pushes
+   and voids refund, the strategy hears the result (:meth:`on_result`), and the bankroll moves.
+3. Each event of the slate is shown to the strategy as of its own decision time
+   ``commence - decision_hours``: the latest quotes observed at or before it, no older than
+   the maximum staleness. The strategy never sees a score or a later quote.
+4. The slate's bets are sized together from the settled bankroll minus pending stakes, then
+   limited (see :class:`~oddscore.backtest.config.BacktestConfig`).
+5. A bet settles at its game's end (``completed_at``, else commence + ``settle_hours``).
+
+CLV uses the closing quotes, which the engine reads only after the fact.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from oddscore.analytics.clv import novig_clv, price_clv
+from oddscore.analytics.kelly import simultaneous_kelly
+from oddscore.backtest.config import BacktestConfig
+from oddscore.backtest.data import BacktestData, EventInfo, load_backtest_data
+from oddscore.backtest.grading import BetResult, grade, settle_profit
+from oddscore.backtest.market import EventView, MarketQuote, MarketView
+from oddscore.backtest.metrics import compute_summary
+from oddscore.backtest.results import BacktestResult, Bet
+from oddscore.backtest.strategies.base import (
+    BetIntent,
+    BettingStrategy,
+    EventResult,
+    create_strategy,
+)
+from oddscore.exceptions import BacktestError
+from oddscore.scheduling.tiers import tier_for
+from oddscore.storage.engine import Database
+
+__all__ = ["run_backtest", "simulate", "slate_key"]
+
+_US_DAY_OFFSET = timedelta(hours=6)
+
+
+def slate_key(commence_time: datetime) -> str:
+    """The US game day of an event: NBA evening tips fall after midnight UTC."""
+    return (commence_time - _US_DAY_OFFSET).date().isoformat()
+
+
+@dataclass(slots=True)
+class _Pending:
+    event: EventInfo
+    quote: MarketQuote
+    price: int
+    decimal: float
+    stake: float
+    decision_time: datetime
+    probability: float | None
+
+
+def _end_time(event: EventInfo, config: BacktestConfig) -> datetime:
+    if event.completed_at is not None and event.completed_at > event.commence_time:
+        return event.completed_at
+    return event.commence_time + timedelta(hours=config.settle_hours)
+
+
+def _has_result(event: EventInfo) -> bool:
+    return (
+        event.home_score is not None
+        and event.away_score is not None
+        and event.status not in ("cancelled", "postponed")
+    )
+
+
+def _execute(intent: BetIntent, event_id: str, data: BacktestData) -> tuple[int, float] | None:
+    """The price obtained: the decision quote, or with a haircut the worse of it and the next."""
+    q = intent.quote
+    nxt = data.next_quotes.get(event_id, {}).get((q.book, q.market, q.outcome))
+    if nxt is None:
+        return q.price, q.decimal
+    if nxt.point != q.point:
+        return None  # the line moved before the bet could be placed
+    return (q.price, q.decimal) if q.decimal <= nxt.decimal else (nxt.price, nxt.decimal)
+
+
+def _size(
+    intents: Sequence[tuple[EventInfo, BetIntent, int, float]],
+    available: float,
+    config: BacktestConfig,
+) -> list[float]:
+    """Stakes for one slate, sized together from the available bankroll, then limited."""
+    if available <= 0 or not intents:
+        return [0.0] * len(intents)
+    if config.sizing == "flat":
+        stakes = [config.stake * intent.share for _, intent, _, _ in intents]
+    elif config.sizing == "percentage":
+        stakes = [available * config.stake / 100.0 * intent.share for _, intent, _, _ in intents]
+    else:
+        probabilities = []
+        for _, intent, _, _ in intents:
+            if intent.probability is None:
+                raise BacktestError("kelly sizing needs strategies that give a probability")
+            probabilities.append(intent.probability)
+        fractions = simultaneous_kelly(
+            probabilities,
+            [decimal for *_, decimal in intents],
+            fraction=config.kelly_fraction,
+        )
+        stakes = [f * available for f in fractions]
+    limited = []
+    for stake, (_, intent, _, _) in zip(stakes, intents, strict=True):
+        if config.max_bet_pct is not None:
+            stake = min(stake, config.max_bet_pct * available)
+        if config.max_stake is not None:
+            stake = min(stake, config.max_stake)
+        book_limit = config.book_limits.get(intent.quote.book)
+        if book_limit is not None:
+            stake = min(stake, book_limit)
+        limited.append(stake)
+    cap = available
+    if config.max_slate_pct is not None:
+        cap = min(cap, config.max_slate_pct * available)
+    total = sum(limited)
+    if total > cap:
+        limited = [s * cap / total for s in limited]
+    return [round(s, 2) if s >= max(config.min_stake, 0.01) else 0.0 for s in limited]
+
+
+def _closing(
+    pending: _Pending, data: BacktestData, config: BacktestConfig
+) -> tuple[int | None, float | None, float | None]:
+    """Closing price, price CLV and no-vig CLV at the bet's own point (None if it moved)."""
+    quotes = data.closing.get(pending.event.id, [])
+    q = pending.quote
+    close = next(
+        (c for c in quotes if c.book == q.book and c.market == q.market and c.outcome == q.outcome),
+        None,
+    )
+    closing_price = None
+    clv_p = None
+    if close is not None and close.point == q.point:
+        closing_price = close.price
+        clv_p = price_clv(pending.decimal, close.decimal)
+    view = MarketView(
+        EventView(
+            pending.event.id,
+            pending.event.home_team,
+            pending.event.away_team,
+            pending.event.commence_time,
+        ),
+        pending.event.commence_time,
+        tuple(quotes),
+    )
+    reference = config.clv_books or [q.book]
+    fair = view.fair_probabilities(
+        q.market, reference, config.clv_method, point_of=(q.outcome, q.point)
+    )
+    clv = None
+    if fair is not None and q.outcome in fair:
+        clv = novig_clv(pending.decimal, fair[q.outcome])
+    return closing_price, clv_p, clv
+
+
+def _settle(pending: _Pending, data: BacktestData, config: BacktestConfig) -> Bet:
+    event = pending.event
+    q = pending.quote
+    if _has_result(event):
+        assert event.home_score is not None and event.away_score is not None
+        result = grade(
+            q.market,
+            q.outcome,
+            q.point,
+            home_team=event.home_team,
+            away_team=event.away_team,
+            home_score=event.home_score,
+            away_score=event.away_score,
+        )
+    else:
+        result = BetResult.VOID
+    closing_price, clv_p, clv = _closing(pending, data, config)
+    hours = (event.commence_time - q.quote_time).total_seconds() / 3600.0
+    tier = tier_for(hours)
+    ev = None if pending.probability is None else pending.probability * pending.decimal - 1.0
+    return Bet(
+        event_id=event.id,
+        home_team=event.home_team,
+        away_team=event.away_team,
+        commence_time=event.commence_time,
+        book=q.book,
+        market=q.market,
+        outcome=q.outcome,
+        point=q.point,
+        price=pending.price,
+        decimal_odds=pending.decimal,
+        stake=pending.stake,
+        decision_time=pending.decision_time,
+        quote_time=q.quote_time,
+        tier=None if tier is None else tier.value,
+        model_probability=pending.probability,
+        expected_value=ev,
+        result=result.value,
+        profit=round(settle_profit(result, pending.stake, pending.decimal), 6),
+        settled_at=_end_time(event, config),
+        closing_price=closing_price,
+        clv_price=clv_p,
+        clv=clv,
+    )
+
+
+def simulate(
+    strategy: BettingStrategy[Any], data: BacktestData, config: BacktestConfig
+) -> BacktestResult:
+    """Replay ``data`` through ``strategy``; pure and synchronous (tests mutate ``data``)."""
+    lead = timedelta(hours=config.decision_hours)
+    slates: dict[str, list[EventInfo]] = defaultdict(list)
+    for event in data.events:
+        slates[slate_key(event.commence_time)].append(event)
+    ordered = sorted(slates.values(), key=lambda evs: min(e.commence_time for e in evs) - lead)
+    settled_bankroll = config.bankroll
+    pending_stakes = 0.0
+    bets: list[Bet] = []
+    queue: list[tuple[datetime, int, EventInfo]] = []
+    by_event: dict[str, list[_Pending]] = defaultdict(list)
+    counter = itertools.count()
+
+    def settle_until(moment: datetime | None) -> None:
+        nonlocal settled_bankroll, pending_stakes
+        while queue and (moment is None or queue[0][0] <= moment):
+            _, _, event = heapq.heappop(queue)
+            for pending in by_event.pop(event.id, []):
+                bet = _settle(pending, data, config)
+                bets.append(bet)
+                pending_stakes -= pending.stake
+                settled_bankroll += bet.profit
+            if _has_result(event):
+                assert event.home_score is not None and event.away_score is not None
+                strategy.on_result(
+                    EventResult(
+                        event.id,
+                        event.home_team,
+                        event.away_team,
+                        event.home_score,
+                        event.away_score,
+                    )
+                )
+
+    strategy.on_start()
+    for slate in ordered:
+        slate.sort(key=lambda e: (e.commence_time, e.id))
+        settle_until(slate[0].commence_time - lead)
+        chosen: list[tuple[EventInfo, BetIntent, int, float]] = []
+        for event in slate:
+            decision_time = event.commence_time - lead
+            view = MarketView(
+                EventView(event.id, event.home_team, event.away_team, event.commence_time),
+                decision_time,
+                tuple(data.decision.get(event.id, ())),
+            )
+            for intent in strategy.decide(view):
+                if intent.quote.quote_time > decision_time:
+                    raise BacktestError("a strategy returned a quote from after its decision time")
+                executed = _execute(intent, event.id, data)
+                if executed is not None:
+                    chosen.append((event, intent, *executed))
+            heapq.heappush(queue, (_end_time(event, config), next(counter), event))
+        stakes = _size(chosen, settled_bankroll - pending_stakes, config)
+        for (event, intent, price, decimal), stake in zip(chosen, stakes, strict=True):
+            if stake <= 0:
+                continue
+            by_event[event.id].append(
+                _Pending(
+                    event,
+                    intent.quote,
+                    price,
+                    decimal,
+                    stake,
+                    event.commence_time - lead,
+                    intent.probability,
+                )
+            )
+            pending_stakes += stake
+    settle_until(None)
+    strategy.on_end()
+    summary, curve, daily = compute_summary(bets, config.bankroll, config.start, config.end)
+    return BacktestResult(
+        strategy=strategy.name,
+        params=strategy.params.model_dump(mode="json"),
+        config=config.model_dump(mode="json", exclude={"start", "end"}),
+        start=config.start,
+        end=config.end,
+        summary=summary,
+        bets=sorted(bets, key=lambda b: (b.settled_at, b.event_id, b.book, b.market, b.outcome)),
+        equity_curve=curve,
+        daily_equity=daily,
+    )
+
+
+async def run_backtest(
+    db: Database,
+    strategy: str | BettingStrategy[Any],
+    config: BacktestConfig,
+    params: dict[str, Any] | None = None,
+) -> BacktestResult:
+    """Load the range set-based from ``db`` and replay it through the strategy."""
+    instance = create_strategy(strategy, params) if isinstance(strategy, str) else strategy
+    data = await load_backtest_data(
+        db,
+        config.start,
+        config.end,
+        decision_hours=config.decision_hours,
+        max_staleness_hours=config.max_staleness_hours,
+        sport_key=config.sport_key,
+        bookmakers=config.bookmakers,
+        markets=config.markets,
+        haircut_minutes=config.haircut_minutes,
+    )
+    return simulate(instance, data, config)

@@ -1,0 +1,59 @@
+"""``flat``: the same side of the same market at one book, every game (a baseline)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+from pydantic import model_validator
+
+from oddscore.backtest.market import MarketQuote, MarketView
+from oddscore.backtest.strategies.base import BetIntent, BettingStrategy, StrategyParams, register
+
+__all__ = ["FlatParams", "FlatStrategy"]
+
+
+class FlatParams(StrategyParams):
+    market: Literal["h2h", "spreads", "totals"] = "h2h"
+    outcome: Literal["home", "away", "favorite", "underdog", "over", "under"] = "home"
+    book: str = "draftkings"
+
+    @model_validator(mode="after")
+    def _side_fits_market(self) -> FlatParams:
+        totals_side = self.outcome in ("over", "under")
+        if totals_side != (self.market == "totals"):
+            raise ValueError(f"outcome {self.outcome!r} does not fit market {self.market!r}")
+        return self
+
+
+def _pick(quotes: Sequence[MarketQuote], outcome: str, view: MarketView) -> MarketQuote | None:
+    by_name = {q.outcome: q for q in quotes}
+    if outcome in ("over", "under"):
+        return by_name.get(outcome.capitalize())
+    home, away = by_name.get(view.event.home_team), by_name.get(view.event.away_team)
+    if home is None or away is None:
+        return None
+    if outcome == "home":
+        return home
+    if outcome == "away":
+        return away
+    # Favourite: the shorter price (on spreads, equal prices fall back to the point given).
+    key = (home.decimal, home.point or 0.0) <= (away.decimal, away.point or 0.0)
+    favourite, underdog = (home, away) if key else (away, home)
+    if home.point is not None and away.point is not None and home.point != away.point:
+        favourite, underdog = (home, away) if home.point < away.point else (away, home)
+    return favourite if outcome == "favorite" else underdog
+
+
+@register
+class FlatStrategy(BettingStrategy[FlatParams]):
+    name = "flat"
+    description = "Bet one side (home/away/favorite/underdog/over/under) of one market at one book."
+    Params = FlatParams
+
+    def decide(self, view: MarketView) -> Sequence[BetIntent]:
+        quotes = view.outcome_set(self.params.book, self.params.market)
+        if quotes is None:
+            return []
+        quote = _pick(quotes, self.params.outcome, view)
+        return [] if quote is None else [BetIntent(quote)]

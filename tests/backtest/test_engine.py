@@ -1,0 +1,212 @@
+"""The engine on a hand-built database: known answers and the look-ahead audit (both backends)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import update
+
+from oddscore.backtest.config import BacktestConfig
+from oddscore.backtest.engine import run_backtest
+from oddscore.backtest.market import MarketView
+from oddscore.backtest.results import BacktestResult
+from oddscore.backtest.strategies import BetIntent, BettingStrategy, EventResult, StrategyParams
+from oddscore.backtest.strategies.flat import FlatParams, FlatStrategy
+from oddscore.exceptions import BacktestError
+from oddscore.storage import Database, Odds
+from tests.backtest.conftest import T0, Game, Q, h2h, seed
+
+G1 = Game(1, "Boston Celtics", "New York Knicks", 110, 100)
+G2 = Game(2, "Denver Nuggets", "Los Angeles Lakers", 100, 105)
+G3 = Game(3, "Miami Heat", "Chicago Bulls", 99, 98, day=1)
+G4 = Game(4, "Utah Jazz", "Phoenix Suns", None, None, day=1)  # never got a result
+GAMES = [G1, G2, G3, G4]
+
+
+def board() -> list[Q]:
+    quotes = [
+        *h2h(G1, "draftkings", -150, 130),
+        *h2h(G1, "pinnacle", -200, 180),
+        *h2h(G2, "draftkings", 120, -140),
+        *h2h(G2, "fanduel", -150, 110),
+        *h2h(G2, "pinnacle", 105, -115),
+        *h2h(G3, "draftkings", -110, -110),
+        *h2h(G3, "pinnacle", -105, -105),
+        *h2h(G4, "draftkings", 100, -120),
+        # Closing quotes, 30 minutes before tip: after the 1-hour decision time.
+        *h2h(G1, "draftkings", -170, 150, hours=0.5),
+        *h2h(G1, "pinnacle", -190, 170, hours=0.5),
+        *h2h(G2, "draftkings", 110, -130, hours=0.5),
+        *h2h(G3, "draftkings", -120, 100, hours=0.5),
+    ]
+    return quotes
+
+
+def config(**kw: Any) -> BacktestConfig:
+    base: dict[str, Any] = {
+        "start": T0 - timedelta(days=1),
+        "end": T0 + timedelta(days=3),
+        "decision_hours": 1.0,
+        "max_staleness_hours": 24.0,
+    }
+    base.update(kw)
+    return BacktestConfig(**base)
+
+
+@pytest.fixture
+async def seeded(db: Database) -> Database:
+    await seed(db, GAMES, board())
+    return db
+
+
+def decisions(result: BacktestResult) -> list[tuple[Any, ...]]:
+    return [
+        (b.event_id, b.book, b.market, b.outcome, b.point, b.price, b.stake, b.result, b.profit)
+        for b in result.bets
+    ]
+
+
+async def test_flat_home_known_answer(seeded: Database) -> None:
+    result = await run_backtest(seeded, "flat", config(), {"book": "draftkings"})
+    s = result.summary
+    expected = 100 * 100 / 150 - 100 + 100 * 100 / 110
+    assert s.profit == pytest.approx(expected, abs=1e-4)
+    assert (s.total_bets, s.wins, s.losses, s.pushes, s.voids) == (4, 2, 1, 0, 1)
+    assert s.turnover == 300
+    by_event = {b.event_id: b for b in result.bets}
+    g1 = by_event[G1.id]
+    assert (g1.price, g1.quote_time, g1.decision_time) == (
+        -150,
+        G1.commence - timedelta(hours=2),
+        G1.commence - timedelta(hours=1),
+    )
+    assert g1.closing_price == -170
+    assert g1.clv_price == pytest.approx((1 + 100 / 150) / (1 + 100 / 170) - 1)
+    close_fair = (170 / 270) / (170 / 270 + 100 / 250)
+    assert g1.clv == pytest.approx(close_fair * (1 + 100 / 150) - 1)
+    assert g1.tier == "closing" and g1.settled_at == G1.commence + timedelta(hours=2, minutes=30)
+    assert by_event[G4.id].result == "void" and by_event[G4.id].profit == 0
+    assert all(b.quote_time <= b.decision_time < b.commence_time for b in result.bets)
+    assert BacktestResult.from_json(result.to_json()) == result
+
+
+async def test_quotes_after_the_decision_time_change_nothing(seeded: Database) -> None:
+    before = await run_backtest(seeded, "basic_ev", config(), {"min_ev": 0.0})
+    flat_before = await run_backtest(seeded, "flat", config())
+    assert before.bets, "the audit needs bets to compare"
+    # Rewrite every quote observed after its game's decision time, and add new late quotes.
+    async with seeded.session() as session:
+        for game in GAMES:
+            await session.execute(
+                update(Odds)
+                .where(
+                    Odds.event_id == game.id,
+                    Odds.odds_timestamp > game.commence - timedelta(hours=1),
+                )
+                .values(price=900)
+            )
+    late = [q for g in GAMES for q in h2h(g, "draftkings", 500, -900, hours=0.99)]
+    late += [q for g in GAMES for q in h2h(g, "pinnacle", -900, 500, hours=0.2)]
+    await seed_quotes_only(seeded, late)
+    after = await run_backtest(seeded, "basic_ev", config(), {"min_ev": 0.0})
+    flat_after = await run_backtest(seeded, "flat", config())
+    assert decisions(after) == decisions(before)
+    assert decisions(flat_after) == decisions(flat_before)
+    assert after.summary.profit == before.summary.profit
+    # Only the closing line (a metric read after the fact) moved.
+    assert [b.closing_price for b in flat_after.bets] != [b.closing_price for b in flat_before.bets]
+
+
+async def seed_quotes_only(db: Database, quotes: list[Q]) -> None:
+    await seed(db, [], quotes)
+
+
+class OracleParams(StrategyParams):
+    pass
+
+
+class Oracle(BettingStrategy[OracleParams]):
+    """Bets the winner when it knows it; otherwise the home team."""
+
+    name = "oracle"
+    Params = OracleParams
+
+    def __init__(self, params: OracleParams, results: dict[str, str] | None = None) -> None:
+        super().__init__(params)
+        self.known = dict(results or {})
+
+    def decide(self, view: MarketView) -> Sequence[BetIntent]:
+        quotes = view.outcome_set("draftkings", "h2h")
+        if quotes is None:
+            return []
+        winner = self.known.get(view.event.id, view.event.home_team)
+        return [BetIntent(q) for q in quotes if q.outcome == winner]
+
+    def on_result(self, result: EventResult) -> None:
+        won = result.home_team if result.home_score > result.away_score else result.away_team
+        self.known[result.event_id] = won
+
+
+async def test_oracle_cannot_beat_the_market_without_results(seeded: Database) -> None:
+    honest = await run_backtest(seeded, Oracle(OracleParams()), config())
+    flat = await run_backtest(seeded, FlatStrategy(FlatParams()), config())
+    # Results reach a strategy only after the game: the oracle is no better than flat home.
+    assert decisions(honest) == decisions(flat)
+    assert honest.summary.losses == 1
+    cheat = {G1.id: G1.home, G2.id: G2.away, G3.id: G3.home}
+    given = await run_backtest(seeded, Oracle(OracleParams(), cheat), config())
+    assert given.summary.losses == 0 and given.summary.profit > honest.summary.profit
+
+
+async def test_slate_is_sized_from_settled_bankroll_minus_pending(seeded: Database) -> None:
+    result = await run_backtest(
+        seeded, "flat", config(sizing="percentage", stake=10.0, bankroll=10_000.0)
+    )
+    stakes = {b.event_id: b.stake for b in result.bets}
+    # Day 0: both games sized together from 10,000, the second not from 9,000.
+    assert stakes[G1.id] == stakes[G2.id] == 1000.0
+    # Day 1: after +666.67 and -1000 settle.
+    day1 = round((10_000 + 1000 * 100 / 150 - 1000) * 0.10, 2)
+    assert stakes[G3.id] == stakes[G4.id] == day1
+
+
+async def test_limits_and_haircut(seeded: Database) -> None:
+    capped = await run_backtest(
+        seeded, "flat", config(stake=500.0, max_stake=300.0, book_limits={"draftkings": 200.0})
+    )
+    assert {b.stake for b in capped.bets} == {200.0}
+    tiny = await run_backtest(seeded, "flat", config(stake=5.0, min_stake=10.0))
+    assert tiny.bets == []
+    haircut = await run_backtest(seeded, "flat", config(haircut_minutes=45.0))
+    prices = {b.event_id: b.price for b in haircut.bets}
+    # G1: decision -150, next quote -170 within 45 minutes: filled at the worse -170.
+    # G2: +120 then +110: +110. G3: -110 then -120. G4: no later quote, -+100 stands.
+    assert prices == {G1.id: -170, G2.id: 110, G3.id: -120, G4.id: 100}
+    assert all(b.quote_time <= b.decision_time for b in haircut.bets)
+
+
+async def test_staleness_and_strategies(seeded: Database) -> None:
+    stale = await run_backtest(seeded, "flat", config(max_staleness_hours=0.5))
+    assert stale.bets == []
+    ev = await run_backtest(seeded, "basic_ev", config(), {"min_ev": 0.02})
+    picks = {(b.event_id, b.book, b.outcome) for b in ev.bets}
+    # G1: Pinnacle -200/+180 de-vigs home to 0.6498; DraftKings -150 pays 1.667: EV +8.3%.
+    assert (G1.id, "draftkings", G1.home) in picks
+    g1 = next(b for b in ev.bets if b.event_id == G1.id)
+    p_home = (200 / 300) / (200 / 300 + 100 / 280)
+    assert g1.model_probability == pytest.approx(p_home)
+    assert g1.expected_value == pytest.approx(p_home * (1 + 100 / 150) - 1)
+    arb = await run_backtest(seeded, "arbitrage", config(stake=1000.0))
+    legs = [b for b in arb.bets if b.event_id == G2.id]
+    # DraftKings home +120 and FanDuel away +110: 1/2.2 + 1/2.1 < 1.
+    assert {(b.book, b.outcome) for b in legs} == {("draftkings", G2.home), ("fanduel", G2.away)}
+    assert sum(b.stake for b in legs) == pytest.approx(1000.0, abs=0.02)
+    guaranteed = 1000.0 * (1 / (1 / 2.2 + 1 / 2.1) - 1)
+    assert sum(b.profit for b in legs) == pytest.approx(guaranteed, abs=0.1)
+    with pytest.raises(BacktestError):
+        await run_backtest(seeded, "flat", config(sizing="kelly"))
+    with pytest.raises(BacktestError):
+        await run_backtest(seeded, "flat", config(), {"outcome": "over"})
