@@ -16,6 +16,7 @@ from sqlmodel import Field, SQLModel
 from oddscore.storage.types import JSONDocument, UTCDateTime
 
 __all__ = [
+    "BackfillCall",
     "DataQualityLog",
     "Event",
     "EventAlias",
@@ -212,4 +213,39 @@ class FetchLog(SQLModel, table=True):
     response_time_ms: int | None = Field(default=None)
 
 
-ALL_TABLES = [Event, EventAlias, OddsSnapshot, Odds, DataQualityLog, FetchLog]
+class BackfillCall(SQLModel, table=True):
+    """Progress of one planned historical call: the ledger that stops a backfill paying twice.
+
+    ``status`` moves pending -> claimed -> fetched -> done (or failed). ``raw_response`` holds
+    the paid-for JSON between fetching and ingesting, so a crash in between re-ingests it
+    instead of paying again; it is cleared once the call is done.
+    """
+
+    __tablename__ = "backfill_calls"
+    __table_args__ = (
+        # Natural key (plan id + request time); it also serves `odds backfill status`, which
+        # reads one plan's calls.
+        UniqueConstraint("plan_id", "call_time", name="uq_backfill_calls_plan_time"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: str = Field(max_length=32)
+    call_time: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    sport_key: str = Field(max_length=64)
+    status: str = Field(default="pending", max_length=16)
+    event_ids: list[str] = Field(default_factory=list, sa_column=Column(JSONDocument))
+    credits_planned: int = Field(default=0)
+    credits_spent: int = Field(default=0)
+    attempts: int = Field(default=0)
+    request_id: str | None = Field(default=None, max_length=64)
+    snapshot_time: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    games_stored: int = Field(default=0)
+    games_missing: list[str] | None = Field(default=None, sa_column=Column(JSONDocument))
+    error: str | None = Field(default=None, max_length=1000)
+    raw_response: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONDocument))
+    claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime, nullable=False)
+    updated_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime, nullable=False)
+
+
+ALL_TABLES = [Event, EventAlias, OddsSnapshot, Odds, DataQualityLog, FetchLog, BackfillCall]
