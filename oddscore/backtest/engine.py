@@ -246,6 +246,7 @@ def simulate(
                         event.away_team,
                         event.home_score,
                         event.away_score,
+                        _end_time(event, config),
                     )
                 )
 

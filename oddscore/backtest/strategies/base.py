@@ -18,6 +18,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -67,6 +68,7 @@ class EventResult:
     away_team: str
     home_score: int
     away_score: int
+    ended_at: datetime  # when the engine learnt the result (the game's end)
 
 
 class BettingStrategy(ABC, Generic[P]):
