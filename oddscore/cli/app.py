@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from oddscore.cli import db
+from oddscore.cli import db, schedule
 
 app = typer.Typer(
     name="odds",
@@ -16,6 +16,7 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(db.app, name="db")
+app.add_typer(schedule.app, name="schedule")
 
 
 def _version(value: bool) -> None:

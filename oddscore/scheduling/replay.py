@@ -75,6 +75,8 @@ class StrategyResult:
 
 
 def _listings(path: Path) -> Iterator[tuple[datetime, list[dict[str, object]]]]:
+    if not path.exists():
+        raise ConfigurationError(f"no such events file or directory: {path}")
     files = [path] if path.is_file() else sorted(path.rglob("*.json*"))
     if not files:
         raise ConfigurationError(f"no events files (*.json, *.json.gz) under {path}")
