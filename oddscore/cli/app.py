@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from oddscore.cli import backtest, db, ml, schedule, simulator
+from oddscore.cli import db, schedule, simulator
 
 app = typer.Typer(
     name="odds",
@@ -16,10 +16,8 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(db.app, name="db")
-app.add_typer(simulator.app, name="simulator")
 app.add_typer(schedule.app, name="schedule")
-app.add_typer(backtest.app, name="backtest")
-app.add_typer(ml.app, name="ml")
+app.add_typer(simulator.app, name="simulator")
 
 
 def _version(value: bool) -> None:
