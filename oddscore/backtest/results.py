@@ -13,7 +13,15 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["BacktestResult", "Bet", "Breakdown", "EquityPoint", "Summary"]
+__all__ = [
+    "BET_COLUMNS",
+    "BacktestResult",
+    "Bet",
+    "Breakdown",
+    "EquityPoint",
+    "Summary",
+    "write_bets_csv",
+]
 
 
 class Bet(BaseModel):
@@ -134,3 +142,19 @@ class BacktestResult(BaseModel):
     @classmethod
     def load(cls, path: Path) -> BacktestResult:
         return cls.from_json(path.read_bytes())
+
+
+BET_COLUMNS = tuple(Bet.model_fields)
+
+
+def write_bets_csv(result: BacktestResult, path: Path) -> int:
+    """Every bet as one CSV row (columns as in :class:`Bet`); returns the number of rows."""
+    import csv
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=BET_COLUMNS)
+        writer.writeheader()
+        for bet in result.bets:
+            writer.writerow(bet.model_dump(mode="json"))
+    return len(result.bets)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from oddscore.cli import db, schedule, simulator
+from oddscore.cli import backtest, db, ml, schedule, simulator
 
 app = typer.Typer(
     name="odds",
@@ -18,6 +18,8 @@ app = typer.Typer(
 app.add_typer(db.app, name="db")
 app.add_typer(schedule.app, name="schedule")
 app.add_typer(simulator.app, name="simulator")
+app.add_typer(backtest.app, name="backtest")
+app.add_typer(ml.app, name="ml")
 
 
 def _version(value: bool) -> None:

@@ -8,6 +8,7 @@ from oddscore.backtest.strategies.base import (
     StrategyParams,
     create_strategy,
     get_strategy,
+    parse_params,
     register,
     strategy_table,
 )
@@ -20,6 +21,7 @@ __all__ = [
     "StrategyParams",
     "create_strategy",
     "get_strategy",
+    "parse_params",
     "register",
     "strategy_table",
 ]

@@ -35,6 +35,7 @@ __all__ = [
     "create_strategy",
     "get_strategy",
     "register",
+    "parse_params",
     "strategy_table",
 ]
 
@@ -142,8 +143,42 @@ def strategy_table() -> list[dict[str, Any]]:
     for name in sorted(STRATEGIES):
         cls = STRATEGIES[name]
         fields = {
-            key: (None if f.is_required() else f.default)
+            key: None if f.is_required() else f.get_default(call_default_factory=True)
             for key, f in cls.Params.model_fields.items()
         }
         rows.append({"name": name, "description": cls.description, "params": fields})
     return rows
+
+
+def parse_params(name: str, pairs: Sequence[str]) -> dict[str, Any]:
+    """``["min_ev=0.03", "sharp_books=pinnacle,circasports"]`` to a parameter dict.
+
+    A value is read as JSON when it parses (numbers, booleans, lists), else as text; a text
+    value for a list parameter is split on commas.
+    """
+    import json
+    import typing
+
+    cls = get_strategy(name)
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise BacktestError(f"parameters are KEY=VALUE, got {pair!r}")
+        if key not in cls.Params.model_fields:
+            known = ", ".join(cls.Params.model_fields)
+            raise BacktestError(f"strategy {name!r} has no parameter {key!r}; it has: {known}")
+        value: Any
+        try:
+            value = json.loads(text)
+        except ValueError:
+            value = text
+        annotation = cls.Params.model_fields[key].annotation
+        wants_list = list in {
+            typing.get_origin(a) for a in (annotation, *typing.get_args(annotation))
+        }
+        if isinstance(value, str) and wants_list:
+            value = [item.strip() for item in value.split(",") if item.strip()]
+        out[key] = value
+    return out
