@@ -1,0 +1,599 @@
+"""The one ingestion pipeline: live fetches, historical backfill and file imports all end here.
+
+payload (typed ``EventOdds`` or the raw JSON) + snapshot time + source + request id
+-> typed models -> validation -> one transaction that upserts the events, inserts one raw
+snapshot per event and its normalized odds rows, records the findings and the fetch log.
+
+Idempotency: a snapshot is keyed by (event, snapshot time); it is inserted with
+``ON CONFLICT DO NOTHING`` and odds rows and findings are written only for snapshots that
+were new. Ingesting the same payload twice therefore adds nothing, without a unique index on
+the big odds table (which would slow every insert and the COPY path).
+
+Atomicity: everything of one payload runs in one transaction; any error rolls all of it back
+and surfaces as :class:`~oddscore.exceptions.StorageError` (or ``DataQualityError`` for a
+payload that strict mode rejected, via :meth:`IngestResult.raise_if_rejected`).
+
+Example::
+
+    result = await ingest_odds(db, payload["data"], snapshot_time=parse_timestamp(
+        payload["timestamp"]), source="import")
+    print(result.snapshots_inserted, result.odds_rows)
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import TypeAdapter, ValidationError
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from oddscore.clock import Clock, SystemClock, as_utc
+from oddscore.config import Settings, get_settings
+from oddscore.exceptions import DataQualityError, MalformedResponseError, StorageError
+from oddscore.ingestion import store
+from oddscore.ingestion.events import EventPlan, plan_events, write_events
+from oddscore.ingestion.quotes import Quote, _Timestamps, quotes_of, raw_quotes
+from oddscore.ingestion.validation import (
+    Finding,
+    ValidationRules,
+    apply_findings,
+    check_snapshot_time,
+    is_rejecting,
+    validate_event,
+)
+from oddscore.logs import get_logger, redact
+from oddscore.provider.models import EventInfo, EventOdds, HistoricalResponse
+from oddscore.provider.response import ApiResponse
+from oddscore.scheduling.tiers import hours_until, tier_for
+
+__all__ = [
+    "IngestOptions",
+    "IngestResult",
+    "ingest_events",
+    "ingest_odds",
+    "ingest_response",
+    "parse_events",
+]
+
+log = get_logger(__name__)
+
+_EVENT_INFO = TypeAdapter(EventInfo)
+Source = Literal["live", "historical", "import"]
+
+
+@dataclass(frozen=True, slots=True)
+class IngestOptions:
+    """How to validate: thresholds, strict mode, what was requested, the price format."""
+
+    rules: ValidationRules = field(default_factory=ValidationRules)
+    validate: bool = True
+    strict: bool = False
+    expected_bookmakers: tuple[str, ...] | None = None
+    expected_markets: tuple[str, ...] | None = None
+    odds_format: Literal["american", "decimal"] = "american"
+    flow_name: str | None = None
+    clock: Clock = field(default_factory=SystemClock)
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings | None = None,
+        *,
+        expect_bookmakers: bool = True,
+        **overrides: Any,
+    ) -> IngestOptions:
+        """Options from the settings; ``expect_bookmakers=False`` for files we did not request."""
+        settings = settings or get_settings()
+        values: dict[str, Any] = {
+            "rules": ValidationRules.from_settings(settings.data_quality),
+            "validate": settings.data_quality.enable_validation,
+            "strict": settings.data_quality.reject_invalid_odds,
+            "expected_bookmakers": (
+                tuple(settings.collection.bookmakers) if expect_bookmakers else None
+            ),
+            "expected_markets": tuple(settings.collection.markets),
+            "odds_format": settings.api.odds_format,
+        }
+        values.update(overrides)
+        return cls(**values)
+
+
+@dataclass(slots=True)
+class IngestResult:
+    """What one payload (or, summed with ``+=``, a whole import) did."""
+
+    events_inserted: int = 0
+    events_updated: int = 0
+    events_merged: int = 0
+    snapshots_inserted: int = 0
+    snapshots_skipped: int = 0
+    odds_rows: int = 0
+    odds_flagged: int = 0
+    odds_excluded: int = 0
+    findings: int = 0
+    rejected: int = 0
+    rejection_reasons: list[str] = field(default_factory=list)
+
+    def __iadd__(self, other: IngestResult) -> IngestResult:
+        for name, value in asdict(other).items():
+            if name == "rejection_reasons":
+                self.rejection_reasons.extend(value)
+            else:
+                setattr(self, name, getattr(self, name) + value)
+        return self
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def raise_if_rejected(self) -> None:
+        if self.rejected:
+            raise DataQualityError(
+                f"payload rejected by validation (strict mode): "
+                f"{'; '.join(self.rejection_reasons[:3])}",
+                issues=self.rejection_reasons,
+            )
+
+
+@dataclass(slots=True)
+class ParsedEvent:
+    """One event of a payload: its raw JSON, its typed header and its quote rows."""
+
+    raw: dict[str, Any]
+    info: EventInfo
+    quotes: list[Quote]
+    bookmaker_count: int
+
+
+def parse_events(
+    payload: Sequence[Any], odds_format: Literal["american", "decimal"] = "american"
+) -> list[ParsedEvent]:
+    """Typed events with their quotes; raw JSON is rebuilt from the models only when absent.
+
+    Raw dicts are checked by :func:`~oddscore.ingestion.quotes.raw_quotes` (the hot path of
+    imports); ``EventOdds`` models (from the client) are already validated.
+    """
+    parsed: list[ParsedEvent] = []
+    timestamps = _Timestamps()
+    # Building ~100k small objects creates no reference cycles; pausing the cyclic collector
+    # while doing it saves a third of the parse time on a large heap.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        for index, item in enumerate(payload):
+            if isinstance(item, EventOdds):
+                parsed.append(
+                    ParsedEvent(
+                        item.model_dump(mode="json", exclude_none=True),
+                        item,
+                        quotes_of(item, odds_format),
+                        len(item.bookmakers),
+                    )
+                )
+            elif isinstance(item, Mapping):
+                header = {k: v for k, v in item.items() if k != "bookmakers"}
+                info = _EVENT_INFO.validate_python(header)
+                quotes, books = raw_quotes(item, odds_format, timestamps)
+                parsed.append(ParsedEvent(dict(item), info, quotes, books))
+            else:
+                raise MalformedResponseError(f"event {index} is not an object: {type(item)!r}")
+    except ValidationError as exc:
+        raise MalformedResponseError(f"payload does not fit the odds schema: {exc}") from exc
+    finally:
+        if collecting:
+            gc.enable()
+    return parsed
+
+
+def _is_database_error(exc: BaseException) -> bool:
+    if isinstance(exc, SQLAlchemyError | OSError):
+        return True
+    try:
+        import asyncpg
+    except ImportError:  # pragma: no cover - asyncpg is a dependency
+        return False
+    return isinstance(exc, asyncpg.PostgresError | asyncpg.InterfaceError)
+
+
+async def _transaction(db: Any, work: Any) -> Any:
+    try:
+        async with db.engine.begin() as conn:
+            return await work(conn)
+    except (DataQualityError, MalformedResponseError):
+        raise
+    except Exception as exc:
+        if _is_database_error(exc):
+            raise StorageError(f"ingestion failed, nothing stored: {redact(str(exc))}") from exc
+        raise
+
+
+def _finding_row(
+    finding: Finding,
+    *,
+    event_id: str | None,
+    snapshot_time: datetime,
+    source: str,
+    request_id: str | None,
+    now: datetime,
+) -> dict[str, Any]:
+    context: dict[str, Any] = {"action": finding.action.value, "source": source}
+    if request_id:
+        context["request_id"] = request_id
+    if finding.outcomes:
+        context["outcomes"] = sorted({o[0] for o in finding.outcomes})
+    context.update(finding.context)
+    return {
+        "event_id": event_id,
+        "snapshot_time": snapshot_time,
+        "bookmaker_key": finding.bookmaker_key,
+        "market_key": finding.market_key,
+        "severity": finding.severity.value,
+        "issue_type": finding.issue_type,
+        "description": finding.description[:1000],
+        "raw_data": context,
+        "created_at": now,
+    }
+
+
+def _fetch_log_row(
+    response: ApiResponse[Any],
+    *,
+    events: Sequence[EventInfo],
+    parsed: Sequence[ParsedEvent] = (),
+    snapshot_time: datetime,
+    flow_name: str | None,
+    rejected: list[str],
+) -> dict[str, Any]:
+    parts = response.endpoint.strip("/").split("/")
+    sport = parts[parts.index("sports") + 1] if "sports" in parts[:-1] else ""
+    books = {q.bookmaker_key for e in parsed for q in e.quotes}
+    upcoming = [hours_until(e.commence_time, snapshot_time) for e in events]
+    upcoming = [h for h in upcoming if h >= 0]
+    tier = tier_for(min(upcoming)) if upcoming else None
+    return {
+        "request_id": response.request_id,
+        "fetch_time": as_utc(response.fetched_at),
+        "endpoint": response.endpoint[:200],
+        "sport_key": sport[:64],
+        "params": dict(response.params),
+        "flow_name": flow_name,
+        "fetch_tier": tier.value if tier else None,
+        "status_code": response.status_code,
+        "events_count": len(events),
+        "bookmakers_count": len(books),
+        "success": True,
+        "error_code": "DATA_REJECTED" if rejected else None,
+        "error_message": "; ".join(rejected)[:1000] if rejected else None,
+        "api_quota_remaining": response.quota.remaining,
+        "api_quota_used": response.quota.used,
+        "api_quota_last": response.quota.last,
+        "response_time_ms": int(round(response.elapsed_ms)),
+    }
+
+
+@dataclass(slots=True)
+class _EventSnapshot:
+    parsed: ParsedEvent
+    stored_id: str
+    findings: list[Finding]
+
+    @property
+    def quotes(self) -> list[Quote]:
+        return self.parsed.quotes
+
+
+def _odds_records(
+    item: _EventSnapshot, snapshot_id: int, snapshot_time: datetime, now: datetime
+) -> list[tuple[Any, ...]]:
+    return [
+        (
+            snapshot_id,
+            item.stored_id,
+            q.bookmaker_key,
+            q.bookmaker_title[:100],
+            q.market_key,
+            q.outcome_name,
+            q.outcome_description,
+            q.price,
+            q.point,
+            snapshot_time,
+            q.last_update,
+            q.is_valid,
+            ",".join(q.notes)[:500] if q.notes else None,
+            now,
+        )
+        for q in item.quotes
+        if not q.excluded
+    ]
+
+
+async def ingest_odds(
+    db: Any,
+    payload: Sequence[Any],
+    *,
+    snapshot_time: datetime,
+    source: Source = "live",
+    request_id: str | None = None,
+    response: ApiResponse[Any] | None = None,
+    options: IngestOptions | None = None,
+) -> IngestResult:
+    """Ingest one odds payload (a list of events) observed at ``snapshot_time``."""
+    options = options or IngestOptions.from_settings()
+    snapshot_time = as_utc(snapshot_time)
+    request_id = request_id or (response.request_id if response is not None else None)
+    parsed = parse_events(payload, options.odds_format)
+    now = options.clock.now()
+
+    async def work(conn: AsyncConnection) -> IngestResult:
+        result = IngestResult()
+        events = [item.info for item in parsed]
+        late = check_snapshot_time(snapshot_time, now)
+        if late is not None:
+            rows = [
+                _finding_row(
+                    late,
+                    event_id=None,
+                    snapshot_time=snapshot_time,
+                    source=source,
+                    request_id=request_id,
+                    now=now,
+                )
+            ]
+            await store.insert_findings(conn, rows)
+            result.findings = 1
+            if options.strict:
+                result.rejected = 1
+                result.rejection_reasons.append(late.description)
+            if response is not None:
+                await store.insert_fetch_log(
+                    conn,
+                    _fetch_log_row(
+                        response,
+                        events=events,
+                        parsed=parsed,
+                        snapshot_time=snapshot_time,
+                        flow_name=options.flow_name,
+                        rejected=[late.description],
+                    ),
+                )
+            return result
+        plan = await plan_events(conn, events, snapshot_time)
+        previous = await store.load_previous_quotes(
+            conn, sorted({plan.stored_id(e.id) for e in events}), snapshot_time
+        )
+        items = _validate(parsed, plan, previous, snapshot_time, options)
+        findings = [f for item in items for f in item.findings]
+        rejecting = [f.description for f in findings if is_rejecting(f)]
+        if options.strict and rejecting:
+            await store.insert_findings(
+                conn,
+                [
+                    _finding_row(
+                        f,
+                        event_id=item.stored_id,
+                        snapshot_time=snapshot_time,
+                        source=source,
+                        request_id=request_id,
+                        now=now,
+                    )
+                    for item in items
+                    for f in item.findings
+                ],
+            )
+            result.findings = len(findings)
+            result.rejected = 1
+            result.rejection_reasons.extend(rejecting)
+        else:
+            await write_events(conn, plan, snapshot_time, now)
+            result.events_inserted = len(plan.inserts)
+            result.events_updated = len(plan.updates)
+            result.events_merged = len(plan.merges) + len(plan.aliases)
+            await _write_snapshots(conn, items, snapshot_time, source, request_id, now, result)
+        if response is not None:
+            await store.insert_fetch_log(
+                conn,
+                _fetch_log_row(
+                    response,
+                    events=events,
+                    parsed=parsed,
+                    snapshot_time=snapshot_time,
+                    flow_name=options.flow_name,
+                    rejected=rejecting if options.strict else [],
+                ),
+            )
+        return result
+
+    result: IngestResult = await _transaction(db, work)
+    log.debug(
+        "ingested odds payload",
+        source=source,
+        snapshot_time=snapshot_time.isoformat(),
+        **{k: v for k, v in result.as_dict().items() if k != "rejection_reasons"},
+    )
+    return result
+
+
+def _validate(
+    parsed: Sequence[ParsedEvent],
+    plan: EventPlan,
+    previous: Mapping[str, Mapping[tuple[str, str, str, str | None], Any]],
+    snapshot_time: datetime,
+    options: IngestOptions,
+) -> list[_EventSnapshot]:
+    items: list[_EventSnapshot] = []
+    for item in parsed:
+        event, quotes = item.info, item.quotes
+        stored_id = plan.stored_id(event.id)
+        findings = validate_event(
+            event_id=stored_id,
+            home_team=event.home_team,
+            away_team=event.away_team,
+            commence_time=event.commence_time,
+            snapshot_time=snapshot_time,
+            quotes=quotes,
+            rules=options.rules,
+            previous=previous.get(stored_id),
+            expected_bookmakers=options.expected_bookmakers,
+            expected_markets=options.expected_markets,
+            structural_only=not options.validate,
+        )
+        apply_findings(quotes, findings)
+        items.append(_EventSnapshot(item, stored_id, findings))
+    return items
+
+
+async def _write_snapshots(
+    conn: AsyncConnection,
+    items: Sequence[_EventSnapshot],
+    snapshot_time: datetime,
+    source: str,
+    request_id: str | None,
+    now: datetime,
+    result: IngestResult,
+) -> None:
+    rows: list[dict[str, Any]] = []
+    firsts: list[_EventSnapshot] = []
+    seen: set[str] = set()
+    for item in items:
+        if item.stored_id in seen:
+            result.snapshots_skipped += 1  # one game listed twice in one payload
+            continue
+        seen.add(item.stored_id)
+        firsts.append(item)
+        hours = hours_until(item.parsed.info.commence_time, snapshot_time)
+        tier = tier_for(hours)
+        rows.append(
+            {
+                "event_id": item.stored_id,
+                "snapshot_time": snapshot_time,
+                "raw_data": item.parsed.raw,
+                "bookmaker_count": item.parsed.bookmaker_count,
+                "api_request_id": request_id,
+                "fetch_tier": tier.value if tier else None,
+                "hours_until_commence": round(hours, 4),
+                "source": source,
+                "created_at": now,
+            }
+        )
+    inserted = await store.insert_snapshots(conn, rows)
+    result.snapshots_inserted = len(inserted)
+    result.snapshots_skipped += len(firsts) - len(inserted)
+    records: list[tuple[Any, ...]] = []
+    finding_rows: list[dict[str, Any]] = []
+    for item in firsts:
+        snapshot_id = inserted.get(item.stored_id)
+        if snapshot_id is None:
+            continue  # stored before: its rows and findings are already there
+        records.extend(_odds_records(item, snapshot_id, snapshot_time, now))
+        result.odds_excluded += sum(1 for q in item.quotes if q.excluded)
+        finding_rows.extend(
+            _finding_row(
+                f,
+                event_id=item.stored_id,
+                snapshot_time=snapshot_time,
+                source=source,
+                request_id=request_id,
+                now=now,
+            )
+            for f in item.findings
+        )
+    await store.copy_odds(conn, records)
+    await store.insert_findings(conn, finding_rows)
+    result.odds_rows = len(records)
+    result.odds_flagged = sum(1 for r in records if not r[11])
+    result.findings = len(finding_rows)
+
+
+async def ingest_events(
+    db: Any,
+    payload: Sequence[Any],
+    *,
+    seen_at: datetime,
+    response: ApiResponse[Any] | None = None,
+    options: IngestOptions | None = None,
+) -> IngestResult:
+    """Upsert events without odds (``/events`` and historical events files)."""
+    options = options or IngestOptions.from_settings()
+    seen_at = as_utc(seen_at)
+    try:
+        events = [
+            item if isinstance(item, EventInfo) else _EVENT_INFO.validate_python(item)
+            for item in payload
+        ]
+    except ValidationError as exc:
+        raise MalformedResponseError(f"payload does not fit the events schema: {exc}") from exc
+    now = options.clock.now()
+
+    async def work(conn: AsyncConnection) -> IngestResult:
+        plan = await plan_events(conn, events, seen_at)
+        await write_events(conn, plan, seen_at, now)
+        if response is not None:
+            await store.insert_fetch_log(
+                conn,
+                _fetch_log_row(
+                    response,
+                    events=events,
+                    snapshot_time=seen_at,
+                    flow_name=options.flow_name,
+                    rejected=[],
+                ),
+            )
+        return IngestResult(
+            events_inserted=len(plan.inserts),
+            events_updated=len(plan.updates),
+            events_merged=len(plan.merges) + len(plan.aliases),
+        )
+
+    result: IngestResult = await _transaction(db, work)
+    return result
+
+
+async def ingest_response(
+    db: Any,
+    response: ApiResponse[Any],
+    *,
+    source: Source | None = None,
+    options: IngestOptions | None = None,
+) -> IngestResult:
+    """Ingest a client response: ``/odds`` (timed at fetch) or historical odds (its timestamp)."""
+    data = response.data
+    if isinstance(data, HistoricalResponse):
+        raw_items = response.raw.get("data") if isinstance(response.raw, Mapping) else None
+        items = data.data if isinstance(data.data, list) else [data.data]
+        items = [item for item in items if item is not None]
+        payload: Sequence[Any] = _with_raw(items, raw_items)
+        return await ingest_odds(
+            db,
+            payload,
+            snapshot_time=data.timestamp,
+            source=source or "historical",
+            response=response,
+            options=options,
+        )
+    items = data if isinstance(data, list) else [data]
+    raw_list = response.raw if isinstance(response.raw, list) else None
+    return await ingest_odds(
+        db,
+        _with_raw(items, raw_list),
+        snapshot_time=response.fetched_at,
+        source=source or "live",
+        response=response,
+        options=options,
+    )
+
+
+def _with_raw(items: Sequence[Any], raw: Any) -> Sequence[Any]:
+    """Prefer the raw JSON exactly as received; fall back to the typed models."""
+    if isinstance(raw, Mapping):
+        raw = [raw]
+    if (
+        isinstance(raw, list)
+        and len(raw) == len(items)
+        and all(isinstance(r, Mapping) for r in raw)
+    ):
+        return raw
+    return items

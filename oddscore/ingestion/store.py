@@ -1,0 +1,335 @@
+"""The writes and reads of one ingestion transaction, set-based: a few statements per payload.
+
+Every function takes the open ``AsyncConnection`` of the caller's transaction, so that a whole
+payload commits or rolls back as one. Odds rows take the fastest path each backend has:
+``COPY`` through asyncpg's raw connection on PostgreSQL, one ``executemany`` on SQLite.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, bindparam, delete, func, insert, select, tuple_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from oddscore.ingestion.validation import PreviousQuote
+from oddscore.storage.models import (
+    DataQualityLog,
+    Event,
+    EventAlias,
+    FetchLog,
+    Odds,
+    OddsSnapshot,
+)
+
+__all__ = [
+    "ODDS_COLUMNS",
+    "EventState",
+    "copy_odds",
+    "insert_aliases",
+    "insert_events",
+    "insert_fetch_log",
+    "insert_findings",
+    "insert_snapshots",
+    "load_aliases",
+    "load_events",
+    "load_events_near",
+    "load_previous_quotes",
+    "merge_events",
+    "update_events",
+    "window",
+]
+
+EV = Event.__table__  # type: ignore[attr-defined]
+ALIAS = EventAlias.__table__  # type: ignore[attr-defined]
+SNAP = OddsSnapshot.__table__  # type: ignore[attr-defined]
+ODDS = Odds.__table__  # type: ignore[attr-defined]
+DQ = DataQualityLog.__table__  # type: ignore[attr-defined]
+FETCH = FetchLog.__table__  # type: ignore[attr-defined]
+
+ODDS_COLUMNS = (
+    "snapshot_id",
+    "event_id",
+    "bookmaker_key",
+    "bookmaker_title",
+    "market_key",
+    "outcome_name",
+    "outcome_description",
+    "price",
+    "point",
+    "odds_timestamp",
+    "last_update",
+    "is_valid",
+    "validation_notes",
+    "created_at",
+)
+_DATETIME_COLUMNS = frozenset({9, 10, 13})
+# SQLite parameters per statement are capped (32766 since 3.32); IN lists stay well below.
+_CHUNK = 500
+
+
+@dataclass(slots=True)
+class EventState:
+    """What ingestion needs to know about a stored event."""
+
+    id: str
+    sport_key: str
+    home_team: str
+    away_team: str
+    commence_time: datetime
+    status: str
+    last_seen_at: datetime | None
+    has_result: bool
+
+
+def _chunks(values: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _insert(conn: AsyncConnection, table: Any) -> Any:
+    return (pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)(table)
+
+
+async def load_aliases(conn: AsyncConnection, ids: Sequence[str]) -> dict[str, str]:
+    """alias id -> the event id it was merged into, for the ids given."""
+    found: dict[str, str] = {}
+    for chunk in _chunks(list(ids)):
+        rows = await conn.execute(
+            select(ALIAS.c.alias_id, ALIAS.c.event_id).where(ALIAS.c.alias_id.in_(chunk))
+        )
+        found.update({str(alias): str(event) for alias, event in rows})
+    return found
+
+
+def _state(row: Any) -> EventState:
+    return EventState(
+        id=row.id,
+        sport_key=row.sport_key,
+        home_team=row.home_team,
+        away_team=row.away_team,
+        commence_time=row.commence_time,
+        status=row.status,
+        last_seen_at=row.last_seen_at,
+        has_result=row.home_score is not None,
+    )
+
+
+_STATE_COLUMNS = (
+    EV.c.id,
+    EV.c.sport_key,
+    EV.c.home_team,
+    EV.c.away_team,
+    EV.c.commence_time,
+    EV.c.status,
+    EV.c.last_seen_at,
+    EV.c.home_score,
+)
+
+
+async def load_events(conn: AsyncConnection, ids: Iterable[str]) -> dict[str, EventState]:
+    found: dict[str, EventState] = {}
+    for chunk in _chunks(sorted(set(ids))):
+        rows = await conn.execute(select(*_STATE_COLUMNS).where(EV.c.id.in_(chunk)))
+        found.update({row.id: _state(row) for row in rows})
+    return found
+
+
+async def load_events_near(
+    conn: AsyncConnection,
+    sport_key: str,
+    pairs: Sequence[tuple[str, str]],
+    start: datetime,
+    end: datetime,
+) -> list[EventState]:
+    """Stored events of these (home, away) pairs commencing in [start, end]."""
+    found: list[EventState] = []
+    for chunk in _chunks(sorted(set(pairs))):
+        rows = await conn.execute(
+            select(*_STATE_COLUMNS).where(
+                EV.c.sport_key == sport_key,
+                EV.c.commence_time >= start,
+                EV.c.commence_time <= end,
+                tuple_(EV.c.home_team, EV.c.away_team).in_(list(chunk)),
+            )
+        )
+        found.extend(_state(row) for row in rows)
+    return found
+
+
+async def merge_events(conn: AsyncConnection, loser: str, winner: str, now: datetime) -> None:
+    """Move everything of event ``loser`` to ``winner``, delete it, remember it as an alias.
+
+    Snapshots the winner already has at the same time win; the loser's copy is dropped.
+    """
+    clash = select(SNAP.c.snapshot_time).where(SNAP.c.event_id == winner).scalar_subquery()
+    clashing = select(SNAP.c.id).where(SNAP.c.event_id == loser, SNAP.c.snapshot_time.in_(clash))
+    await conn.execute(delete(ODDS).where(ODDS.c.snapshot_id.in_(clashing)))
+    await conn.execute(
+        delete(SNAP).where(SNAP.c.event_id == loser, SNAP.c.snapshot_time.in_(clash))
+    )
+    for table, column in ((SNAP, SNAP.c.event_id), (ODDS, ODDS.c.event_id), (DQ, DQ.c.event_id)):
+        await conn.execute(update(table).where(column == loser).values(event_id=winner))
+    await conn.execute(update(ALIAS).where(ALIAS.c.event_id == loser).values(event_id=winner))
+    # A result already known under the old id must survive the merge.
+    old = (
+        await conn.execute(
+            select(
+                EV.c.status, EV.c.home_score, EV.c.away_score, EV.c.completed_at, EV.c.result_source
+            ).where(EV.c.id == loser)
+        )
+    ).first()
+    if old is not None and old.home_score is not None:
+        await conn.execute(
+            update(EV)
+            .where(EV.c.id == winner, EV.c.home_score.is_(None))
+            .values(
+                status=old.status,
+                home_score=old.home_score,
+                away_score=old.away_score,
+                completed_at=old.completed_at,
+                result_source=old.result_source,
+                updated_at=now,
+            )
+        )
+    await conn.execute(delete(EV).where(EV.c.id == loser))
+    await conn.execute(
+        _insert(conn, ALIAS)
+        .values(alias_id=loser, event_id=winner, created_at=now)
+        .on_conflict_do_update(index_elements=["alias_id"], set_={"event_id": winner})
+    )
+
+
+async def insert_aliases(
+    conn: AsyncConnection, pairs: Sequence[tuple[str, str]], now: datetime
+) -> None:
+    """Remember ids that were never stored because another id of the same game won."""
+    if pairs:
+        stmt = _insert(conn, ALIAS).on_conflict_do_nothing(index_elements=["alias_id"])
+        await conn.execute(
+            stmt, [{"alias_id": a, "event_id": e, "created_at": now} for a, e in pairs]
+        )
+
+
+async def insert_events(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        await conn.execute(insert(EV), list(rows))
+
+
+async def update_events(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
+    """Rows of ``b_id`` plus the new team/commence/title/last-seen values."""
+    if not rows:
+        return
+    stmt = (
+        update(EV)
+        .where(EV.c.id == bindparam("b_id"))
+        .values(
+            home_team=bindparam("home_team"),
+            away_team=bindparam("away_team"),
+            commence_time=bindparam("commence_time"),
+            sport_title=bindparam("sport_title"),
+            last_seen_at=bindparam("last_seen_at"),
+            updated_at=bindparam("updated_at"),
+        )
+    )
+    await conn.execute(stmt, list(rows))
+
+
+async def insert_snapshots(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> dict[str, int]:
+    """Insert the snapshots not stored yet; event id -> new snapshot id (skipped ones absent)."""
+    if not rows:
+        return {}
+    stmt = (
+        _insert(conn, SNAP)
+        .on_conflict_do_nothing(index_elements=["event_id", "snapshot_time"])
+        .returning(SNAP.c.id, SNAP.c.event_id)
+    )
+    result = await conn.execute(stmt, list(rows))
+    return {event_id: snapshot_id for snapshot_id, event_id in result}
+
+
+async def load_previous_quotes(
+    conn: AsyncConnection, event_ids: Sequence[str], before: datetime
+) -> dict[str, dict[tuple[str, str, str, str | None], PreviousQuote]]:
+    """Per event, the quotes of its latest stored snapshot strictly before ``before``."""
+    found: dict[str, dict[tuple[str, str, str, str | None], PreviousQuote]] = {}
+    for chunk in _chunks(list(event_ids)):
+        latest = (
+            select(SNAP.c.event_id, func.max(SNAP.c.snapshot_time).label("taken"))
+            .where(SNAP.c.event_id.in_(chunk), SNAP.c.snapshot_time < before)
+            .group_by(SNAP.c.event_id)
+            .subquery()
+        )
+        rows = await conn.execute(
+            select(
+                ODDS.c.event_id,
+                ODDS.c.bookmaker_key,
+                ODDS.c.market_key,
+                ODDS.c.outcome_name,
+                ODDS.c.outcome_description,
+                ODDS.c.price,
+                ODDS.c.point,
+                ODDS.c.odds_timestamp,
+            ).join(
+                latest,
+                and_(
+                    ODDS.c.event_id == latest.c.event_id,
+                    ODDS.c.odds_timestamp == latest.c.taken,
+                ),
+            )
+        )
+        for row in rows:
+            found.setdefault(row.event_id, {})[
+                (row.bookmaker_key, row.market_key, row.outcome_name, row.outcome_description)
+            ] = PreviousQuote(row.price, row.point, row.odds_timestamp)
+    return found
+
+
+async def copy_odds(conn: AsyncConnection, records: Sequence[tuple[Any, ...]]) -> None:
+    """Bulk-insert odds rows (tuples in ``ODDS_COLUMNS`` order, datetimes aware UTC)."""
+    if not records:
+        return
+    if conn.dialect.name == "postgresql":
+        raw = await conn.get_raw_connection()
+        driver = raw.driver_connection
+        assert driver is not None
+        await driver.copy_records_to_table("odds", records=records, columns=list(ODDS_COLUMNS))
+        return
+    placeholders = ", ".join("?" for _ in ODDS_COLUMNS)
+    sql = f"INSERT INTO odds ({', '.join(ODDS_COLUMNS)}) VALUES ({placeholders})"
+    converted = [
+        tuple(
+            _utc_text(value) if index in _DATETIME_COLUMNS else value
+            for index, value in enumerate(record)
+        )
+        for record in records
+    ]
+    await conn.exec_driver_sql(sql, converted)  # type: ignore[arg-type]
+
+
+def _utc_text(value: datetime | None) -> str | None:
+    # The text layout SQLAlchemy's SQLite DateTime writes; queries compare it as text.
+    if value is None:
+        return None
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+async def insert_findings(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        await conn.execute(insert(DQ), list(rows))
+
+
+async def insert_fetch_log(conn: AsyncConnection, row: Mapping[str, Any]) -> None:
+    """One provider request; a replay of the same request id adds nothing."""
+    await conn.execute(
+        _insert(conn, FETCH).values(**row).on_conflict_do_nothing(index_elements=["request_id"])
+    )
+
+
+def window(times: Sequence[datetime], pad: timedelta) -> tuple[datetime, datetime]:
+    return min(times) - pad, max(times) + pad

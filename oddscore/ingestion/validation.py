@@ -1,0 +1,714 @@
+"""Data-quality rules: pure functions from quotes to findings.
+
+Every rule returns :class:`Finding` objects; nothing here touches the database or the clock
+(the caller passes ``now``). :func:`apply_findings` then marks the quotes, and the pipeline
+stores one ``data_quality_logs`` row per finding.
+
+What each rule does to the data (``Action``):
+
+=========================  ========  =======  ================================================
+issue_type                 severity  action   why
+=========================  ========  =======  ================================================
+future_snapshot            critical  drop     a snapshot stamped in the future would let an
+                                              as-of query see it too early (look-ahead); only
+                                              the finding is stored
+in_play                    warning   exclude  quoted at/after tip-off: live prices must never
+                                              pass for pre-game ones. The raw snapshot is kept
+                                              (raw payloads are kept forever), no odds rows
+unknown_market             info      exclude  not back odds we can read (``h2h_lay`` is an
+                                              exchange *lay* price); kept in the raw JSON only
+duplicate_outcome          warning   exclude  an exact repeat of an outcome adds nothing;
+                                              repeats with different prices are flagged instead
+price_out_of_range         error     flag     American price strictly between -100 and +100 or
+                                              beyond +/-10000 (unconvertible ones: exclude)
+missing_point              error     flag     spreads/totals outcome without a line
+unexpected_outcome         error     flag     a name that is neither team (nor Over/Under)
+missing_side               error     flag     one side of a two-way market is absent
+spread_asymmetry           error     flag     home point != -away point
+totals_mismatch            error     flag     Over and Under on different points
+overround_out_of_band      error     flag     sum of implied probabilities outside the band
+identical_prices           error     flag     every outcome of a moneyline at one price that is
+                                              not a plausible pick'em (-130..-100)
+future_last_update         warning   note     the book's clock is ahead of ours; the row is
+                                              still timed by the snapshot, so it stays valid
+stale_quote                warning   note     ``last_update`` older than the staleness limit:
+                                              still the book's price, so it stays valid
+line_jump / price_jump     warning   note     large move since the previous snapshot: real
+                                              moves happen (injuries), so the row stays valid
+missing_bookmakers         info      none     a requested book is absent from the event
+missing_markets            info      none     a book quotes the event without a requested market
+=========================  ========  =======  ================================================
+
+*flag* keeps the row with ``is_valid=False`` and the reason in ``validation_notes`` (the
+query layer reads valid rows only); *note* keeps it valid with the reason noted; *exclude*
+never writes the row; *drop* writes nothing of the event snapshot. In strict mode
+(``REJECT_INVALID_ODDS=true``) a payload with any error or critical finding is rejected as a
+whole and only its findings are stored.
+
+Moneylines at -110/-110 are genuine pick'ems (103 of them in the 2023-24 archive), which is why
+``identical_prices`` leaves near-even prices alone; spreads and totals at -110/-110 are the norm
+and are not checked for it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from oddscore.config import DataQualitySettings
+from oddscore.ingestion.quotes import Quote, is_back_market, two_way_kind
+from oddscore.storage.models import Severity
+
+__all__ = [
+    "Action",
+    "Finding",
+    "PreviousQuote",
+    "ValidationRules",
+    "apply_findings",
+    "check_completeness",
+    "check_markets",
+    "check_movement",
+    "check_prices",
+    "check_snapshot_time",
+    "check_timing",
+    "implied_probability",
+    "is_rejecting",
+    "validate_event",
+]
+
+MIN_AMERICAN = 100
+MAX_AMERICAN = 10_000
+# Clock skew we tolerate between the provider, the books and us.
+CLOCK_SKEW = timedelta(minutes=5)
+PICKEM_RANGE = (-130, -100)
+_SIDES_TOTALS = ("Over", "Under")
+
+
+class Action(StrEnum):
+    NONE = "none"
+    NOTE = "note"
+    FLAG = "flag"
+    EXCLUDE = "exclude"
+    DROP = "drop"
+
+
+OutcomeKey = tuple[str, str | None, float | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One data-quality finding; ``outcomes`` None means every quote in its scope."""
+
+    issue_type: str
+    severity: Severity
+    action: Action
+    description: str
+    event_id: str | None = None
+    bookmaker_key: str | None = None
+    market_key: str | None = None
+    outcomes: tuple[OutcomeKey, ...] | None = None
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class PreviousQuote:
+    """The last stored quote of an outcome before this snapshot (line-jump checks)."""
+
+    price: int
+    point: float | None
+    odds_timestamp: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ValidationRules:
+    """Thresholds, from ``DataQualitySettings``; per-market overround bands override the default."""
+
+    min_overround: float = 0.98
+    max_overround: float = 1.15
+    max_line_jump_points: float = 4.0
+    max_price_jump_prob: float = 0.15
+    stale_after: timedelta = timedelta(minutes=180)
+    overround_bands: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+
+    @classmethod
+    def from_settings(cls, settings: DataQualitySettings) -> ValidationRules:
+        return cls(
+            min_overround=settings.min_overround,
+            max_overround=settings.max_overround,
+            max_line_jump_points=settings.max_line_jump_points,
+            max_price_jump_prob=settings.max_price_jump_prob,
+            stale_after=timedelta(minutes=settings.stale_after_minutes),
+        )
+
+    def band(self, market_key: str) -> tuple[float, float]:
+        return self.overround_bands.get(market_key, (self.min_overround, self.max_overround))
+
+
+def implied_probability(american: int) -> float:
+    """-110 -> 0.5238; +150 -> 0.4."""
+    if american > 0:
+        return 100.0 / (american + 100.0)
+    return -american / (-american + 100.0)
+
+
+def is_rejecting(finding: Finding) -> bool:
+    """Whether strict mode rejects a payload because of this finding."""
+    return finding.severity in (Severity.ERROR, Severity.CRITICAL)
+
+
+# -- snapshot-level rules ----------------------------------------------------------------------
+
+
+def check_snapshot_time(snapshot_time: datetime, now: datetime) -> Finding | None:
+    """A snapshot stamped after ``now`` (beyond clock skew) cannot be trusted."""
+    if snapshot_time > now + CLOCK_SKEW:
+        return Finding(
+            "future_snapshot",
+            Severity.CRITICAL,
+            Action.DROP,
+            f"snapshot time {snapshot_time.isoformat()} is after now ({now.isoformat()})",
+            context={"snapshot_time": snapshot_time.isoformat(), "now": now.isoformat()},
+        )
+    return None
+
+
+def check_timing(
+    event_id: str, commence_time: datetime, snapshot_time: datetime, quotes: Sequence[Quote]
+) -> list[Finding]:
+    """In-play snapshots, books whose last_update is ahead of the snapshot."""
+    findings: list[Finding] = []
+    if snapshot_time >= commence_time and quotes:
+        findings.append(
+            Finding(
+                "in_play",
+                Severity.WARNING,
+                Action.EXCLUDE,
+                f"quoted {(snapshot_time - commence_time).total_seconds() / 60:.0f} min after "
+                "tip-off: in-play prices are not stored as pre-game odds",
+                event_id=event_id,
+                context={
+                    "snapshot_time": snapshot_time.isoformat(),
+                    "commence_time": commence_time.isoformat(),
+                    "quotes": len(quotes),
+                },
+            )
+        )
+    ahead: dict[str, datetime] = {}
+    for quote in quotes:
+        if quote.last_update is not None and quote.last_update > snapshot_time + CLOCK_SKEW:
+            ahead[quote.bookmaker_key] = max(
+                quote.last_update, ahead.get(quote.bookmaker_key, quote.last_update)
+            )
+    for book, when in ahead.items():
+        findings.append(
+            Finding(
+                "future_last_update",
+                Severity.WARNING,
+                Action.NOTE,
+                f"{book} last_update {when.isoformat()} is after the snapshot time",
+                event_id=event_id,
+                bookmaker_key=book,
+                context={
+                    "last_update": when.isoformat(),
+                    "snapshot_time": snapshot_time.isoformat(),
+                },
+            )
+        )
+    return findings
+
+
+def check_staleness(
+    event_id: str, snapshot_time: datetime, quotes: Sequence[Quote], rules: ValidationRules
+) -> list[Finding]:
+    """Books whose newest market update is older than the staleness limit."""
+    oldest: dict[str, datetime] = {}
+    for quote in quotes:
+        if quote.last_update is None:
+            continue
+        if snapshot_time - quote.last_update > rules.stale_after:
+            current = oldest.get(quote.bookmaker_key)
+            if current is None or quote.last_update < current:
+                oldest[quote.bookmaker_key] = quote.last_update
+    return [
+        Finding(
+            "stale_quote",
+            Severity.WARNING,
+            Action.NOTE,
+            f"{book} last updated {(snapshot_time - when).total_seconds() / 3600:.1f} h before "
+            "the snapshot",
+            event_id=event_id,
+            bookmaker_key=book,
+            context={"last_update": when.isoformat(), "snapshot_time": snapshot_time.isoformat()},
+        )
+        for book, when in oldest.items()
+    ]
+
+
+# -- market-level rules ------------------------------------------------------------------------
+
+
+def _group(quotes: Iterable[Quote]) -> dict[tuple[str, str], list[Quote]]:
+    groups: dict[tuple[str, str], list[Quote]] = defaultdict(list)
+    for quote in quotes:
+        groups[(quote.bookmaker_key, quote.market_key)].append(quote)
+    return groups
+
+
+def check_prices(event_id: str, quotes: Sequence[Quote]) -> list[Finding]:
+    """American prices outside [-10000, -100] U [+100, +10000], and unconvertible prices."""
+    bad: dict[tuple[str, str], list[Quote]] = defaultdict(list)
+    unconvertible: dict[tuple[str, str], list[Quote]] = defaultdict(list)
+    for quote in quotes:
+        if quote.excluded and quote.price == 0:
+            unconvertible[(quote.bookmaker_key, quote.market_key)].append(quote)
+        elif -MIN_AMERICAN < quote.price < MIN_AMERICAN or abs(quote.price) > MAX_AMERICAN:
+            bad[(quote.bookmaker_key, quote.market_key)].append(quote)
+    findings = []
+    for (book, market), items in bad.items():
+        findings.append(
+            Finding(
+                "price_out_of_range",
+                Severity.ERROR,
+                Action.FLAG,
+                f"{book} {market}: price(s) {[q.price for q in items]} outside "
+                f"-{MAX_AMERICAN}..-{MIN_AMERICAN} / +{MIN_AMERICAN}..+{MAX_AMERICAN}",
+                event_id=event_id,
+                bookmaker_key=book,
+                market_key=market,
+                outcomes=tuple(q.outcome_key for q in items),
+                context={"prices": {q.outcome_name: q.price for q in items}},
+            )
+        )
+    for (book, market), items in unconvertible.items():
+        findings.append(
+            Finding(
+                "price_out_of_range",
+                Severity.ERROR,
+                Action.EXCLUDE,
+                f"{book} {market}: price(s) {[q.raw_price for q in items]} are not valid odds",
+                event_id=event_id,
+                bookmaker_key=book,
+                market_key=market,
+                outcomes=tuple(q.outcome_key for q in items),
+                context={"prices": {q.outcome_name: q.raw_price for q in items}},
+            )
+        )
+    return findings
+
+
+def check_markets(
+    event_id: str,
+    home_team: str,
+    away_team: str,
+    quotes: Sequence[Quote],
+    rules: ValidationRules,
+) -> list[Finding]:
+    """Unknown markets, duplicated outcomes, sides, symmetry, overround, identical prices."""
+    findings: list[Finding] = []
+    for (book, market), items in _group(quotes).items():
+        scope: dict[str, Any] = {
+            "event_id": event_id,
+            "bookmaker_key": book,
+            "market_key": market,
+        }
+        if not is_back_market(market):
+            findings.append(
+                Finding(
+                    "unknown_market",
+                    Severity.INFO,
+                    Action.EXCLUDE,
+                    f"{book} market {market!r} is not a back-odds market; kept in raw JSON only",
+                    **scope,
+                    context={"outcomes": len(items)},
+                )
+            )
+            continue
+        items = _dedupe(items, findings, scope)
+        kind = two_way_kind(market)
+        if kind is not None:
+            findings.extend(_check_two_way(kind, home_team, away_team, items, rules, scope))
+    return findings
+
+
+def _dedupe(items: list[Quote], findings: list[Finding], scope: dict[str, Any]) -> list[Quote]:
+    seen: dict[OutcomeKey, Quote] = {}
+    unique: list[Quote] = []
+    repeats: list[OutcomeKey] = []
+    conflicts: list[OutcomeKey] = []
+    for quote in items:
+        first = seen.get(quote.outcome_key)
+        if first is None:
+            seen[quote.outcome_key] = quote
+            unique.append(quote)
+        elif first.price == quote.price:
+            repeats.append(quote.outcome_key)
+        else:
+            conflicts.append(quote.outcome_key)
+    if repeats:
+        findings.append(
+            Finding(
+                "duplicate_outcome",
+                Severity.WARNING,
+                Action.EXCLUDE,
+                f"{scope['bookmaker_key']} {scope['market_key']}: outcome(s) "
+                f"{sorted({k[0] for k in repeats})} listed more than once; repeats dropped",
+                **scope,
+                outcomes=tuple(repeats),
+                context={"repeats": len(repeats)},
+            )
+        )
+    if conflicts:
+        findings.append(
+            Finding(
+                "duplicate_outcome",
+                Severity.ERROR,
+                Action.FLAG,
+                f"{scope['bookmaker_key']} {scope['market_key']}: outcome(s) "
+                f"{sorted({k[0] for k in conflicts})} listed twice with different prices",
+                **scope,
+                outcomes=tuple(set(conflicts)),
+                context={"conflicts": len(conflicts)},
+            )
+        )
+    return unique
+
+
+def _check_two_way(
+    kind: str,
+    home: str,
+    away: str,
+    items: list[Quote],
+    rules: ValidationRules,
+    scope: dict[str, Any],
+) -> list[Finding]:
+    findings: list[Finding] = []
+    book, market = scope["bookmaker_key"], scope["market_key"]
+    sides = (home, away) if kind != "totals" else _SIDES_TOTALS
+    allowed = set(sides) | ({"Draw"} if kind == "h2h" else set())
+    unexpected = [q for q in items if q.outcome_name not in allowed]
+    if unexpected:
+        findings.append(
+            Finding(
+                "unexpected_outcome",
+                Severity.ERROR,
+                Action.FLAG,
+                f"{book} {market}: outcome(s) {[q.outcome_name for q in unexpected]} are not "
+                f"{' / '.join(sorted(allowed))}",
+                **scope,
+                outcomes=tuple(q.outcome_key for q in unexpected),
+            )
+        )
+    expected = [q for q in items if q.outcome_name in allowed]
+    if kind != "h2h":
+        pointless = [q for q in expected if q.point is None]
+        if pointless:
+            findings.append(
+                Finding(
+                    "missing_point",
+                    Severity.ERROR,
+                    Action.FLAG,
+                    f"{book} {market}: no point on {[q.outcome_name for q in pointless]}",
+                    **scope,
+                    outcomes=tuple(q.outcome_key for q in pointless),
+                )
+            )
+            expected = [q for q in expected if q.point is not None]
+    present = {q.outcome_name for q in expected}
+    missing = [side for side in sides if side not in present]
+    if missing:
+        findings.append(
+            Finding(
+                "missing_side",
+                Severity.ERROR,
+                Action.FLAG,
+                f"{book} {market}: no price for {missing}",
+                **scope,
+                outcomes=tuple(q.outcome_key for q in expected),
+                context={"missing": missing},
+            )
+        )
+        return findings
+    for pair in _pairs(kind, sides, expected, findings, scope):
+        total = sum(implied_probability(q.price) for q in pair)
+        low, high = rules.band(market)
+        if not low <= total <= high:
+            findings.append(
+                Finding(
+                    "overround_out_of_band",
+                    Severity.ERROR,
+                    Action.FLAG,
+                    f"{book} {market}: overround {total:.3f} outside {low:.2f}-{high:.2f}",
+                    **scope,
+                    outcomes=tuple(q.outcome_key for q in pair),
+                    context={"overround": round(total, 4), "prices": [q.price for q in pair]},
+                )
+            )
+        if kind == "h2h" and len({q.price for q in pair}) == 1:
+            price = pair[0].price
+            if not PICKEM_RANGE[0] <= price <= PICKEM_RANGE[1]:
+                findings.append(
+                    Finding(
+                        "identical_prices",
+                        Severity.ERROR,
+                        Action.FLAG,
+                        f"{book} {market}: every outcome priced {price}",
+                        **scope,
+                        outcomes=tuple(q.outcome_key for q in pair),
+                        context={"price": price},
+                    )
+                )
+    return findings
+
+
+def _pairs(
+    kind: str,
+    sides: tuple[str, str],
+    quotes: list[Quote],
+    findings: list[Finding],
+    scope: dict[str, Any],
+) -> list[list[Quote]]:
+    """The complete sets of sides to price together: one for h2h, one per line otherwise."""
+    if kind == "h2h":
+        return [quotes]
+    first = [q for q in quotes if q.outcome_name == sides[0]]
+    second = [q for q in quotes if q.outcome_name == sides[1]]
+    pairs: list[list[Quote]] = []
+    book, market = scope["bookmaker_key"], scope["market_key"]
+    if len(first) == 1 and len(second) == 1:
+        a, b = first[0], second[0]
+        assert a.point is not None and b.point is not None
+        if kind == "spreads" and a.point != -b.point:
+            findings.append(
+                Finding(
+                    "spread_asymmetry",
+                    Severity.ERROR,
+                    Action.FLAG,
+                    f"{book} {market}: {a.outcome_name} {a.point:+g} vs "
+                    f"{b.outcome_name} {b.point:+g}",
+                    **scope,
+                    outcomes=(a.outcome_key, b.outcome_key),
+                    context={"points": [a.point, b.point]},
+                )
+            )
+            return pairs
+        if kind == "totals" and a.point != b.point:
+            findings.append(
+                Finding(
+                    "totals_mismatch",
+                    Severity.ERROR,
+                    Action.FLAG,
+                    f"{book} {market}: Over {a.point:g} vs Under {b.point:g}",
+                    **scope,
+                    outcomes=(a.outcome_key, b.outcome_key),
+                    context={"points": [a.point, b.point]},
+                )
+            )
+            return pairs
+        return [[a, b]]
+
+    # Alternate lines: pair each line with its mirror; unpaired lines are a missing side.
+    def line(q: Quote) -> float:
+        assert q.point is not None
+        return abs(q.point) if kind == "spreads" else q.point
+
+    by_line_b: dict[float, Quote | None] = {line(q): q for q in second}
+    lonely: list[Quote] = []
+    for a in first:
+        mirror = by_line_b.pop(line(a), None)
+        if mirror is None:
+            lonely.append(a)
+        else:
+            pairs.append([a, mirror])
+    lonely.extend(q for q in by_line_b.values() if q is not None)
+    if lonely:
+        findings.append(
+            Finding(
+                "missing_side",
+                Severity.ERROR,
+                Action.FLAG,
+                f"{book} {market}: no opposite side for "
+                f"{[(q.outcome_name, q.point) for q in lonely]}",
+                **scope,
+                outcomes=tuple(q.outcome_key for q in lonely),
+            )
+        )
+    return pairs
+
+
+# -- rules against history and configuration ---------------------------------------------------
+
+
+def check_movement(
+    event_id: str,
+    quotes: Sequence[Quote],
+    previous: Mapping[tuple[str, str, str, str | None], PreviousQuote],
+    rules: ValidationRules,
+) -> list[Finding]:
+    """Line and price moves since the previous snapshot beyond the configured limits."""
+    jumps: dict[tuple[str, str, str], list[tuple[Quote, PreviousQuote]]] = defaultdict(list)
+    for quote in quotes:
+        key = (quote.bookmaker_key, quote.market_key, quote.outcome_name, quote.outcome_description)
+        before = previous.get(key)
+        if before is None:
+            continue
+        if quote.point is not None and before.point is not None:
+            if abs(quote.point - before.point) > rules.max_line_jump_points:
+                jumps[("line_jump", quote.bookmaker_key, quote.market_key)].append((quote, before))
+                continue
+            if quote.point != before.point:
+                continue  # a new line moves the price too; only same-line prices compare
+        move = abs(implied_probability(quote.price) - implied_probability(before.price))
+        if move > rules.max_price_jump_prob:
+            jumps[("price_jump", quote.bookmaker_key, quote.market_key)].append((quote, before))
+    findings = []
+    for (issue, book, market), pairs in jumps.items():
+        changes = [
+            {
+                "outcome": q.outcome_name,
+                "from": [b.price, b.point],
+                "to": [q.price, q.point],
+                "since": b.odds_timestamp.isoformat(),
+            }
+            for q, b in pairs
+        ]
+        what = "line" if issue == "line_jump" else "price"
+        findings.append(
+            Finding(
+                issue,
+                Severity.WARNING,
+                Action.NOTE,
+                f"{book} {market}: {what} moved "
+                + ", ".join(f"{c['outcome']} {c['from']} -> {c['to']}" for c in changes),
+                event_id=event_id,
+                bookmaker_key=book,
+                market_key=market,
+                outcomes=tuple(q.outcome_key for q, _ in pairs),
+                context={"changes": changes},
+            )
+        )
+    return findings
+
+
+def check_completeness(
+    event_id: str,
+    quotes: Sequence[Quote],
+    expected_bookmakers: Sequence[str] | None,
+    expected_markets: Sequence[str] | None,
+) -> list[Finding]:
+    """Requested books absent from the event; requested markets absent from a present book."""
+    findings: list[Finding] = []
+    markets_by_book: dict[str, set[str]] = defaultdict(set)
+    for quote in quotes:
+        markets_by_book[quote.bookmaker_key].add(quote.market_key)
+    if expected_bookmakers:
+        absent = [b for b in expected_bookmakers if b not in markets_by_book]
+        if absent:
+            findings.append(
+                Finding(
+                    "missing_bookmakers",
+                    Severity.INFO,
+                    Action.NONE,
+                    f"no prices from {absent}",
+                    event_id=event_id,
+                    context={"missing": absent},
+                )
+            )
+    if expected_markets:
+        for book, markets in markets_by_book.items():
+            absent = [m for m in expected_markets if m not in markets]
+            if absent:
+                findings.append(
+                    Finding(
+                        "missing_markets",
+                        Severity.INFO,
+                        Action.NONE,
+                        f"{book} has no {absent}",
+                        event_id=event_id,
+                        bookmaker_key=book,
+                        context={"missing": absent},
+                    )
+                )
+    return findings
+
+
+def validate_event(
+    *,
+    event_id: str,
+    home_team: str,
+    away_team: str,
+    commence_time: datetime,
+    snapshot_time: datetime,
+    quotes: Sequence[Quote],
+    rules: ValidationRules,
+    previous: Mapping[tuple[str, str, str, str | None], PreviousQuote] | None = None,
+    expected_bookmakers: Sequence[str] | None = None,
+    expected_markets: Sequence[str] | None = None,
+    structural_only: bool = False,
+) -> list[Finding]:
+    """Every rule for one event snapshot, in a stable order.
+
+    In-play snapshots get only the ``in_play`` finding: none of their rows is stored, so
+    checking them further would only add noise. ``structural_only`` (``ENABLE_VALIDATION=
+    false``) keeps just the rules that decide what may be stored at all: in-play, unknown
+    markets and unconvertible prices.
+    """
+    findings = check_timing(event_id, commence_time, snapshot_time, quotes)
+    if any(f.issue_type == "in_play" for f in findings):
+        return [f for f in findings if f.issue_type == "in_play"]
+    if structural_only:
+        findings = [f for f in check_prices(event_id, quotes) if f.action == Action.EXCLUDE]
+        unknown = {q.market_key for q in quotes if not is_back_market(q.market_key)}
+        lay = [q for q in quotes if q.market_key in unknown]
+        return findings + check_markets(event_id, home_team, away_team, lay, rules)
+    findings += check_staleness(event_id, snapshot_time, quotes, rules)
+    findings += check_prices(event_id, quotes)
+    usable = [q for q in quotes if not q.excluded]
+    findings += check_markets(event_id, home_team, away_team, usable, rules)
+    if previous:
+        findings += check_movement(event_id, usable, previous, rules)
+    findings += check_completeness(event_id, usable, expected_bookmakers, expected_markets)
+    return findings
+
+
+def apply_findings(quotes: Sequence[Quote], findings: Iterable[Finding]) -> None:
+    """Mark quotes excluded, invalid or noted as the findings say (in place)."""
+    by_scope: dict[tuple[str, str], list[Quote]] = _group(quotes)
+    for finding in findings:
+        if finding.action in (Action.NONE, Action.DROP):
+            continue
+        if finding.bookmaker_key is None:
+            targets: Iterable[Quote] = quotes
+        elif finding.market_key is None:
+            targets = [q for q in quotes if q.bookmaker_key == finding.bookmaker_key]
+        else:
+            targets = by_scope.get((finding.bookmaker_key, finding.market_key), [])
+        wanted = set(finding.outcomes) if finding.outcomes is not None else None
+        if finding.issue_type == "duplicate_outcome" and finding.action == Action.EXCLUDE:
+            _exclude_repeats(list(targets))
+            continue
+        for quote in targets:
+            if wanted is not None and quote.outcome_key not in wanted:
+                continue
+            if finding.action == Action.EXCLUDE:
+                quote.excluded = True
+            else:
+                if finding.action == Action.FLAG:
+                    quote.is_valid = False
+                if quote.notes is None:
+                    quote.notes = [finding.issue_type]
+                elif finding.issue_type not in quote.notes:
+                    quote.notes.append(finding.issue_type)
+
+
+def _exclude_repeats(quotes: list[Quote]) -> None:
+    seen: dict[OutcomeKey, int] = {}
+    for quote in quotes:
+        price = seen.get(quote.outcome_key)
+        if price is None:
+            seen[quote.outcome_key] = quote.price
+        elif price == quote.price:
+            quote.excluded = True
