@@ -1,0 +1,436 @@
+"""Run a backfill plan: each planned call paid for once, ingested, and resumable after a crash.
+
+The ``backfill_calls`` table is the ledger. A call moves
+
+    pending -> claimed -> fetched -> done          (failed: the request itself failed)
+
+* ``claimed``: one runner owns the call (an atomic conditional UPDATE, so two runners of
+  the same plan never both pay). A claim older than ``stale_claim_after`` belongs to a run
+  that died mid-request and may be taken over.
+* ``fetched``: the paid-for response is written to the ledger *before* ingestion, so a crash
+  after paying re-ingests the stored JSON instead of paying again.
+* ``done``: ingested; the stored JSON is dropped. A done call is never requested again.
+
+Each call asks for the whole slate at the planned time (exactly what was priced) and stores
+only the planned games. Ingestion stamps each snapshot with the response's ``timestamp``
+(the real snapshot time) and labels its tier from that timestamp, not from the plan.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import col
+
+from oddscore.clock import Clock, SystemClock, parse_timestamp
+from oddscore.exceptions import PlanningError, ProviderError, StorageError
+from oddscore.ingestion.pipeline import IngestOptions, ingest_odds
+from oddscore.logs import get_logger, redact
+from oddscore.provider.client import OddsApiClient
+from oddscore.storage.engine import Database
+from oddscore.storage.models import BackfillCall
+
+from .planner import BackfillPlan, PlannedCall
+
+__all__ = [
+    "CallOutcome",
+    "CallStatus",
+    "ExecutionReport",
+    "Executor",
+    "outstanding_credits",
+]
+
+log = get_logger(__name__)
+
+DEFAULT_STALE_CLAIM = timedelta(minutes=15)
+FLOW_NAME = "backfill"
+
+
+class CallStatus(StrEnum):
+    PENDING = "pending"
+    CLAIMED = "claimed"
+    FETCHED = "fetched"
+    DONE = "done"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class CallOutcome:
+    """What happened to one planned call in this run."""
+
+    call_time: datetime
+    status: CallStatus
+    credits_spent: int = 0  # paid in *this* run
+    paid: bool = False
+    snapshot_time: datetime | None = None
+    games_stored: int = 0
+    games_missing: tuple[str, ...] = ()
+    note: str = ""
+
+
+@dataclass(slots=True)
+class ExecutionReport:
+    plan_id: str
+    dry_run: bool
+    calls_total: int
+    credits_planned: int
+    credits_outstanding: int
+    quota_remaining: int | None = None
+    outcomes: list[CallOutcome] = field(default_factory=list)
+
+    @property
+    def credits_spent(self) -> int:
+        return sum(o.credits_spent for o in self.outcomes)
+
+    @property
+    def calls_paid(self) -> int:
+        return sum(1 for o in self.outcomes if o.paid)
+
+    @property
+    def failures(self) -> list[CallOutcome]:
+        return [o for o in self.outcomes if o.status is CallStatus.FAILED]
+
+    @property
+    def not_ingested(self) -> list[CallOutcome]:
+        return [o for o in self.outcomes if o.status is CallStatus.FETCHED]
+
+    @property
+    def busy(self) -> list[CallOutcome]:
+        return [o for o in self.outcomes if o.status is CallStatus.CLAIMED]
+
+
+def outstanding_credits(plan: BackfillPlan, rows: Mapping[datetime, BackfillCall]) -> int:
+    """Credits still to pay: every call neither done nor already fetched."""
+    paid = {CallStatus.DONE.value, CallStatus.FETCHED.value}
+    return sum(
+        call.credits
+        for call in plan.calls
+        if (row := rows.get(call.time)) is None or row.status not in paid
+    )
+
+
+def _insert(dialect: str, table: Any) -> Any:
+    return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+
+
+class Executor:
+    """Executes one plan against one database and one client (see the module docstring)."""
+
+    def __init__(
+        self,
+        db: Database,
+        client: OddsApiClient | None,
+        plan: BackfillPlan,
+        *,
+        options: IngestOptions | None = None,
+        clock: Clock | None = None,
+        stale_claim_after: timedelta = DEFAULT_STALE_CLAIM,
+    ) -> None:
+        self.db = db
+        self.client = client
+        self.plan = plan
+        self.clock = clock or SystemClock()
+        self.options = options or IngestOptions.from_settings(
+            expected_bookmakers=tuple(plan.settings.bookmakers) or None,
+            expected_markets=tuple(plan.settings.markets),
+            flow_name=FLOW_NAME,
+        )
+        self.stale_claim_after = stale_claim_after
+        # Ingestion upserts events with read-then-insert, so two payloads listing the same new
+        # game must not be ingested at once; requests still run concurrently.
+        self._ingest_lock = asyncio.Lock()
+
+    # -- ledger ------------------------------------------------------------------------------
+
+    async def ledger(self) -> dict[datetime, BackfillCall]:
+        """This plan's rows, by call time."""
+        async with self.db.session() as session:
+            rows = (
+                await session.execute(
+                    select(BackfillCall).where(col(BackfillCall.plan_id) == self.plan.plan_id)
+                )
+            ).scalars()
+            return {row.call_time: row for row in rows}
+
+    async def register(self) -> None:
+        """Record every planned call as pending (calls already recorded are left alone)."""
+        now = self.clock.now()
+        values = [
+            {
+                "plan_id": self.plan.plan_id,
+                "call_time": call.time,
+                "sport_key": self.plan.settings.sport,
+                "status": CallStatus.PENDING.value,
+                "event_ids": call.event_ids,
+                "credits_planned": call.credits,
+                "credits_spent": 0,
+                "attempts": 0,
+                "games_stored": 0,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for call in self.plan.calls
+        ]
+        if not values:
+            return
+        async with self.db.engine.begin() as conn:
+            for start in range(0, len(values), 500):
+                statement = _insert(conn.dialect.name, BackfillCall).on_conflict_do_nothing(
+                    index_elements=["plan_id", "call_time"]
+                )
+                await conn.execute(statement, values[start : start + 500])
+
+    async def _set(self, call: PlannedCall, **values: Any) -> None:
+        async with self.db.session() as session:
+            await session.execute(
+                update(BackfillCall)
+                .where(
+                    col(BackfillCall.plan_id) == self.plan.plan_id,
+                    col(BackfillCall.call_time) == call.time,
+                )
+                .values(updated_at=self.clock.now(), **values)
+            )
+
+    async def _claim(self, call: PlannedCall) -> bool:
+        now = self.clock.now()
+        async with self.db.session() as session:
+            result = await session.execute(
+                update(BackfillCall)
+                .where(
+                    col(BackfillCall.plan_id) == self.plan.plan_id,
+                    col(BackfillCall.call_time) == call.time,
+                    or_(
+                        col(BackfillCall.status).in_(
+                            [CallStatus.PENDING.value, CallStatus.FAILED.value]
+                        ),
+                        (col(BackfillCall.status) == CallStatus.CLAIMED.value)
+                        & (col(BackfillCall.claimed_at) <= now - self.stale_claim_after),
+                    ),
+                )
+                .values(
+                    status=CallStatus.CLAIMED.value,
+                    claimed_at=now,
+                    attempts=col(BackfillCall.attempts) + 1,
+                    updated_at=now,
+                    error=None,
+                )
+            )
+            return int(getattr(result, "rowcount", 0) or 0) == 1
+
+    async def _row(self, call: PlannedCall) -> BackfillCall | None:
+        async with self.db.session() as session:
+            return (
+                await session.execute(
+                    select(BackfillCall).where(
+                        col(BackfillCall.plan_id) == self.plan.plan_id,
+                        col(BackfillCall.call_time) == call.time,
+                    )
+                )
+            ).scalar_one_or_none()
+
+    # -- checks ------------------------------------------------------------------------------
+
+    async def quota_remaining(self) -> int | None:
+        """Credits left on the account, read from a free endpoint's quota headers."""
+        if self.client is None:
+            return None
+        response = await self.client.sports()
+        return response.quota.remaining
+
+    async def preflight(
+        self, *, budget: int | None = None, check_quota: bool = True
+    ) -> tuple[int, int | None]:
+        """(outstanding credits, quota remaining); refuses a plan over budget or quota."""
+        outstanding = outstanding_credits(self.plan, await self.ledger())
+        if budget is not None and outstanding > budget:
+            raise PlanningError(
+                f"plan {self.plan.plan_id} needs {outstanding} more credits, "
+                f"over the budget of {budget}; nothing was spent"
+            )
+        remaining = await self.quota_remaining() if check_quota and outstanding else None
+        if remaining is not None and outstanding > remaining:
+            raise PlanningError(
+                f"plan {self.plan.plan_id} needs {outstanding} more credits but only "
+                f"{remaining} remain on the account; nothing was spent"
+            )
+        return outstanding, remaining
+
+    # -- one call ----------------------------------------------------------------------------
+
+    async def run_call(self, call: PlannedCall) -> CallOutcome:
+        """Bring one call to ``done``, paying only if it was never paid for."""
+        row = await self._row(call)
+        if row is None:
+            await self.register()
+            row = await self._row(call)
+        assert row is not None
+        if row.status == CallStatus.DONE.value:
+            return CallOutcome(
+                call.time,
+                CallStatus.DONE,
+                snapshot_time=row.snapshot_time,
+                games_stored=row.games_stored,
+                games_missing=tuple(row.games_missing or ()),
+                note="already done",
+            )
+        if row.status == CallStatus.FETCHED.value and row.raw_response is not None:
+            return await self._ingest(call, row.raw_response, row.request_id, None, paid=0)
+        if not await self._claim(call):
+            return CallOutcome(call.time, CallStatus.CLAIMED, note="claimed by another run")
+        if self.client is None:
+            raise PlanningError("executing a backfill needs an API client")
+        settings = self.plan.settings
+        try:
+            response = await self.client.historical_odds(
+                settings.sport,
+                date=call.time,
+                markets=settings.markets,
+                bookmakers=settings.bookmakers or None,
+                regions=settings.regions or None,
+            )
+        except ProviderError as exc:
+            message = redact(str(exc))[:1000]
+            await self._set(call, status=CallStatus.FAILED.value, error=message)
+            log.warning("backfill call failed", call_time=call.time.isoformat(), error=message)
+            return CallOutcome(call.time, CallStatus.FAILED, note=message)
+        spent = response.cost if response.cost is not None else call.credits
+        envelope = self._keep_planned(call, response.raw)
+        # Paid: write the response down before anything else can fail.
+        await self._set(
+            call,
+            status=CallStatus.FETCHED.value,
+            raw_response=envelope,
+            credits_spent=spent,
+            request_id=response.request_id[:64],
+            snapshot_time=parse_timestamp(envelope["timestamp"]),
+        )
+        return await self._ingest(call, envelope, response.request_id, response, paid=spent)
+
+    def _keep_planned(self, call: PlannedCall, raw: Any) -> dict[str, Any]:
+        if not isinstance(raw, Mapping) or "timestamp" not in raw:
+            raise PlanningError("historical response without a timestamp")
+        wanted = set(call.event_ids)
+        items = raw.get("data") or []
+        return {
+            "timestamp": raw["timestamp"],
+            "previous_timestamp": raw.get("previous_timestamp"),
+            "next_timestamp": raw.get("next_timestamp"),
+            "data": [
+                item for item in items if isinstance(item, Mapping) and item.get("id") in wanted
+            ],
+        }
+
+    async def _ingest(
+        self,
+        call: PlannedCall,
+        envelope: Mapping[str, Any],
+        request_id: str | None,
+        response: Any,
+        *,
+        paid: int,
+    ) -> CallOutcome:
+        snapshot_time = parse_timestamp(envelope["timestamp"])
+        items = list(envelope.get("data") or [])
+        present = {str(item.get("id")) for item in items}
+        missing = tuple(event_id for event_id in call.event_ids if event_id not in present)
+        note = ""
+        if items:
+            try:
+                async with self._ingest_lock:
+                    result = await ingest_odds(
+                        self.db,
+                        items,
+                        snapshot_time=snapshot_time,
+                        source="historical",
+                        request_id=request_id,
+                        response=response,
+                        options=self.options,
+                    )
+            except StorageError as exc:
+                # Paid and kept as ``fetched``: the next run ingests it without paying.
+                message = redact(str(exc))[:1000]
+                await self._set(call, error=message)
+                log.warning(
+                    "backfill ingest failed", call_time=call.time.isoformat(), error=message
+                )
+                return CallOutcome(
+                    call.time,
+                    CallStatus.FETCHED,
+                    credits_spent=paid,
+                    paid=response is not None,
+                    snapshot_time=snapshot_time,
+                    note=message,
+                )
+            if result.rejected:
+                note = "rejected by validation: " + "; ".join(result.rejection_reasons[:3])
+        await self._set(
+            call,
+            status=CallStatus.DONE.value,
+            raw_response=None,
+            games_stored=0 if note else len(present),
+            games_missing=list(missing),
+            error=note[:1000] or None,
+        )
+        return CallOutcome(
+            call.time,
+            CallStatus.DONE,
+            credits_spent=paid,
+            paid=response is not None,
+            snapshot_time=snapshot_time,
+            games_stored=0 if note else len(present),
+            games_missing=missing,
+            note=note,
+        )
+
+    # -- the whole plan ----------------------------------------------------------------------
+
+    async def execute(
+        self,
+        *,
+        budget: int | None = None,
+        dry_run: bool = False,
+        concurrency: int = 4,
+        check_quota: bool = True,
+        on_outcome: Callable[[CallOutcome], None] | None = None,
+        calls: Sequence[PlannedCall] | None = None,
+    ) -> ExecutionReport:
+        """Run every call not yet done; a dry run checks and reports without spending."""
+        outstanding, remaining = await self.preflight(budget=budget, check_quota=check_quota)
+        report = ExecutionReport(
+            plan_id=self.plan.plan_id,
+            dry_run=dry_run,
+            calls_total=len(self.plan.calls),
+            credits_planned=self.plan.costs.grouped,
+            credits_outstanding=outstanding,
+            quota_remaining=remaining,
+        )
+        if dry_run:
+            return report
+        await self.register()
+        gate = asyncio.Semaphore(max(1, concurrency))
+
+        async def one(call: PlannedCall) -> CallOutcome:
+            async with gate:
+                outcome = await self.run_call(call)
+            if on_outcome is not None:
+                on_outcome(outcome)
+            return outcome
+
+        todo = list(self.plan.calls if calls is None else calls)
+        try:
+            # A task group: the first unexpected error stops every other call, as a crash
+            # would; the ledger makes the next run pick up exactly where this one stopped.
+            async with asyncio.TaskGroup() as group:
+                tasks = [group.create_task(one(call)) for call in todo]
+        except BaseExceptionGroup as errors:
+            raise errors.exceptions[0] from None
+        report.outcomes = [task.result() for task in tasks]
+        return report
