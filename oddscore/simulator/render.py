@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from oddscore.clock import parse_timestamp
@@ -33,7 +34,9 @@ SPORT_TITLE = "NBA"
 _MARKET_ORDER = ("h2h", "spreads", "totals")
 
 
+@lru_cache(maxsize=8192)
 def format_time(moment: datetime, date_format: DateFormat) -> str | int:
+    """``2026-11-29T23:30:00Z`` or unix seconds (cached: the same stamps recur a lot)."""
     if date_format == "unix":
         return int(moment.timestamp())
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -74,18 +77,15 @@ def score_event_json(game: Game, state: GameState, date_format: DateFormat) -> J
 
 
 def _two_teams(
-    game: Game,
-    home: tuple[float, float],
-    odds_format: OddsFormat,
-    points: tuple[float, float] | None,
+    game: Game, home: tuple[float, float], odds_format: OddsFormat, point: float | None
 ) -> list[JSON]:
-    outcomes: list[JSON] = []
-    for index, (name, implied) in enumerate(((game.home_team, home[0]), (game.away_team, home[1]))):
-        outcome: JSON = {"name": name, "price": price(implied, odds_format)}
-        if points is not None:
-            outcome["point"] = points[index]
-        outcomes.append(outcome)
-    return sorted(outcomes, key=lambda o: str(o["name"]))
+    """Home and away outcomes, in alphabetical order of team name (as the provider's)."""
+    first: JSON = {"name": game.home_team, "price": price(home[0], odds_format)}
+    second: JSON = {"name": game.away_team, "price": price(home[1], odds_format)}
+    if point is not None:
+        first["point"] = point
+        second["point"] = -point + 0.0
+    return [first, second] if game.home_team < game.away_team else [second, first]
 
 
 def _markets(game: Game, quote: BookQuote, query: OddsQuery, updated: str | int) -> list[JSON]:
@@ -97,8 +97,7 @@ def _markets(game: Game, quote: BookQuote, query: OddsQuery, updated: str | int)
         if key == "h2h":
             outcomes = _two_teams(game, quote.h2h, fmt, None)
         elif key == "spreads":
-            point = quote.spread_point
-            outcomes = _two_teams(game, quote.spreads, fmt, (point, -point + 0.0))
+            outcomes = _two_teams(game, quote.spreads, fmt, quote.spread_point)
         else:
             outcomes = [
                 {"name": "Over", "price": price(quote.totals[0], fmt), "point": quote.total_point},
