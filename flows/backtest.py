@@ -1,0 +1,108 @@
+"""The ``backtest`` flow: one backtest, or a parameter sweep as mapped tasks.
+
+Orchestration only: every task wraps an ``oddscore.backtest`` function. The flow publishes a
+summary table (one row per parameter combination) and, for the best combination by profit,
+the equity curve as a table artifact and, with ``output_dir``, as a PNG with a link.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+from prefect import flow, task, unmapped
+from prefect.artifacts import create_link_artifact, create_table_artifact
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from oddscore.backtest.config import BacktestConfig
+from oddscore.backtest.results import BacktestResult
+from oddscore.backtest.strategies import get_strategy
+from oddscore.backtest.sweep import equity_rows, expand_grid, run_from_settings, summary_row
+
+__all__ = ["BacktestFlowParameters", "backtest", "publish_results", "run_one"]
+
+
+class BacktestFlowParameters(BaseModel):
+    """What to backtest; ``sweep`` maps parameter names to the values to try."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    strategy: str = "basic_ev"
+    start: date
+    end: date  # inclusive
+    params: dict[str, Any] = Field(default_factory=dict)
+    sweep: dict[str, list[Any]] = Field(default_factory=dict)
+    sizing: Literal["flat", "percentage", "kelly"] = "flat"
+    stake: float = Field(default=100.0, gt=0)
+    bankroll: float = Field(default=10_000.0, gt=0)
+    decision_hours: float = Field(default=1.0, ge=0)
+    max_staleness_hours: float = Field(default=24.0, gt=0)
+    output_dir: str | None = None
+
+    @model_validator(mode="after")
+    def _known_strategy(self) -> BacktestFlowParameters:
+        get_strategy(self.strategy)  # fail at submission, not in the middle of a sweep
+        if self.end < self.start:
+            raise ValueError("end must not be before start")
+        return self
+
+    def config(self) -> BacktestConfig:
+        return BacktestConfig(
+            start=datetime.combine(self.start, time(), UTC),
+            end=datetime.combine(self.end + timedelta(days=1), time(), UTC),
+            sizing=self.sizing,
+            stake=self.stake,
+            bankroll=self.bankroll,
+            decision_hours=self.decision_hours,
+            max_staleness_hours=self.max_staleness_hours,
+        )
+
+
+@task(name="run-backtest", task_run_name="backtest {strategy} {params}")
+async def run_one(strategy: str, config_json: str, params: dict[str, Any]) -> str:
+    """One backtest; the JSON result travels between tasks (it round-trips exactly)."""
+    config = BacktestConfig.model_validate_json(config_json)
+    result = await run_from_settings(strategy, config, params)
+    return result.to_json(indent=None)
+
+
+@task(name="publish-backtest")
+def publish_results(results_json: list[str], output_dir: str | None) -> list[dict[str, Any]]:
+    results = [BacktestResult.from_json(text) for text in results_json]
+    rows = [summary_row(r) for r in results]
+    strategy = results[0].strategy.replace("_", "-")
+    create_table_artifact(
+        table=rows,
+        key=f"backtest-summary-{strategy}",
+        description=f"{len(rows)} configuration(s) of {results[0].strategy}",
+    )
+    best = max(results, key=lambda r: r.summary.profit)
+    create_table_artifact(
+        table=equity_rows(best),
+        key=f"backtest-equity-{strategy}",
+        description=f"daily equity curve of the best configuration: {summary_row(best)['params']}",
+    )
+    if output_dir is not None:
+        from oddscore.backtest.plot import save_equity_plot
+
+        folder = Path(output_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        best.save(folder / f"backtest-{strategy}.json")
+        png = save_equity_plot(best, folder / f"backtest-{strategy}.png")
+        create_link_artifact(
+            link=png.resolve().as_uri(),
+            link_text="equity curve (PNG)",
+            key=f"backtest-equity-plot-{strategy}",
+        )
+    return rows
+
+
+@flow(name="backtest")
+def backtest(parameters: BacktestFlowParameters) -> list[dict[str, Any]]:
+    """Run the backtest (each sweep combination as a mapped task) and publish the summary."""
+    combinations = expand_grid(parameters.params, parameters.sweep)
+    config_json = parameters.config().model_dump_json()
+    futures = run_one.map(unmapped(parameters.strategy), unmapped(config_json), combinations)
+    results = [future.result() for future in futures]
+    return publish_results(results, parameters.output_dir)

@@ -1,0 +1,75 @@
+"""The backtest flow: parameters, a sweep as mapped tasks, and its artifacts.
+
+The Prefect test server is the session harness of tests/flows/conftest.py.
+"""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from flows.backtest import BacktestFlowParameters, backtest, run_one
+from oddscore.backtest.results import BacktestResult
+from oddscore.backtest.sweep import expand_grid
+from oddscore.exceptions import BacktestError
+from oddscore.storage import Database
+from tests.backtest.conftest import seed
+from tests.backtest.test_engine import GAMES, board
+
+
+@pytest.fixture
+async def seeded_sqlite(
+    sqlite_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> str:
+    path = tmp_path / "odds.db"
+    shutil.copy(sqlite_template, path)
+    url = f"sqlite+aiosqlite:///{path}"
+    async with Database.from_url(url) as db:
+        await seed(db, GAMES, board())
+    monkeypatch.setenv("DATABASE_URL", url)
+    return url
+
+
+def parameters(**kw: object) -> BacktestFlowParameters:
+    return BacktestFlowParameters.model_validate(
+        {"strategy": "flat", "start": date(2024, 1, 9), "end": date(2024, 1, 12), **kw}
+    )
+
+
+def test_parameters_are_validated() -> None:
+    assert parameters().config().end.isoformat() == "2024-01-13T00:00:00+00:00"
+    with pytest.raises(BacktestError):
+        parameters(strategy="nope")
+    with pytest.raises(ValidationError):
+        parameters(end=date(2024, 1, 1))
+    grid = expand_grid({"book": "draftkings"}, {"outcome": ["home", "away"], "market": ["h2h"]})
+    assert grid == [
+        {"book": "draftkings", "market": "h2h", "outcome": "home"},
+        {"book": "draftkings", "market": "h2h", "outcome": "away"},
+    ]
+
+
+async def test_task_wraps_the_library(seeded_sqlite: str) -> None:
+    text = await run_one.fn("flat", parameters().config().model_dump_json(), {})
+    result = BacktestResult.from_json(text)
+    assert result.summary.total_bets == 4
+    assert result.summary.profit == pytest.approx(100 * 100 / 150 - 100 + 100 * 100 / 110)
+
+
+def test_sweep_runs_as_mapped_tasks(seeded_sqlite: str, tmp_path: Path) -> None:
+    # The Prefect server is tests/flows/conftest.py's session harness (autouse).
+    rows = backtest(
+        parameters(sweep={"outcome": ["home", "away"]}, output_dir=str(tmp_path / "out"))
+    )
+    assert [r["params"] for r in rows] == [
+        "book=draftkings, market=h2h, outcome=home",
+        "book=draftkings, market=h2h, outcome=away",
+    ]
+    home, away = rows
+    assert home["total_bets"] == away["total_bets"] == 4
+    assert home["profit"] == pytest.approx(57.575758, abs=1e-4)
+    assert (tmp_path / "out" / "backtest-flat.png").read_bytes()[:4] == b"\x89PNG"
