@@ -105,12 +105,15 @@ async def _plan_duplicates(
         for stored in nearby:
             key = _key(stored.sport_key, stored.home_team, stored.away_team, stored.commence_time)
             stored_by_key.setdefault(key, []).append(stored)
+        # Ids listed side by side in one payload are distinct games as far as the provider
+        # is concerned at that moment; only ids from different payloads can be one game.
+        listed = {plan.stored_id(e.id) for e in group}
         for event in group:
             key = _key(sport, event.home_team, event.away_team, event.commence_time)
             candidates: list[store.EventState] = stored_by_key.get(key, [])
             for other in candidates:
                 mine = plan.stored_id(event.id)
-                if other.id == mine or other.id in {loser for loser, _ in plan.merges}:
+                if other.id in listed or other.id in {loser for loser, _ in plan.merges}:
                     continue
                 state = plan.existing.get(mine)
                 mine_seen = (

@@ -46,7 +46,7 @@ from oddscore.ingestion.validation import (
     is_rejecting,
     validate_event,
 )
-from oddscore.logs import get_logger, redact
+from oddscore.logs import redact
 from oddscore.provider.models import EventInfo, EventOdds, HistoricalResponse
 from oddscore.provider.response import ApiResponse
 from oddscore.scheduling.tiers import hours_until, tier_for
@@ -59,8 +59,6 @@ __all__ = [
     "ingest_response",
     "parse_events",
 ]
-
-log = get_logger(__name__)
 
 _EVENT_INFO = TypeAdapter(EventInfo)
 Source = Literal["live", "historical", "import"]
@@ -408,12 +406,6 @@ async def ingest_odds(
         return result
 
     result: IngestResult = await _transaction(db, work)
-    log.debug(
-        "ingested odds payload",
-        source=source,
-        snapshot_time=snapshot_time.isoformat(),
-        **{k: v for k, v in result.as_dict().items() if k != "rejection_reasons"},
-    )
     return result
 
 
