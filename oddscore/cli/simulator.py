@@ -55,15 +55,10 @@ def serve(
 
     from oddscore.config import get_settings
     from oddscore.logs import register_secret
-    from oddscore.simulator import DEMO_API_KEY, create_app
+    from oddscore.simulator import create_app, resolve_api_key
 
     settings = get_settings()
-    if api_key:
-        key, source = api_key, "--api-key"
-    elif settings.api.key is not None:
-        key, source = settings.api.key.get_secret_value(), "ODDS_API_KEY"
-    else:
-        key, source = DEMO_API_KEY, "the demo key (DEMO_API_KEY in oddscore.simulator)"
+    key, source = resolve_api_key(api_key)
     register_secret(key)
     credits = settings.api.quota if quota is None else quota
     application = create_app(

@@ -8,7 +8,7 @@ archive (``ReplayArchive``).
 
 from __future__ import annotations
 
-from oddscore.simulator.app import DEMO_API_KEY, create_app, simulator_of
+from oddscore.simulator.app import DEMO_API_KEY, create_app, resolve_api_key, simulator_of
 from oddscore.simulator.books import DEFAULT_BOOK_PROFILES, BookProfile
 from oddscore.simulator.market import SyntheticMarket, Truth
 from oddscore.simulator.replay import ReplayArchive
@@ -21,5 +21,6 @@ __all__ = [
     "SyntheticMarket",
     "Truth",
     "create_app",
+    "resolve_api_key",
     "simulator_of",
 ]

@@ -38,7 +38,7 @@ from oddscore.simulator.quota import DEFAULT_QUOTA, FrequencyLimiter, QuotaLedge
 from oddscore.simulator.replay import ReplayArchive
 from oddscore.simulator.service import Answer, Query, Simulator
 
-__all__ = ["DEMO_API_KEY", "create_app", "simulator_of"]
+__all__ = ["DEMO_API_KEY", "create_app", "resolve_api_key", "simulator_of"]
 
 # The key `odds simulator serve` accepts when neither --api-key nor ODDS_API_KEY is set.
 DEMO_API_KEY = "oddscore-demo-key"
@@ -159,6 +159,18 @@ def create_app(
     app.add_middleware(_IgnoreTrailingSlash)
     app.state.simulator = sim
     return app
+
+
+def resolve_api_key(explicit: str | None = None) -> tuple[str, str]:
+    """The key to accept and where it came from: ``explicit``, else ODDS_API_KEY, else demo."""
+    from oddscore.config import get_settings
+
+    if explicit:
+        return explicit, "--api-key"
+    configured = get_settings().api.key
+    if configured is not None:
+        return configured.get_secret_value(), "ODDS_API_KEY"
+    return DEMO_API_KEY, "the demo key (DEMO_API_KEY in oddscore.simulator)"
 
 
 def simulator_of(app: Starlette) -> Simulator:

@@ -76,3 +76,16 @@ def test_serve_answers_the_acceptance_request_over_http(
     output, _ = process.communicate(timeout=10)
     assert f"listening on {base}" in output
     assert KEY not in output  # neither the banner nor an access log shows the key
+
+
+def test_key_comes_from_the_option_then_the_settings_then_the_demo_key(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from oddscore.config import get_settings
+    from oddscore.simulator import DEMO_API_KEY, resolve_api_key
+
+    assert resolve_api_key()[0] == DEMO_API_KEY
+    monkeypatch.setenv("ODDS_API_KEY", "from-the-environment")
+    get_settings.cache_clear()
+    assert resolve_api_key()[0] == "from-the-environment"
+    assert resolve_api_key("explicit") == ("explicit", "--api-key")
