@@ -305,11 +305,11 @@ class SyntheticMarket:
                 game.truth.away_score,
                 game.end_time.replace(microsecond=0),
             )
-        played = (at - game.tip_time) / (game.end_time - game.tip_time)
         # Scores update every 30 seconds, as the provider's do.
         tick = game.tip_time + timedelta(
             seconds=30 * int((at - game.tip_time).total_seconds() // 30)
         )
+        played = (tick - game.tip_time) / (game.end_time - game.tip_time)
         return GameState(
             game.tip_time,
             True,
