@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from oddscore.cli import backtest, db, ml, schedule, simulator
+from oddscore.cli import backfill, backtest, db, ml, schedule, simulator
 
 app = typer.Typer(
     name="odds",
@@ -20,6 +20,7 @@ app.add_typer(schedule.app, name="schedule")
 app.add_typer(simulator.app, name="simulator")
 app.add_typer(backtest.app, name="backtest")
 app.add_typer(ml.app, name="ml")
+app.add_typer(backfill.app, name="backfill")
 
 
 def _version(value: bool) -> None:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import gzip
 import json
+import threading
+import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import httpx
@@ -91,3 +94,24 @@ class ExplodingClock:
         if self.readings == self.fail_at:
             raise InjectedCrash(f"killed while ingesting (reading {self.fail_at})")
         return datetime.now(UTC)
+
+
+@pytest.fixture(scope="module")
+def replay_server(replay_app: Starlette) -> Iterator[str]:
+    """The replay simulator over real HTTP (uvicorn in a thread), for the CLI: its base URL."""
+    import uvicorn
+
+    server = uvicorn.Server(
+        uvicorn.Config(replay_app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("the simulator server did not start")
+        time.sleep(0.05)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
