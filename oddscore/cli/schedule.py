@@ -131,7 +131,7 @@ async def _next_decisions() -> dict[str, dict[str, object]]:
     out: dict[str, dict[str, object]] = {}
     async with Database.from_settings(settings.database) as db, db.session() as session:
         quota = await load_quota(session, now=now)
-        scores_at = await last_fetch_time(session, endpoint_contains="/scores", now=now)
+        scores_at = await last_fetch_time(session, endpoint_suffix="/scores", now=now)
         games = []
         for sport in settings.collection.sports:
             games += await load_games(session, sport_key=sport, now=now, past=policy.season_gap)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
@@ -14,7 +16,7 @@ from oddscore.scheduling.quota import QuotaState, month_start
 from oddscore.storage.models import Event, FetchLog, OddsSnapshot
 from oddscore.storage.types import UTCDateTime
 
-__all__ = ["last_fetch_time", "load_games", "load_quota"]
+__all__ = ["last_fetch_time", "load_games", "load_quota", "merge_listed"]
 
 
 async def load_games(
@@ -26,13 +28,17 @@ async def load_games(
 ) -> list[GameState]:
     """Games tipping from ``now - past`` on (any status), each with its last pre-tip capture.
 
-    Finished games stay in: they tell the odds planner the season is on, and the scores
-    planner skips them by status.
+    A capture is a stored snapshot, or an ``/odds`` call made while the game was already
+    known: a game the books have not priced yet is absent from ``/odds``, and must not look
+    "never captured" (due at once) on every run. Finished games stay in: they tell the odds
+    planner the season is on, and the scores planner skips them by status.
     """
     now = as_utc(now)
     events = (
         await session.execute(
-            select(col(Event.id), col(Event.commence_time), col(Event.status)).where(
+            select(
+                col(Event.id), col(Event.commence_time), col(Event.status), col(Event.created_at)
+            ).where(
                 col(Event.sport_key) == sport_key,
                 col(Event.commence_time) >= now - past,
             )
@@ -55,9 +61,14 @@ async def load_games(
             )
         ).all()
     )
-    return [
-        GameState(row.id, row.commence_time, captured.get(row.id), row.status) for row in events
-    ]
+    last_call = await last_fetch_time(session, endpoint_suffix=f"/sports/{sport_key}/odds", now=now)
+    games = []
+    for row in events:
+        last = captured.get(row.id)
+        if last_call is not None and row.created_at <= last_call < row.commence_time:
+            last = max(last or last_call, last_call)
+        games.append(GameState(row.id, row.commence_time, last, row.status))
+    return games
 
 
 async def load_quota(session: AsyncSession, *, now: datetime) -> QuotaState:
@@ -79,16 +90,35 @@ async def load_quota(session: AsyncSession, *, now: datetime) -> QuotaState:
 
 
 async def last_fetch_time(
-    session: AsyncSession, *, endpoint_contains: str, now: datetime
+    session: AsyncSession, *, endpoint_suffix: str, now: datetime
 ) -> datetime | None:
-    """When an endpoint was last called successfully (e.g. ``"/scores"``), if ever."""
+    """When a live endpoint whose path ends with ``endpoint_suffix`` (``"/scores"``,
+    ``"/sports/basketball_nba/odds"``) was last called successfully, if ever; historical
+    calls (backfills) do not count.
+    """
     value = (
         await session.execute(
             select(func.max(col(FetchLog.fetch_time), type_=UTCDateTime)).where(
-                col(FetchLog.endpoint).contains(endpoint_contains),
+                col(FetchLog.endpoint).endswith(endpoint_suffix),
+                col(FetchLog.endpoint).not_like("%historical%"),
                 col(FetchLog.success).is_(True),
                 col(FetchLog.fetch_time) <= as_utc(now),
             )
         )
     ).scalar_one_or_none()
     return value if isinstance(value, datetime) else None
+
+
+def merge_listed(
+    games: Iterable[GameState], listed: Iterable[tuple[str, datetime]]
+) -> list[GameState]:
+    """Add listed games the database does not hold yet (a dry run stores nothing) as never
+    captured; a listed tip time wins over a stored one (tip times move)."""
+    merged = {game.event_id: game for game in games}
+    for event_id, commence_time in listed:
+        known = merged.get(event_id)
+        if known is None:
+            merged[event_id] = GameState(event_id, as_utc(commence_time))
+        elif known.commence_time != commence_time:
+            merged[event_id] = replace(known, commence_time=as_utc(commence_time))
+    return list(merged.values())

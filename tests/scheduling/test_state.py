@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from oddscore.scheduling.state import last_fetch_time, load_games, load_quota
+from oddscore.scheduling.planner import GameState
+from oddscore.scheduling.state import last_fetch_time, load_games, load_quota, merge_listed
 from oddscore.storage.engine import Database
 from oddscore.storage.models import Event, FetchLog, OddsSnapshot
 
@@ -94,6 +95,49 @@ async def test_quota_from_the_latest_fetch_this_month(db: Database) -> None:
         )
     async with db.session() as session:
         quota = await load_quota(session, now=NOW)
-        scores_at = await last_fetch_time(session, endpoint_contains="/scores", now=NOW)
+        scores_at = await last_fetch_time(session, endpoint_suffix="/scores", now=NOW)
     assert (quota.remaining, quota.used) == (898, 102)
     assert scores_at == NOW - timedelta(hours=1)
+
+
+async def test_an_odds_call_while_a_game_was_known_counts_as_its_capture(db: Database) -> None:
+    """A game the books have not priced yet is absent from /odds; it must not look never
+    captured (due at once) on every run."""
+    tip = NOW + timedelta(days=2)
+    async with db.session() as session:
+        new = _event("unpriced", tip)
+        new.created_at = NOW - timedelta(hours=2)
+        later = _event("listed-after-the-call", tip)
+        later.created_at = NOW - timedelta(minutes=10)
+        session.add_all([new, later])
+        session.add_all(
+            [
+                FetchLog(
+                    request_id="odds",
+                    fetch_time=NOW - timedelta(hours=1),
+                    endpoint="/v4/sports/basketball_nba/odds",
+                ),
+                FetchLog(
+                    request_id="hist",
+                    fetch_time=NOW - timedelta(minutes=5),
+                    endpoint="/v4/historical/sports/basketball_nba/odds",
+                ),
+            ]
+        )
+    async with db.session() as session:
+        games = {
+            g.event_id: g for g in await load_games(session, sport_key="basketball_nba", now=NOW)
+        }
+    assert games["unpriced"].last_captured == NOW - timedelta(hours=1)
+    assert games["listed-after-the-call"].last_captured is None
+
+
+def test_merge_listed_adds_unknown_games_and_moves_tip_times() -> None:
+    tip = NOW + timedelta(hours=5)
+    stored = [GameState("a", tip, NOW - timedelta(hours=1))]
+    merged = {
+        g.event_id: g for g in merge_listed(stored, [("a", tip + timedelta(hours=1)), ("b", tip)])
+    }
+    assert merged["a"].commence_time == tip + timedelta(hours=1)
+    assert merged["a"].last_captured == NOW - timedelta(hours=1)
+    assert merged["b"].last_captured is None

@@ -1,0 +1,142 @@
+"""What every flow shares: logging into the run logs, transient-only retries, the cache
+policy of paid calls, the summary artifact, and self-rescheduling.
+
+Orchestration only: the decisions (when, why, what it costs, which slot) come from
+``oddscore.scheduling``; this module only talks to Prefect.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from datetime import datetime, timedelta
+from typing import Any
+
+from prefect import get_client
+from prefect.artifacts import acreate_markdown_artifact
+from prefect.cache_policies import INPUTS, RUN_ID, TASK_SOURCE
+from prefect.client.schemas.filters import (
+    DeploymentFilter,
+    DeploymentFilterId,
+    FlowRunFilter,
+    FlowRunFilterState,
+    FlowRunFilterStateType,
+)
+from prefect.client.schemas.objects import StateType
+from prefect.client.schemas.sorting import FlowRunSort
+from prefect.deployments import arun_deployment
+from prefect.runtime import deployment as runtime_deployment
+from prefect.runtime import flow_run as runtime_flow_run
+
+from oddscore.exceptions import TRANSIENT_ERRORS
+from oddscore.logs import configure_logging, get_logger
+from oddscore.scheduling.planner import ceil_minute
+from oddscore.scheduling.slots import already_covered, slot_key
+
+__all__ = [
+    "PAID_CALL_CACHE",
+    "PAID_CALL_CACHE_EXPIRATION",
+    "current_deployment",
+    "publish_summary",
+    "retry_transient",
+    "schedule_next",
+    "setup_logging",
+]
+
+# A paid response is reused when the *same flow run* asks again (a flow retried after a
+# database failure), never by a later run: RUN_ID is in the key. The HTTP client is not
+# hashable and says nothing about the request, so it is left out.
+PAID_CALL_CACHE = (INPUTS + TASK_SOURCE + RUN_ID) - "client"
+PAID_CALL_CACHE_EXPIRATION = timedelta(hours=2)
+
+log = get_logger("flows")
+
+
+def setup_logging() -> None:
+    """structlog -> stdlib ``oddscore`` logger at INFO, which Prefect ships to the run logs.
+
+    Prefect forwards it only when ``PREFECT_LOGGING_EXTRA_LOGGERS`` names ``oddscore`` (set
+    in prefect.yaml's job variables); the level must be set because Prefect's root is WARNING.
+    """
+    configure_logging()
+    logging.getLogger("oddscore").setLevel(os.environ.get("LOG_LEVEL", "INFO").upper())
+
+
+def retry_transient(task: Any, task_run: Any, state: Any) -> bool:
+    """Prefect ``retry_condition_fn``: retry only what ``oddscore`` calls transient.
+
+    The client already retried each request (tenacity); this coarse second chance is for
+    an outage that outlasted it. 401/404/422 would fail the same way and cost credits.
+    """
+    del task, task_run
+    error = state.data  # the engine wraps the raised exception as Failed(data=exc)
+    if not isinstance(error, BaseException):
+        try:
+            state.result()
+        except BaseException as raised:  # noqa: BLE001 - classifying, not handling
+            error = raised
+    return isinstance(error, TRANSIENT_ERRORS)
+
+
+def current_deployment() -> str | None:
+    """``"flow-name/deployment-name"`` of the running flow, None outside a deployment."""
+    name = runtime_deployment.name
+    flow_name = runtime_flow_run.flow_name
+    if not name or not flow_name:
+        return None
+    return f"{flow_name}/{name}"
+
+
+async def schedule_next(
+    deployment: str | None, at: datetime, *, reason: str = ""
+) -> dict[str, Any]:
+    """Schedule ``deployment`` at ``at`` unless a run at or before that slot already waits.
+
+    Returns what happened, for the summary artifact and the tests.
+    """
+    slot = ceil_minute(at)
+    if deployment is None:
+        return {"scheduled": False, "at": slot.isoformat(), "why": "not run from a deployment"}
+    current = runtime_flow_run.id
+    async with get_client() as client:
+        target = await client.read_deployment_by_name(deployment)
+        waiting = await client.read_flow_runs(
+            deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[target.id])),
+            flow_run_filter=FlowRunFilter(
+                state=FlowRunFilterState(
+                    type=FlowRunFilterStateType(any_=[StateType.SCHEDULED, StateType.PENDING])
+                )
+            ),
+            sort=FlowRunSort.EXPECTED_START_TIME_ASC,
+            limit=20,
+        )
+    pending = [
+        run.expected_start_time
+        for run in waiting
+        if str(run.id) != str(current) and run.expected_start_time is not None
+    ]
+    if already_covered(slot, pending):
+        earliest = min(pending)
+        log.info("reschedule skipped", deployment=deployment, slot=slot, waiting=earliest)
+        return {
+            "scheduled": False,
+            "at": slot.isoformat(),
+            "why": f"a run is already scheduled at {earliest.isoformat()}",
+        }
+    run = await arun_deployment(
+        deployment,
+        scheduled_time=slot,
+        timeout=0,
+        as_subflow=False,
+        idempotency_key=slot_key(deployment, slot),
+        tags=["auto-rescheduled"],
+    )
+    log.info("rescheduled", deployment=deployment, slot=slot, flow_run_id=str(run.id), why=reason)
+    return {"scheduled": True, "at": slot.isoformat(), "flow_run_id": str(run.id), "why": reason}
+
+
+async def publish_summary(key: str, title: str, facts: dict[str, Any]) -> None:
+    """A short markdown artifact on the run (and versioned under ``key``)."""
+    lines = [f"### {title}", "", "| | |", "|---|---|"]
+    lines += [f"| {name} | {value} |" for name, value in facts.items()]
+    await acreate_markdown_artifact(markdown="\n".join(lines), key=key, description=title)

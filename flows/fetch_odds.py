@@ -1,0 +1,203 @@
+"""fetch-odds: discover games (free), fetch odds when a game needs a snapshot, store them,
+and schedule the next run when the scheduling intelligence says so.
+
+Run locally: ``uv run python -m flows.fetch_odds`` (one run, no deployment, no rescheduling).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+from pydantic import BaseModel, Field
+
+from flows._runtime import (
+    PAID_CALL_CACHE,
+    PAID_CALL_CACHE_EXPIRATION,
+    current_deployment,
+    publish_summary,
+    retry_transient,
+    schedule_next,
+    setup_logging,
+)
+from oddscore.clock import utcnow
+from oddscore.config import Settings, get_settings
+from oddscore.logs import get_logger
+from oddscore.provider.client import OddsApiClient
+from oddscore.provider.models import EventInfo, EventOdds
+from oddscore.provider.response import ApiResponse
+from oddscore.scheduling.planner import Action, Decision, decide_odds, next_slot
+from oddscore.scheduling.policy import SchedulePolicy
+from oddscore.scheduling.state import load_games, load_quota, merge_listed
+from oddscore.storage.engine import Database
+
+log = get_logger("flows.fetch_odds")
+
+# When the run itself fails before it can plan, try again this much later.
+RETRY_LATER = timedelta(minutes=15)
+
+
+class FetchOddsParams(BaseModel):
+    """Parameters of fetch-odds (all optional: the deployment runs it with none)."""
+
+    sports: list[str] | None = Field(
+        default=None, description="Sport keys; default: the SPORTS setting."
+    )
+    force: bool = Field(
+        default=False, description="Fetch odds now even if no game needs a snapshot yet."
+    )
+    dry_run: bool | None = Field(
+        default=None,
+        description="Plan only: no paid call, no write, no rescheduling "
+        "(default: SCHEDULER_DRY_RUN).",
+    )
+    reschedule: bool = Field(
+        default=True, description="Schedule this deployment's next run when done."
+    )
+
+
+@task(cache_policy=NO_CACHE, retries=1, retry_delay_seconds=30, retry_condition_fn=retry_transient)
+async def discover_events(client: OddsApiClient, sport: str) -> ApiResponse[list[EventInfo]]:
+    """The free /events listing: new games, moved tip times."""
+    return await client.events(sport)
+
+
+@task(cache_policy=NO_CACHE)
+async def store_events(db: Database, response: ApiResponse[list[EventInfo]]) -> int:
+    from oddscore.ingestion.pipeline import IngestOptions, ingest_events
+
+    options = IngestOptions.from_settings(flow_name="fetch-odds")
+    result = await ingest_events(
+        db, response.data, seen_at=response.fetched_at, response=response, options=options
+    )
+    return result.events_inserted
+
+
+@task(cache_policy=NO_CACHE)
+async def plan_odds(
+    db: Database, sport: str, policy: SchedulePolicy, listed: list[EventInfo]
+) -> Decision:
+    """The intelligence's decision from the stored games, their captures and the quota."""
+    now = utcnow()
+    async with db.session() as session:
+        games = await load_games(session, sport_key=sport, now=now, past=policy.season_gap)
+        quota = await load_quota(session, now=now)
+    games = merge_listed(games, ((e.id, e.commence_time) for e in listed))
+    return decide_odds(games, now, policy, quota)
+
+
+@task(
+    cache_policy=PAID_CALL_CACHE,
+    cache_expiration=PAID_CALL_CACHE_EXPIRATION,
+    retries=1,
+    retry_delay_seconds=60,
+    retry_condition_fn=retry_transient,
+)
+async def fetch_odds(
+    client: OddsApiClient, sport: str, markets: list[str], bookmakers: list[str]
+) -> ApiResponse[list[EventOdds]]:
+    """The paid /odds call; cached per flow run so a retried run does not pay twice."""
+    return await client.odds(sport, markets=markets, bookmakers=bookmakers or None)
+
+
+@task(cache_policy=NO_CACHE)
+async def store_odds(db: Database, response: ApiResponse[list[EventOdds]]) -> dict[str, Any]:
+    from oddscore.ingestion.pipeline import IngestOptions, ingest_response
+
+    options = IngestOptions.from_settings(flow_name="fetch-odds")
+    result = await ingest_response(db, response, options=options)
+    return result.as_dict()
+
+
+@flow(name="fetch-odds", retries=1, retry_delay_seconds=30, log_prints=False)
+async def fetch_odds_flow(params: FetchOddsParams | None = None) -> dict[str, Any]:
+    """Collect odds for every sport when the intelligence says a game needs a snapshot."""
+    setup_logging()
+    params = params or FetchOddsParams()
+    settings = get_settings()
+    policy = SchedulePolicy.from_settings(settings.scheduler, settings.collection)
+    dry_run = settings.scheduler.dry_run if params.dry_run is None else params.dry_run
+    started = utcnow()
+    summary: dict[str, Any] = {"started": started.isoformat(), "dry_run": dry_run}
+    next_at = started + RETRY_LATER
+    reason = "the run failed before planning: try again"
+    try:
+        async with (
+            Database.from_settings(settings.database) as db,
+            OddsApiClient.from_settings(settings.api) as client,
+        ):
+            decisions = []
+            for sport in params.sports or settings.collection.sports:
+                decision = await _collect(
+                    sport, db, client, policy, settings, params, dry_run, summary
+                )
+                decisions.append(decision)
+            upcoming = min(decisions, key=lambda d: d.at)
+            now = utcnow()
+            next_at = next_slot(upcoming.at, now, policy)
+            reason = upcoming.reason
+            summary.update(
+                planned_at=now.isoformat(),
+                next_run=next_at.isoformat(),
+                next_action=upcoming.action.value,
+                next_reason=upcoming.reason,
+                next_estimated_credits=upcoming.estimated_credits,
+                quota_mode=upcoming.mode.value,
+            )
+    finally:
+        if params.reschedule and not dry_run:
+            summary["reschedule"] = await schedule_next(
+                current_deployment(), next_at, reason=reason
+            )
+        await publish_summary("fetch-odds-summary", "fetch-odds", summary)
+    log.info("fetch-odds done", **{k: v for k, v in summary.items() if k != "reschedule"})
+    return summary
+
+
+async def _collect(
+    sport: str,
+    db: Database,
+    client: OddsApiClient,
+    policy: SchedulePolicy,
+    settings: Settings,
+    params: FetchOddsParams,
+    dry_run: bool,
+    summary: dict[str, Any],
+) -> Decision:
+    """One sport: discover, decide, maybe fetch and store, then plan the next run."""
+    listing = await discover_events(client, sport)
+    summary[f"{sport}.listed"] = len(listing.data)
+    if not dry_run:
+        summary[f"{sport}.new_games"] = await store_events(db, listing)
+    decision = await plan_odds(db, sport, policy, listing.data)
+    now = utcnow()
+    due = decision.action is Action.FETCH_ODDS and decision.is_due(now, policy.due_tolerance)
+    summary[f"{sport}.decision"] = decision.reason
+    if not (due or params.force) or not listing.data:
+        summary[f"{sport}.fetched"] = False
+        return decision
+    if dry_run:
+        summary[f"{sport}.fetched"] = f"dry run: would spend {decision.estimated_credits} credits"
+        return decision
+    response = await fetch_odds(
+        client, sport, list(settings.collection.markets), list(settings.collection.bookmakers)
+    )
+    stored = await store_odds(db, response)
+    summary.update(
+        {
+            f"{sport}.fetched": True,
+            f"{sport}.credits": response.cost,
+            f"{sport}.quota_remaining": response.quota.remaining,
+            f"{sport}.snapshots": stored["snapshots_inserted"],
+            f"{sport}.odds_rows": stored["odds_rows"],
+        }
+    )
+    return await plan_odds(db, sport, policy, listing.data)
+
+
+if __name__ == "__main__":
+    import asyncio
+
+    asyncio.run(fetch_odds_flow(FetchOddsParams(reschedule=False)))  # type: ignore[arg-type]

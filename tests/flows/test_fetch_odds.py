@@ -1,0 +1,40 @@
+"""fetch-odds against the simulator, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from flows.fetch_odds import FetchOddsParams, fetch_odds_flow
+from oddscore.storage.engine import Database
+from oddscore.storage.models import Event, FetchLog, Odds, OddsSnapshot
+
+
+async def _count(url: str, model: type) -> int:
+    async with Database.from_url(url, null_pool=True) as db, db.session() as session:
+        return int((await session.execute(select(func.count()).select_from(model))).scalar_one())
+
+
+async def test_first_run_stores_odds_and_plans_the_next(flow_env: str) -> None:
+    summary = await fetch_odds_flow(FetchOddsParams(reschedule=False))
+    assert summary["basketball_nba.fetched"] is True
+    assert summary["basketball_nba.new_games"] > 0
+    assert await _count(flow_env, Event) >= summary["basketball_nba.new_games"]
+    assert await _count(flow_env, OddsSnapshot) == summary["basketball_nba.snapshots"] > 0
+    assert await _count(flow_env, Odds) == summary["basketball_nba.odds_rows"] > 0
+    assert summary["basketball_nba.credits"] == 3
+    assert summary["next_run"] > summary["planned_at"]
+    # a second run a moment later finds nothing due: no paid call
+    logs_before = await _count(flow_env, FetchLog)
+    again = await fetch_odds_flow(FetchOddsParams(reschedule=False))
+    assert again["basketball_nba.fetched"] is False
+    assert await _count(flow_env, OddsSnapshot) == summary["basketball_nba.snapshots"]
+    assert await _count(flow_env, FetchLog) == logs_before + 1  # the free /events call only
+
+
+async def test_dry_run_writes_nothing_and_pays_nothing(flow_env: str) -> None:
+    summary = await fetch_odds_flow(FetchOddsParams(dry_run=True))
+    assert summary["dry_run"] is True
+    assert str(summary["basketball_nba.fetched"]).startswith("dry run: would spend 3")
+    assert await _count(flow_env, Event) == 0
+    assert await _count(flow_env, FetchLog) == 0
+    assert "reschedule" not in summary
