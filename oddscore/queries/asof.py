@@ -1,10 +1,13 @@
-"""Odds as of a time: the latest quote per (event, book, market, outcome) at or before it.
+"""Odds as of a time: each book's latest quotes at or before it, never a later one.
 
-The only rule that keeps look-ahead out of a backtest lives here: a quote is eligible for
-as-of time ``T`` only if it was *observed* (``odds_timestamp``) at or before ``T``, and no
-earlier than ``T - max_staleness``. Of the eligible quotes, the latest wins, ties broken by
-the later-written row. A quote the book stopped offering is not carried forward past the
-staleness window, so a vanished line cannot look current.
+The rule that keeps look-ahead out of a backtest lives here: a quote is eligible for as-of
+time ``T`` only if it was *observed* (``odds_timestamp``) at or before ``T`` and no earlier
+than ``T - max_staleness``. For each (event, book, market) the latest eligible observation
+wins, and every outcome quoted in it is returned: the latest quote per (event, book, market,
+outcome), always taken from one snapshot of the market, so a spread pair never mixes two
+points. An outcome missing from that snapshot is not filled in from an older one, and a row
+validation flagged invalid is dropped rather than replaced by an older price (a book that
+stopped offering a line must not look current).
 
 Every function is one SQL statement, whatever the number of events:
 
@@ -21,7 +24,18 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, Select, String, and_, bindparam, func, select, values
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    and_,
+    bindparam,
+    func,
+    select,
+    text,
+    true,
+    values,
+)
 from sqlalchemy import column as sql_column
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -66,43 +80,74 @@ EV = EVENTS.c
 
 
 def _latest(
-    as_of: ColumnElement[Any],
-    oldest: ColumnElement[Any],
-    conditions: Sequence[ColumnElement[bool]],
+    targets: Any,
     *,
     bookmakers: Sequence[str] | None,
     markets: Sequence[str] | None,
     valid_only: bool,
-    target: Any = None,
+    dialect: str,
+    probe: bool,
 ) -> Select[Any]:
-    """Rank eligible quotes newest first per key and keep rank 1: one statement, set-based."""
-    where = [
-        *conditions,
-        OD.odds_timestamp <= as_of,
-        OD.odds_timestamp >= oldest,
-        *in_filter(OD.bookmaker_key, bookmakers),
-        *in_filter(OD.market_key, markets),
-    ]
-    if valid_only:
-        where.append(OD.is_valid.is_(True))
-    rank = (
-        func.row_number()
-        .over(
-            partition_by=[
-                OD.event_id,
-                as_of,
-                OD.bookmaker_key,
-                OD.market_key,
-                OD.outcome_name,
-                OD.outcome_description,
-            ],
-            order_by=[OD.odds_timestamp.desc(), OD.id.desc()],
+    """The rows of each (target, book, market)'s latest observation in the target's window.
+
+    ``targets`` has columns ``event_id``, ``as_of`` and ``oldest``. Two plans, same answer:
+
+    * scan: per target, walk the odds index entries in the window, keep the newest time per
+      (book, market), then read the rows at exactly that time (cheap for one event);
+    * probe (many targets, books and markets given): one backward index probe per
+      (target, book, market); on PostgreSQL a LATERAL ``FETCH FIRST 1 ROWS WITH TIES``
+      returns the rows in the same probe. This is what makes a season load fast
+      (benchmarks/asof.py).
+    """
+    if probe and bookmakers and markets and dialect == "postgresql":
+        return _lateral_probe(targets, bookmakers, markets, valid_only)
+    probe_table = ODDS.alias("probe")
+    pc = probe_table.c
+    in_window = [pc.odds_timestamp <= targets.c.as_of, pc.odds_timestamp >= targets.c.oldest]
+    if probe and bookmakers and markets:
+        books = _keys("books", "bookmaker_key", bookmakers)
+        kinds = _keys("markets", "market_key", markets)
+        newest = (
+            select(pc.odds_timestamp)
+            .where(
+                pc.event_id == targets.c.event_id,
+                pc.market_key == kinds.c.market_key,
+                pc.bookmaker_key == books.c.bookmaker_key,
+                *in_window,
+            )
+            .order_by(pc.odds_timestamp.desc())
+            .limit(1)
+            .scalar_subquery()
         )
-        .label("rank")
-    )
-    ranked = select(
+        step_one = select(
+            targets.c.event_id,
+            targets.c.as_of,
+            books.c.bookmaker_key,
+            kinds.c.market_key,
+            newest.label("ts"),
+        ).select_from(targets.join(kinds, true()).join(books, true()))
+    else:
+        step_one = (
+            select(
+                pc.event_id,
+                targets.c.as_of,
+                pc.bookmaker_key,
+                pc.market_key,
+                func.max(pc.odds_timestamp).label("ts"),
+            )
+            .select_from(probe_table.join(targets, pc.event_id == targets.c.event_id))
+            .where(
+                *in_window,
+                *in_filter(pc.bookmaker_key, bookmakers),
+                *in_filter(pc.market_key, markets),
+            )
+            .group_by(pc.event_id, targets.c.as_of, pc.bookmaker_key, pc.market_key)
+        )
+    # Materialized, so the planner cannot re-run step one once per joined odds row.
+    latest = step_one.cte("latest").prefix_with("MATERIALIZED")
+    statement = select(
         OD.event_id,
-        as_of.label("as_of"),
+        latest.c.as_of,
         OD.bookmaker_key,
         OD.market_key,
         OD.outcome_name,
@@ -111,22 +156,60 @@ def _latest(
         OD.price,
         OD.odds_timestamp,
         OD.last_update,
-        rank,
-    )
-    if target is not None:
-        ranked = ranked.select_from(ODDS).join(target, target.c.event_id == OD.event_id)
-    inner = ranked.where(and_(*where)).subquery("ranked")
-    return (
-        select(*(inner.c[name] for name in QUOTE_COLUMNS))
-        .where(inner.c.rank == 1)
-        .order_by(
-            inner.c.event_id,
-            inner.c.as_of,
-            inner.c.market_key,
-            inner.c.bookmaker_key,
-            inner.c.outcome_name,
+    ).select_from(
+        latest.join(
+            ODDS,
+            and_(
+                OD.event_id == latest.c.event_id,
+                OD.market_key == latest.c.market_key,
+                OD.bookmaker_key == latest.c.bookmaker_key,
+                OD.odds_timestamp == latest.c.ts,
+            ),
         )
     )
+    if valid_only:
+        statement = statement.where(OD.is_valid.is_(True))
+    return statement
+
+
+def _lateral_probe(
+    targets: Any, bookmakers: Sequence[str], markets: Sequence[str], valid_only: bool
+) -> Select[Any]:
+    books = _keys("books", "bookmaker_key", bookmakers)
+    kinds = _keys("markets", "market_key", markets)
+    newest = (
+        select(ODDS)
+        .where(
+            OD.event_id == targets.c.event_id,
+            OD.market_key == kinds.c.market_key,
+            OD.bookmaker_key == books.c.bookmaker_key,
+            OD.odds_timestamp <= targets.c.as_of,
+            OD.odds_timestamp >= targets.c.oldest,
+        )
+        .order_by(OD.odds_timestamp.desc())
+        .fetch(1, with_ties=True)
+        .lateral("quote")
+    )
+    q = newest.c
+    statement = select(
+        q.event_id,
+        targets.c.as_of,
+        q.bookmaker_key,
+        q.market_key,
+        q.outcome_name,
+        q.outcome_description,
+        q.point,
+        q.price,
+        q.odds_timestamp,
+        q.last_update,
+    ).select_from(targets.join(kinds, true()).join(books, true()).join(newest, true()))
+    if valid_only:
+        statement = statement.where(q.is_valid.is_(True))
+    return statement
+
+
+def _keys(name: str, column_name: str, keys: Sequence[str]) -> Any:
+    return values(sql_column(column_name, String()), name=name).data([(k,) for k in keys]).cte(name)
 
 
 def _limit(max_staleness: timedelta | None) -> timedelta:
@@ -137,9 +220,33 @@ def _limit(max_staleness: timedelta | None) -> timedelta:
     return max_staleness
 
 
-async def _quotes(session: AsyncSession, statement: Select[Any]) -> list[Quote]:
+def _dialect(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
+
+
+def _sort_key(q: Quote) -> tuple[str, datetime, str, str, str, str]:
+    return (
+        q.event_id,
+        q.as_of,
+        q.market_key,
+        q.bookmaker_key,
+        q.outcome_name,
+        q.outcome_description or "",
+    )
+
+
+async def _quotes(session: AsyncSession, statement: Select[Any], *, bulk: bool) -> list[Quote]:
+    if bulk and _dialect(session) == "postgresql":
+        # JIT compilation pays off for long scans, not for thousands of index probes: it
+        # costs this statement a few hundred milliseconds. Scoped to this transaction.
+        await session.execute(text("SET LOCAL jit = off"))
     result = await session.execute(statement)
-    return [Quote(*row) for row in result.tuples()]
+    quotes = [Quote(*row) for row in result.tuples()]
+    if not bulk:
+        quotes.sort(key=_sort_key)
+    # A bulk load comes grouped by target in plan order: sorting a season costs more than
+    # the callers (which group by event anyway) gain from it.
+    return quotes
 
 
 async def odds_as_of(
@@ -158,16 +265,20 @@ async def odds_as_of(
     flagged as invalid.
     """
     at = as_utc(at)
-    oldest = _bind(at - _limit(max_staleness), "oldest")
+    targets = select(
+        bindparam("event_id", event_id, type_=String()).label("event_id"),
+        _bind(at, "as_of").label("as_of"),
+        _bind(at - _limit(max_staleness), "oldest").label("oldest"),
+    ).cte("targets")
     statement = _latest(
-        _bind(at, "as_of"),
-        oldest,
-        [OD.event_id == event_id],
+        targets,
         bookmakers=bookmakers,
         markets=markets,
         valid_only=valid_only,
+        dialect=_dialect(session),
+        probe=False,
     )
-    return await _quotes(session, statement)
+    return await _quotes(session, statement, bulk=False)
 
 
 def _bind(value: datetime, name: str) -> ColumnElement[Any]:
@@ -193,7 +304,7 @@ def _tip_targets(
             shift_time(EV.commence_time, -(lead + staleness)).label("oldest"),
         )
         .where(*where)
-        .subquery("targets")
+        .cte("targets")
     )
 
 
@@ -208,17 +319,17 @@ def odds_before_tip_statement(
     sport_key: str | None = None,
     event_ids: Sequence[str] | None = None,
     valid_only: bool = True,
+    dialect: str = "postgresql",
 ) -> Select[Any]:
     """The statement behind :func:`odds_before_tip` (for EXPLAIN and benchmarks)."""
     targets = _tip_targets(start, end, lead, _limit(max_staleness), sport_key, event_ids)
     return _latest(
-        targets.c.as_of,
-        targets.c.oldest,
-        [],
+        targets,
         bookmakers=bookmakers,
         markets=markets,
         valid_only=valid_only,
-        target=targets,
+        dialect=dialect,
+        probe=True,
     )
 
 
@@ -238,7 +349,9 @@ async def odds_before_tip(
     """Every event commencing in ``[start, end)``, each as of ``commence_time - lead``.
 
     One statement for the whole range: the decision time is computed in SQL from each
-    event's own commence time. Example: a season at one hour before tip::
+    event's own commence time. Pass ``bookmakers`` and ``markets`` when you know them: the
+    query then probes the index once per (event, book, market) instead of walking every
+    quote in each event's window, several times faster on a season. Example::
 
         quotes = await odds_before_tip(session, season_start, season_end, lead=timedelta(hours=1))
     """
@@ -252,8 +365,9 @@ async def odds_before_tip(
         sport_key=sport_key,
         event_ids=event_ids,
         valid_only=valid_only,
+        dialect=_dialect(session),
     )
-    return await _quotes(session, statement)
+    return await _quotes(session, statement, bulk=True)
 
 
 async def odds_as_of_many(
@@ -281,15 +395,14 @@ async def odds_as_of_many(
         .cte("targets")
     )
     statement = _latest(
-        table.c.as_of,
-        table.c.oldest,
-        [],
+        table,
         bookmakers=bookmakers,
         markets=markets,
         valid_only=valid_only,
-        target=table,
+        dialect=_dialect(session),
+        probe=len(rows) > 1,
     )
-    return await _quotes(session, statement)
+    return await _quotes(session, statement, bulk=len(rows) > 1)
 
 
 def quotes_frame(quotes: Iterable[Quote]) -> pd.DataFrame:

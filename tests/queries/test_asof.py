@@ -152,7 +152,7 @@ async def test_many_explicit_targets_in_one_statement(board: Database) -> None:
     assert not any(k[0] == E2 for k in got)  # E2 was first quoted after T0
 
 
-async def test_invalid_rows_are_skipped_unless_asked(db: Database) -> None:
+async def test_invalid_rows_are_dropped_not_replaced_by_older_prices(db: Database) -> None:
     await add_events(db, [make_event(1)])
     await add_quotes(
         db,
@@ -165,8 +165,33 @@ async def test_invalid_rows_are_skipped_unless_asked(db: Database) -> None:
     async with db.session() as session:
         valid = await odds_as_of(session, E1, T0)
         everything = await odds_as_of(session, E1, T0, valid_only=False)
-    assert [q.price for q in valid] == [-150]
+    # The -150 is no longer the book's price at T0, so it must not stand in for the bad row.
+    assert valid == []
     assert [q.price for q in everything] == [-9999]
+
+
+async def test_outcomes_come_from_one_snapshot_of_the_market(db: Database) -> None:
+    await add_events(db, [make_event(1)])
+    await add_quotes(
+        db,
+        E1,
+        [
+            Q("draftkings", "spreads", HOME, -110, -4.5, at=T0 - 2 * H),
+            Q("draftkings", "spreads", AWAY, -110, 4.5, at=T0 - 2 * H),
+            # A partial later snapshot: only the home side, at a new point.
+            Q("draftkings", "spreads", HOME, -105, -5.5, at=T0 - H),
+        ],
+    )
+    for markets in (None, ["spreads"]):  # both query plans
+        async with db.session() as session:
+            quotes = await odds_as_of(
+                session,
+                E1,
+                T0,
+                bookmakers=None if markets is None else ["draftkings"],
+                markets=markets,
+            )
+        assert [(q.outcome_name, q.point) for q in quotes] == [(HOME, -5.5)]
 
 
 async def test_frame_has_utc_timestamps(board: Database) -> None:

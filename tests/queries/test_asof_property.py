@@ -1,5 +1,6 @@
 """Property: an as-of read never returns a quote observed after the as-of time, and returns
-exactly the latest eligible quote per key (checked against a plain-Python reference)."""
+exactly the latest eligible quotes (checked against a plain-Python reference), with and
+without the book/market filters that switch the query to its index-probe plan."""
 
 from __future__ import annotations
 
@@ -26,18 +27,23 @@ quote_sets = st.dictionaries(
     values=st.sampled_from([-250, -120, -110, 100, 105, 150, 320]),
     max_size=25,
 )
+book_filters = st.one_of(st.none(), st.lists(st.sampled_from(BOOKS), min_size=1, unique=True))
+market_filters = st.one_of(st.none(), st.lists(st.sampled_from(["h2h", "totals"]), unique=True))
 offsets = st.integers(min_value=-48 * 15 * 60, max_value=12 * 15 * 60)  # as-of, in seconds
 
 
 def _reference(quotes: list[Q], at, staleness):
-    best: dict[tuple[str, str, str], Q] = {}
+    """Per (book, market): the newest observation in the window; all its outcomes."""
+    newest: dict[tuple[str, str], object] = {}
     for q in quotes:
-        if not (at - staleness <= q.at <= at):
-            continue
-        key = (q.book, q.market, q.outcome)
-        if key not in best or q.at > best[key].at:
-            best[key] = q
-    return {k: (q.price, q.at) for k, q in best.items()}
+        if at - staleness <= q.at <= at:
+            key = (q.book, q.market)
+            newest[key] = max(newest.get(key, q.at), q.at)
+    return {
+        (q.book, q.market, q.outcome): (q.price, q.at)
+        for q in quotes
+        if newest.get((q.book, q.market)) == q.at
+    }
 
 
 def _quotes(drawn: dict) -> list[Q]:
@@ -57,9 +63,17 @@ def _quotes(drawn: dict) -> list[Q]:
     offset=offsets,
     on_a_quote=st.booleans(),
     staleness_hours=st.sampled_from([None, 1, 3, 24]),
+    books=book_filters,
+    markets=market_filters,
 )
 async def test_as_of_never_looks_ahead(
-    db: Database, drawn: dict, offset: int, on_a_quote: bool, staleness_hours: int | None
+    db: Database,
+    drawn: dict,
+    offset: int,
+    on_a_quote: bool,
+    staleness_hours: int | None,
+    books: list[str] | None,
+    markets: list[str] | None,
 ) -> None:
     n = next(_counter)  # a fresh event per example: no cleanup between examples
     quotes = _quotes(drawn)
@@ -71,10 +85,17 @@ async def test_as_of_never_looks_ahead(
     await add_quotes(db, event_id(n), quotes)
 
     async with db.session() as session:
-        got = await odds_as_of(session, event_id(n), at, max_staleness=staleness)
+        got = await odds_as_of(
+            session, event_id(n), at, max_staleness=staleness, bookmakers=books, markets=markets
+        )
 
     assert all(q.odds_timestamp <= at for q in got)
-    expected = _reference(quotes, at, staleness or timedelta(days=10_000))
+    wanted = [
+        q
+        for q in quotes
+        if (books is None or q.book in books) and (markets is None or q.market in markets)
+    ]
+    expected = _reference(wanted, at, staleness or timedelta(days=10_000))
     assert {
         (q.bookmaker_key, q.market_key, q.outcome_name): (q.price, q.odds_timestamp) for q in got
     } == expected
@@ -88,9 +109,10 @@ async def test_as_of_never_looks_ahead(
 @given(
     events=st.lists(quote_sets, min_size=1, max_size=4),
     lead_minutes=st.sampled_from([0, 15, 60, 90, 300]),
+    probe=st.booleans(),
 )
 async def test_season_load_never_looks_ahead(
-    db: Database, events: list[dict], lead_minutes: int
+    db: Database, events: list[dict], lead_minutes: int, probe: bool
 ) -> None:
     # Each event starts a day after the previous one; its quotes are relative to its tip.
     base = next(_counter) * 100
@@ -110,7 +132,14 @@ async def test_season_load_never_looks_ahead(
         stored[eid] = quotes
 
     async with db.session() as session:
-        got = await odds_before_tip(session, start, start + shift + timedelta(seconds=1), lead=lead)
+        got = await odds_before_tip(
+            session,
+            start,
+            start + shift + timedelta(seconds=1),
+            lead=lead,
+            bookmakers=BOOKS if probe else None,
+            markets=["h2h", "totals"] if probe else None,
+        )
 
     for q in got:
         assert q.odds_timestamp <= q.as_of
