@@ -21,6 +21,7 @@ so the cause stays attached.
     │       └── ServerError         5xx
     ├── DataQualityError            a payload rejected by validation in strict mode
     ├── StorageError                the database failed or is unreachable
+    ├── QueryError                  a read cannot be answered as asked (unknown event id ...)
     ├── PlanningError               a plan cannot run (budget, quota, bad plan file)
     └── BacktestError               a backtest cannot run as asked
 
@@ -53,6 +54,7 @@ __all__ = [
     "ProviderError",
     "ProviderStatusError",
     "ProviderTimeout",
+    "QueryError",
     "QuotaExhaustedError",
     "RateLimitError",
     "ServerError",
@@ -158,6 +160,10 @@ class DataQualityError(OddscoreError):
 
 class StorageError(OddscoreError):
     """The database failed, refused the write, or cannot be reached."""
+
+
+class QueryError(OddscoreError):
+    """A read cannot be answered as asked: an unknown or ambiguous event id, a bad range."""
 
 
 class PlanningError(OddscoreError):
