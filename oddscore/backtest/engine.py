@@ -204,7 +204,7 @@ def _settle(pending: _Pending, data: BacktestData, config: BacktestConfig) -> Be
         model_probability=pending.probability,
         expected_value=ev,
         result=result.value,
-        profit=round(settle_profit(result, pending.stake, pending.decimal), 6),
+        profit=settle_profit(result, pending.stake, pending.decimal),
         settled_at=_end_time(event, config),
         closing_price=closing_price,
         clv_price=clv_p,
