@@ -6,7 +6,18 @@ from typing import Annotated
 
 import typer
 
-from oddscore.cli import backfill, backtest, db, ml, schedule, simulator
+from oddscore.cli import (
+    backfill,
+    backtest,
+    db,
+    fetch,
+    imports,
+    ml,
+    results,
+    schedule,
+    simulator,
+    validate,
+)
 
 app = typer.Typer(
     name="odds",
@@ -21,6 +32,10 @@ app.add_typer(simulator.app, name="simulator")
 app.add_typer(backtest.app, name="backtest")
 app.add_typer(ml.app, name="ml")
 app.add_typer(backfill.app, name="backfill")
+app.add_typer(imports.app, name="import")
+app.add_typer(results.app, name="results")
+app.add_typer(fetch.app, name="fetch")
+app.command("validate")(validate.validate)
 
 
 def _version(value: bool) -> None:

@@ -29,12 +29,11 @@ from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from oddscore.clock import Clock, SystemClock, as_utc
 from oddscore.config import Settings, get_settings
-from oddscore.exceptions import DataQualityError, MalformedResponseError, StorageError
+from oddscore.exceptions import DataQualityError, MalformedResponseError
 from oddscore.ingestion import store
 from oddscore.ingestion.events import EventPlan, plan_events, write_events
 from oddscore.ingestion.quotes import Quote, _Timestamps, quotes_of, raw_quotes
@@ -46,7 +45,6 @@ from oddscore.ingestion.validation import (
     is_rejecting,
     validate_event,
 )
-from oddscore.logs import redact
 from oddscore.provider.models import EventInfo, EventOdds, HistoricalResponse
 from oddscore.provider.response import ApiResponse
 from oddscore.scheduling.tiers import hours_until, tier_for
@@ -54,6 +52,9 @@ from oddscore.scheduling.tiers import hours_until, tier_for
 __all__ = [
     "IngestOptions",
     "IngestResult",
+    "ParsedEvent",
+    "fetch_log_row",
+    "finding_row",
     "ingest_events",
     "ingest_odds",
     "ingest_response",
@@ -187,29 +188,7 @@ def parse_events(
     return parsed
 
 
-def _is_database_error(exc: BaseException) -> bool:
-    if isinstance(exc, SQLAlchemyError | OSError):
-        return True
-    try:
-        import asyncpg
-    except ImportError:  # pragma: no cover - asyncpg is a dependency
-        return False
-    return isinstance(exc, asyncpg.PostgresError | asyncpg.InterfaceError)
-
-
-async def _transaction(db: Any, work: Any) -> Any:
-    try:
-        async with db.engine.begin() as conn:
-            return await work(conn)
-    except (DataQualityError, MalformedResponseError):
-        raise
-    except Exception as exc:
-        if _is_database_error(exc):
-            raise StorageError(f"ingestion failed, nothing stored: {redact(str(exc))}") from exc
-        raise
-
-
-def _finding_row(
+def finding_row(
     finding: Finding,
     *,
     event_id: str | None,
@@ -237,7 +216,7 @@ def _finding_row(
     }
 
 
-def _fetch_log_row(
+def fetch_log_row(
     response: ApiResponse[Any],
     *,
     events: Sequence[EventInfo],
@@ -332,7 +311,7 @@ async def ingest_odds(
         late = check_snapshot_time(snapshot_time, now)
         if late is not None:
             rows = [
-                _finding_row(
+                finding_row(
                     late,
                     event_id=None,
                     snapshot_time=snapshot_time,
@@ -349,7 +328,7 @@ async def ingest_odds(
             if response is not None:
                 await store.insert_fetch_log(
                     conn,
-                    _fetch_log_row(
+                    fetch_log_row(
                         response,
                         events=events,
                         parsed=parsed,
@@ -370,7 +349,7 @@ async def ingest_odds(
             await store.insert_findings(
                 conn,
                 [
-                    _finding_row(
+                    finding_row(
                         f,
                         event_id=item.stored_id,
                         snapshot_time=snapshot_time,
@@ -394,7 +373,7 @@ async def ingest_odds(
         if response is not None:
             await store.insert_fetch_log(
                 conn,
-                _fetch_log_row(
+                fetch_log_row(
                     response,
                     events=events,
                     parsed=parsed,
@@ -405,7 +384,7 @@ async def ingest_odds(
             )
         return result
 
-    result: IngestResult = await _transaction(db, work)
+    result: IngestResult = await store.transaction(db, work)
     return result
 
 
@@ -483,7 +462,7 @@ async def _write_snapshots(
         records.extend(_odds_records(item, snapshot_id, snapshot_time, now))
         result.odds_excluded += sum(1 for q in item.quotes if q.excluded)
         finding_rows.extend(
-            _finding_row(
+            finding_row(
                 f,
                 event_id=item.stored_id,
                 snapshot_time=snapshot_time,
@@ -526,7 +505,7 @@ async def ingest_events(
         if response is not None:
             await store.insert_fetch_log(
                 conn,
-                _fetch_log_row(
+                fetch_log_row(
                     response,
                     events=events,
                     snapshot_time=seen_at,
@@ -540,7 +519,7 @@ async def ingest_events(
             events_merged=len(plan.merges) + len(plan.aliases),
         )
 
-    result: IngestResult = await _transaction(db, work)
+    result: IngestResult = await store.transaction(db, work)
     return result
 
 

@@ -7,17 +7,20 @@ payload commits or rolls back as one. Odds rows take the fastest path each backe
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import and_, bindparam, delete, func, insert, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from oddscore.exceptions import DataQualityError, MalformedResponseError, StorageError
 from oddscore.ingestion.validation import PreviousQuote
+from oddscore.logs import redact
 from oddscore.storage.models import (
     DataQualityLog,
     Event,
@@ -41,6 +44,7 @@ __all__ = [
     "load_events_near",
     "load_previous_quotes",
     "merge_events",
+    "transaction",
     "update_events",
     "window",
 ]
@@ -51,6 +55,8 @@ SNAP = OddsSnapshot.__table__  # type: ignore[attr-defined]
 ODDS = Odds.__table__  # type: ignore[attr-defined]
 DQ = DataQualityLog.__table__  # type: ignore[attr-defined]
 FETCH = FetchLog.__table__  # type: ignore[attr-defined]
+
+T = TypeVar("T")
 
 ODDS_COLUMNS = (
     "snapshot_id",
@@ -333,3 +339,26 @@ async def insert_fetch_log(conn: AsyncConnection, row: Mapping[str, Any]) -> Non
 
 def window(times: Sequence[datetime], pad: timedelta) -> tuple[datetime, datetime]:
     return min(times) - pad, max(times) + pad
+
+
+def _is_database_error(exc: BaseException) -> bool:
+    if isinstance(exc, SQLAlchemyError | OSError):
+        return True
+    try:
+        import asyncpg
+    except ImportError:  # pragma: no cover - asyncpg is a dependency
+        return False
+    return isinstance(exc, asyncpg.PostgresError | asyncpg.InterfaceError)
+
+
+async def transaction(db: Any, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+    """Run ``work`` in one transaction; database errors become ``StorageError``."""
+    try:
+        async with db.engine.begin() as conn:
+            return await work(conn)
+    except (DataQualityError, MalformedResponseError):
+        raise
+    except Exception as exc:
+        if _is_database_error(exc):
+            raise StorageError(f"ingestion failed, nothing stored: {redact(str(exc))}") from exc
+        raise

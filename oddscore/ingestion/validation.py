@@ -41,7 +41,8 @@ missing_markets            info      none     a book quotes the event without a 
 
 *flag* keeps the row with ``is_valid=False`` and the reason in ``validation_notes`` (the
 query layer reads valid rows only); *note* keeps it valid with the reason noted; *exclude*
-never writes the row; *drop* writes nothing of the event snapshot. In strict mode
+never writes the row (its finding says how many in ``context.rows``); *drop* writes nothing of
+the event snapshot. In strict mode
 (``REJECT_INVALID_ODDS=true``) a payload with any error or critical finding is rejected as a
 whole and only its findings are stored.
 
@@ -193,7 +194,7 @@ def check_timing(
                 context={
                     "snapshot_time": snapshot_time.isoformat(),
                     "commence_time": commence_time.isoformat(),
-                    "quotes": len(quotes),
+                    "rows": len(quotes),
                 },
             )
         )
@@ -294,7 +295,10 @@ def check_prices(event_id: str, quotes: Sequence[Quote]) -> list[Finding]:
                 bookmaker_key=book,
                 market_key=market,
                 outcomes=tuple(q.outcome_key for q in items),
-                context={"prices": {q.outcome_name: q.raw_price for q in items}},
+                context={
+                    "prices": {q.outcome_name: q.raw_price for q in items},
+                    "rows": len(items),
+                },
             )
         )
     return findings
@@ -323,7 +327,7 @@ def check_markets(
                     Action.EXCLUDE,
                     f"{book} market {market!r} is not a back-odds market; kept in raw JSON only",
                     **scope,
-                    context={"outcomes": len(items)},
+                    context={"rows": len(items)},
                 )
             )
             continue
@@ -358,7 +362,7 @@ def _dedupe(items: list[Quote], findings: list[Finding], scope: dict[str, Any]) 
                 f"{sorted({k[0] for k in repeats})} listed more than once; repeats dropped",
                 **scope,
                 outcomes=tuple(repeats),
-                context={"repeats": len(repeats)},
+                context={"rows": len(repeats)},
             )
         )
     if conflicts:

@@ -1,0 +1,87 @@
+"""``odds fetch``: one live collection now (odds or scores), stored through the pipeline."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from oddscore.cli.common import JsonOption, handle_errors, print_json, print_table, run
+
+app = typer.Typer(help="Fetch from The Odds API now and store the result.", no_args_is_help=True)
+
+SportOption = Annotated[
+    str | None, typer.Option("--sport", help="Sport key (default: the first of SPORTS).")
+]
+
+
+def _show(data: dict[str, Any], title: str, json_output: bool) -> None:
+    if json_output:
+        print_json(data)
+    else:
+        print_table(list(data.items()), ["", "count"], title=title)
+
+
+@app.command("current")
+@handle_errors
+def current(sport: SportOption = None, json_output: JsonOption = False) -> None:
+    """Fetch current odds for the configured books and markets and store them.
+
+    Example: odds fetch current --sport basketball_nba
+    """
+    from oddscore.config import get_settings
+    from oddscore.ingestion.fetch import fetch_current
+    from oddscore.provider.client import OddsApiClient
+    from oddscore.storage.engine import Database
+
+    settings = get_settings()
+    key = sport or settings.collection.sports[0]
+
+    async def go() -> Any:
+        db = Database.from_settings(settings.database)
+        try:
+            async with OddsApiClient.from_settings(settings.api) as client:
+                return await fetch_current(db, client, sport=key, settings=settings)
+        finally:
+            await db.dispose()
+
+    result = run(go())
+    result.raise_if_rejected()
+    data = result.as_dict()
+    data.pop("rejection_reasons")
+    _show(data, f"odds for {key}", json_output)
+
+
+@app.command("scores")
+@handle_errors
+def scores(
+    sport: SportOption = None,
+    days: Annotated[
+        int | None,
+        typer.Option("--days", min=1, max=3, help="Also completed games this many days back."),
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Fetch scores: finished games become final with their score, started ones live.
+
+    Example: odds fetch scores --days 3
+    """
+    from dataclasses import asdict
+
+    from oddscore.config import get_settings
+    from oddscore.ingestion.fetch import fetch_scores
+    from oddscore.provider.client import OddsApiClient
+    from oddscore.storage.engine import Database
+
+    settings = get_settings()
+    key = sport or settings.collection.sports[0]
+
+    async def go() -> Any:
+        db = Database.from_settings(settings.database)
+        try:
+            async with OddsApiClient.from_settings(settings.api) as client:
+                return await fetch_scores(db, client, sport=key, days=days)
+        finally:
+            await db.dispose()
+
+    _show(asdict(run(go())), f"scores for {key}", json_output)

@@ -1,0 +1,152 @@
+"""Scores and event status: ``/scores`` responses, and time-driven status transitions.
+
+Status only moves forward: scheduled -> live -> final. A final, cancelled or postponed event
+is never moved back by either function. Scores are stored only once a game is completed:
+a live game's running score is not a result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, bindparam, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from oddscore.clock import Clock, SystemClock, as_utc
+from oddscore.ingestion import store
+from oddscore.ingestion.events import plan_events, write_events
+from oddscore.ingestion.pipeline import fetch_log_row
+from oddscore.provider.models import ScoreEvent
+from oddscore.provider.response import ApiResponse
+from oddscore.storage.models import Event, EventStatus
+
+__all__ = ["FINAL_AFTER", "ScoresResult", "StatusResult", "ingest_scores", "update_statuses"]
+
+EV = Event.__table__  # type: ignore[attr-defined]
+# An NBA game lasts about 2.5 h; six hours after tip-off it is over, score known or not.
+FINAL_AFTER = timedelta(hours=6)
+_OPEN = (EventStatus.SCHEDULED.value, EventStatus.LIVE.value)
+
+
+@dataclass(slots=True)
+class ScoresResult:
+    events: int = 0
+    events_inserted: int = 0
+    finals: int = 0
+    live: int = 0
+
+
+@dataclass(slots=True)
+class StatusResult:
+    to_live: int = 0
+    to_final: int = 0
+
+
+async def ingest_scores(
+    db: Any,
+    scores: ApiResponse[list[ScoreEvent]] | Sequence[ScoreEvent],
+    *,
+    fetched_at: datetime | None = None,
+    clock: Clock | None = None,
+) -> ScoresResult:
+    """Upsert the events of a ``/scores`` response and record finals and live games."""
+    response: ApiResponse[list[ScoreEvent]] | None = None
+    if isinstance(scores, ApiResponse):
+        response = scores
+        events = list(scores.data)
+    else:
+        events = list(scores)
+    now = (clock or SystemClock()).now()
+    seen_at = as_utc(fetched_at or (response.fetched_at if response is not None else now))
+
+    async def work(conn: AsyncConnection) -> ScoresResult:
+        result = ScoresResult(events=len(events))
+        plan = await plan_events(conn, events, seen_at)
+        await write_events(conn, plan, seen_at, now)
+        result.events_inserted = len(plan.inserts)
+        finals: list[dict[str, Any]] = []
+        live: list[dict[str, str]] = []
+        for event in events:
+            stored_id = plan.stored_id(event.id)
+            home, away = event.score_of(event.home_team), event.score_of(event.away_team)
+            if event.completed and home is not None and away is not None:
+                finals.append(
+                    {
+                        "b_id": stored_id,
+                        "home_score": home,
+                        "away_score": away,
+                        "completed_at": event.last_update or seen_at,
+                    }
+                )
+            elif not event.completed and event.scores:
+                live.append({"b_id": stored_id})
+        if finals:
+            await conn.execute(
+                update(EV)
+                .where(EV.c.id == bindparam("b_id"))
+                .values(
+                    home_score=bindparam("home_score"),
+                    away_score=bindparam("away_score"),
+                    completed_at=bindparam("completed_at"),
+                    status=EventStatus.FINAL.value,
+                    result_source="scores_api",
+                    updated_at=now,
+                ),
+                finals,
+            )
+        if live:
+            await conn.execute(
+                update(EV)
+                .where(
+                    and_(
+                        EV.c.id == bindparam("b_id"),
+                        EV.c.status == EventStatus.SCHEDULED.value,
+                    )
+                )
+                .values(status=EventStatus.LIVE.value, updated_at=now),
+                live,
+            )
+        result.finals, result.live = len(finals), len(live)
+        if response is not None:
+            await store.insert_fetch_log(
+                conn,
+                fetch_log_row(
+                    response, events=events, snapshot_time=seen_at, flow_name=None, rejected=[]
+                ),
+            )
+        return result
+
+    return await store.transaction(db, work)
+
+
+async def update_statuses(
+    db: Any, now: datetime, *, final_after: timedelta = FINAL_AFTER
+) -> StatusResult:
+    """scheduled -> live at tip-off; -> final once scored or ``final_after`` past tip-off."""
+    now = as_utc(now)
+
+    async def work(conn: AsyncConnection) -> StatusResult:
+        scored = await conn.execute(
+            update(EV)
+            .where(EV.c.status.in_(_OPEN), EV.c.home_score.is_not(None))
+            .values(status=EventStatus.FINAL.value, updated_at=now)
+        )
+        over = await conn.execute(
+            update(EV)
+            .where(EV.c.status.in_(_OPEN), EV.c.commence_time <= now - final_after)
+            .values(status=EventStatus.FINAL.value, updated_at=now)
+        )
+        started = await conn.execute(
+            update(EV)
+            .where(EV.c.status == EventStatus.SCHEDULED.value, EV.c.commence_time <= now)
+            .values(status=EventStatus.LIVE.value, updated_at=now)
+        )
+        return StatusResult(
+            to_live=started.rowcount or 0,  # type: ignore[attr-defined]
+            to_final=(scored.rowcount or 0) + (over.rowcount or 0),  # type: ignore[attr-defined]
+        )
+
+    return await store.transaction(db, work)
