@@ -11,6 +11,9 @@ The ``backfill_calls`` table is the ledger. A call moves
   after paying re-ingests the stored JSON instead of paying again.
 * ``done``: ingested; the stored JSON is dropped. A done call is never requested again.
 
+The one window no client can close: the provider bills when it answers, so a process killed
+between the answer and the ``fetched`` write (milliseconds) pays that call again on resume.
+
 Each call asks for the whole slate at the planned time (exactly what was priced) and stores
 only the planned games. Ingestion stamps each snapshot with the response's ``timestamp``
 (the real snapshot time) and labels its tier from that timestamp, not from the plan.
@@ -74,6 +77,9 @@ class CallOutcome:
     games_stored: int = 0
     games_missing: tuple[str, ...] = ()
     note: str = ""
+    # Why the call is not done (a failed request, a failed ingest), for callers that must
+    # fail loudly, e.g. a Prefect task that may not cache a failure as a result.
+    error: BaseException | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(slots=True)
@@ -284,7 +290,16 @@ class Executor:
         if row.status == CallStatus.FETCHED.value and row.raw_response is not None:
             return await self._ingest(call, row.raw_response, row.request_id, None, paid=0)
         if not await self._claim(call):
-            return CallOutcome(call.time, CallStatus.CLAIMED, note="claimed by another run")
+            return CallOutcome(
+                call.time,
+                CallStatus.CLAIMED,
+                note="claimed by another run",
+                error=PlanningError(
+                    f"call {call.time.isoformat()} of plan {self.plan.plan_id} is claimed by "
+                    "another run (or one that crashed less than "
+                    f"{self.stale_claim_after} ago)"
+                ),
+            )
         if self.client is None:
             raise PlanningError("executing a backfill needs an API client")
         settings = self.plan.settings
@@ -300,7 +315,7 @@ class Executor:
             message = redact(str(exc))[:1000]
             await self._set(call, status=CallStatus.FAILED.value, error=message)
             log.warning("backfill call failed", call_time=call.time.isoformat(), error=message)
-            return CallOutcome(call.time, CallStatus.FAILED, note=message)
+            return CallOutcome(call.time, CallStatus.FAILED, note=message, error=exc)
         spent = response.cost if response.cost is not None else call.credits
         envelope = self._keep_planned(call, response.raw)
         # Paid: write the response down before anything else can fail.
@@ -368,6 +383,7 @@ class Executor:
                     paid=response is not None,
                     snapshot_time=snapshot_time,
                     note=message,
+                    error=exc,
                 )
             if result.rejected:
                 note = "rejected by validation: " + "; ".join(result.rejection_reasons[:3])
