@@ -1,0 +1,114 @@
+"""Ingestion throughput: the real 2023-24 archive into PostgreSQL, against raw COPY.
+
+Measures, in one run:
+
+* the pipeline: ``import_snapshots`` over the season folder (238 odds files and 238 events
+  files, gzip JSON), i.e. reading, typed parsing, every validation rule, event upserts and
+  duplicate-id merges, raw snapshots (JSONB) and the normalized rows (COPY into the indexed
+  ``odds`` table), one transaction per file. Figure: normalized rows per second.
+* the baseline: the very same rows, already in memory as tuples, written with asyncpg's
+  ``copy_records_to_table`` into an unindexed table without constraints, in one COPY.
+
+The ratio pipeline / baseline is printed last (goal >= 0.5).
+
+Run: ``uv run python -m benchmarks.ingest [--season 2023-2024]``. PostgreSQL comes from
+``BENCH_DATABASE_URL`` (default: a database ``odds_bench_ingest`` on 127.0.0.1:5432, created
+and overwritten). The archive is ``shared/data/real_nba_odds/the_odds_api_snapshots``
+(``ODDS_ARCHIVE_DIR`` overrides it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import time
+from pathlib import Path
+
+import asyncpg
+from sqlalchemy.engine import make_url
+
+from oddscore.clock import FrozenClock, utcnow
+from oddscore.ingestion.files import import_snapshots
+from oddscore.ingestion.pipeline import IngestOptions
+from oddscore.ingestion.store import ODDS_COLUMNS
+from oddscore.storage.engine import Database
+from oddscore.storage.migrate import upgrade_async
+
+DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/odds_bench_ingest"
+DEFAULT_ARCHIVE = (
+    Path(__file__).resolve().parents[2] / "shared/data/real_nba_odds/the_odds_api_snapshots"
+)
+BASELINE_DDL = """
+CREATE TABLE bench_odds_copy (
+    snapshot_id integer, event_id varchar(64), bookmaker_key varchar(64),
+    bookmaker_title varchar(100), market_key varchar(64), outcome_name varchar(100),
+    outcome_description varchar(200), price integer, point double precision,
+    odds_timestamp timestamptz, last_update timestamptz, is_valid boolean,
+    validation_notes varchar(500), created_at timestamptz
+)
+"""
+
+
+async def _fresh_database(url: str) -> None:
+    target = make_url(url)
+    server = target.set(drivername="postgresql", database="postgres")
+    conn = await asyncpg.connect(server.render_as_string(hide_password=False))
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)')
+        await conn.execute(f'CREATE DATABASE "{target.database}"')
+    finally:
+        await conn.close()
+    await upgrade_async(url)
+
+
+async def main(season: str, archive: Path, url: str) -> None:
+    await _fresh_database(url)
+    db = Database.from_url(url)
+    options = IngestOptions(
+        expected_markets=("h2h", "spreads", "totals"),
+        clock=FrozenClock(utcnow()),
+    )
+    started = time.perf_counter()
+    summary = await import_snapshots(db, archive, options=options, seasons=[season])
+    pipeline_seconds = time.perf_counter() - started
+    rows = summary.result.odds_rows
+    await db.dispose()
+
+    dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    conn = await asyncpg.connect(dsn)
+    try:
+        columns = ", ".join(ODDS_COLUMNS)
+        records = [tuple(r) for r in await conn.fetch(f"SELECT {columns} FROM odds ORDER BY id")]
+        await conn.execute(BASELINE_DDL)
+        started = time.perf_counter()
+        await conn.copy_records_to_table(
+            "bench_odds_copy", records=records, columns=list(ODDS_COLUMNS)
+        )
+        copy_seconds = time.perf_counter() - started
+        copied = await conn.fetchval("SELECT count(*) FROM bench_odds_copy")
+    finally:
+        await conn.close()
+    assert copied == rows, (copied, rows)
+
+    pipeline_rps = rows / pipeline_seconds
+    copy_rps = rows / copy_seconds
+    print(f"season {season}: {summary.odds_files} odds files, {summary.events_files} events files")
+    print(
+        f"stored: {rows:,} odds rows, {summary.result.snapshots_inserted:,} raw snapshots, "
+        f"{summary.result.events_inserted:,} events inserted, "
+        f"{summary.result.events_merged} duplicate ids merged, "
+        f"{summary.result.findings:,} findings"
+    )
+    print(f"pipeline: {pipeline_seconds:.2f} s = {pipeline_rps:,.0f} rows/s")
+    print(f"raw COPY into an unindexed table: {copy_seconds:.3f} s = {copy_rps:,.0f} rows/s")
+    print(f"ratio pipeline / raw COPY: {pipeline_rps / copy_rps:.3f} (goal >= 0.5)")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--season", default="2023-2024")
+    args = parser.parse_args()
+    archive = Path(os.environ.get("ODDS_ARCHIVE_DIR", DEFAULT_ARCHIVE))
+    url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_PG)
+    asyncio.run(main(args.season, archive, url))
