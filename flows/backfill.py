@@ -121,7 +121,8 @@ async def _run_calls(executor: Executor, plan: BackfillPlan, limit: int) -> dict
 
     async def one(call: PlannedCall) -> Any:
         async with gate:
-            return await backfill_call(executor, call, return_state=True)
+            # An async task called with return_state=True is awaited for its final State.
+            return await backfill_call(executor, call, return_state=True)  # type: ignore[misc]
 
     states = await asyncio.gather(*(one(call) for call in plan.calls))
     fresh, cached, failed = [], 0, 0

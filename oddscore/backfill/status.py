@@ -12,7 +12,14 @@ from sqlmodel import col
 from oddscore.storage.engine import Database
 from oddscore.storage.models import BackfillCall, Event
 
-__all__ = ["SCORES_WINDOW", "CallFailure", "MissingResult", "PlanProgress", "backfill_status"]
+__all__ = [
+    "SCORES_WINDOW",
+    "CallFailure",
+    "MissingResult",
+    "PlanProgress",
+    "backfill_status",
+    "games_without_results",
+]
 
 # The scores endpoint reports completed games up to 3 days back (daysFrom=1..3).
 SCORES_WINDOW = timedelta(days=3)
@@ -71,27 +78,41 @@ async def backfill_status(
         if plan_id is not None:
             query = query.where(col(BackfillCall.plan_id) == plan_id)
         rows = list((await session.execute(query)).scalars())
-        by_plan: dict[str, list[BackfillCall]] = {}
-        for row in rows:
-            by_plan.setdefault(row.plan_id, []).append(row)
-        ids = sorted({event_id for row in rows for event_id in row.event_ids or []})
-        events: dict[str, Event] = {}
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            found = await session.execute(select(Event).where(col(Event.id).in_(chunk)))
-            events.update((event.id, event) for event in found.scalars())
+    by_plan: dict[str, list[BackfillCall]] = {}
+    for row in rows:
+        by_plan.setdefault(row.plan_id, []).append(row)
+    events = await _events(db, {event_id for row in rows for event_id in row.event_ids or []})
     progress = [_progress(plan, calls, events, now) for plan, calls in by_plan.items()]
     return sorted(
         progress, key=lambda p: max(c.created_at for c in by_plan[p.plan_id]), reverse=True
     )
 
 
-def _progress(
-    plan_id: str, calls: list[BackfillCall], events: dict[str, Event], now: datetime
-) -> PlanProgress:
-    calls.sort(key=lambda c: c.call_time)
-    game_ids = sorted({event_id for call in calls for event_id in call.event_ids or []})
-    missing_results = []
+async def _events(db: Database, ids: set[str]) -> dict[str, Event]:
+    found: dict[str, Event] = {}
+    ordered = sorted(ids)
+    async with db.session() as session:
+        for start in range(0, len(ordered), 500):
+            chunk = ordered[start : start + 500]
+            rows = await session.execute(select(Event).where(col(Event.id).in_(chunk)))
+            found.update((event.id, event) for event in rows.scalars())
+    return found
+
+
+async def games_without_results(
+    db: Database, event_ids: set[str], *, now: datetime
+) -> list[MissingResult]:
+    """Played games among ``event_ids`` with no final score, each with where to get it.
+
+    A game not stored yet has no result either; it is listed once the backfill stored it.
+    """
+    return _missing_results(sorted(event_ids), await _events(db, event_ids), now)
+
+
+def _missing_results(
+    game_ids: list[str], events: dict[str, Event], now: datetime
+) -> list[MissingResult]:
+    missing = []
     for event_id in game_ids:
         event = events.get(event_id)
         if event is None or event.home_score is not None:
@@ -103,9 +124,18 @@ def _progress(
             if now - event.commence_time <= SCORES_WINDOW
             else "odds results import"
         )
-        missing_results.append(
+        missing.append(
             MissingResult(event_id, event.commence_time, event.home_team, event.away_team, remedy)
         )
+    return missing
+
+
+def _progress(
+    plan_id: str, calls: list[BackfillCall], events: dict[str, Event], now: datetime
+) -> PlanProgress:
+    calls.sort(key=lambda c: c.call_time)
+    game_ids = sorted({event_id for call in calls for event_id in call.event_ids or []})
+    missing_results = _missing_results(game_ids, events, now)
     return PlanProgress(
         plan_id=plan_id,
         sport=calls[0].sport_key,

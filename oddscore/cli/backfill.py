@@ -101,12 +101,41 @@ def plan(
 
     write_plan(built, output)
     summary = _plan_summary(built)
+    lacking = run(_lacking_results(built))
+    summary["games_without_results"] = len(lacking)
     if json_output:
         print_json({**summary, "output": str(output)})
         return
     rows = [(key.replace("_", " "), value) for key, value in summary.items()]
     print_table(rows, ["", "value"], title=f"backfill plan {built.plan_id}")
     console.print(f"plan written to {output}", highlight=False)
+    _print_results_hint(len(lacking), {m.remedy for m in lacking})
+
+
+async def _lacking_results(built: BackfillPlan) -> list[Any]:
+    """Stored games of the plan without a final score (games not stored yet are not known)."""
+    from oddscore.backfill.status import games_without_results
+    from oddscore.clock import utcnow
+    from oddscore.config import get_settings
+    from oddscore.storage.engine import Database
+
+    async with Database.from_settings(get_settings().database) as db:
+        return await games_without_results(db, {g.id for g in built.games}, now=utcnow())
+
+
+def _print_results_hint(count: int, remedies: set[str]) -> None:
+    if not count:
+        return
+    ways = [
+        "`odds results import`"
+        if remedy == "odds results import"
+        else "the scores endpoint (finished within 3 days)"
+        for remedy in sorted(remedies)
+    ]
+    console.print(
+        f"{count} backfilled games have no final score yet: get them with " + " or ".join(ways),
+        highlight=False,
+    )
 
 
 async def _plan(
@@ -409,15 +438,4 @@ def _print_progress(progress: PlanProgress) -> None:
             ["call time", "status", "attempts", "error"],
             title="failures",
         )
-    if progress.missing_results:
-        remedies = sorted({m.remedy for m in progress.missing_results})
-        console.print(
-            f"{len(progress.missing_results)} backfilled games have no final score: "
-            + " / ".join(
-                "`odds results import`"
-                if r == "odds results import"
-                else "the scores endpoint (finished within 3 days)"
-                for r in remedies
-            ),
-            highlight=False,
-        )
+    _print_results_hint(len(progress.missing_results), {m.remedy for m in progress.missing_results})

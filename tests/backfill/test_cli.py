@@ -40,6 +40,7 @@ def test_plan_execute_status_round_trip(env: None, tmp_path: Path, replay_app: S
         *args, "--games", "4", "--strategy", "random", "--seed", "2", "--output", str(plan_file)
     )
     assert planned["source"] == "endpoint" and planned["games"] == 4
+    assert planned["games_without_results"] == 0  # not stored yet, so not known yet
     # 7 dates at 1 credit each, except a date without games, which is free.
     assert planned["credits_spent_selecting"] == ledger.used - used == 6
     assert planned["credits_per_call"] == 30  # 10 x 3 markets x 1 region (3 books)
@@ -84,6 +85,7 @@ def test_plan_execute_status_round_trip(env: None, tmp_path: Path, replay_app: S
         str(tmp_path / "again.json"),
     )
     assert replanned["source"] == "stored" and replanned["credits_spent_selecting"] == 0
+    assert replanned["games_without_results"] == 4  # stored, played, never settled
     assert ledger.used == used
 
 
