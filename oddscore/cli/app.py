@@ -9,13 +9,17 @@ import typer
 from oddscore.cli import (
     backfill,
     backtest,
+    best,
+    board,
     db,
     fetch,
     imports,
+    lines,
     ml,
     results,
     schedule,
     simulator,
+    status,
     validate,
 )
 
@@ -36,6 +40,10 @@ app.add_typer(imports.app, name="import")
 app.add_typer(results.app, name="results")
 app.add_typer(fetch.app, name="fetch")
 app.command("validate")(validate.validate)
+app.add_typer(board.app, name="odds")
+app.command("lines")(lines.lines)
+app.command("best")(best.best)
+app.add_typer(status.app, name="status")
 
 
 def _version(value: bool) -> None:
