@@ -13,6 +13,8 @@ import tempfile
 
 os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="oddscore-prefect-home-"))
 os.environ["PREFECT_LOGGING_EXTRA_LOGGERS"] = "oddscore"
+# Library code called by a test outside any run (schedule_next) logs too: not an error.
+os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 from collections.abc import Iterator  # noqa: E402

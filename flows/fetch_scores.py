@@ -1,0 +1,132 @@
+"""fetch-scores: settle games once they should be over, then schedule the next settlement.
+
+The scheduling intelligence (``oddscore.scheduling.results.decide_scores``) says when: after
+the last game of a cluster should have ended, again later for overtime, never for games the
+provider no longer reports (older than 3 days).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+from pydantic import BaseModel, Field
+
+from flows._runtime import (
+    PAID_CALL_CACHE,
+    PAID_CALL_CACHE_EXPIRATION,
+    current_deployment,
+    publish_summary,
+    retry_transient,
+    schedule_next,
+    setup_logging,
+)
+from oddscore.clock import utcnow
+from oddscore.config import get_settings
+from oddscore.logs import get_logger
+from oddscore.provider.client import OddsApiClient
+from oddscore.provider.models import ScoreEvent
+from oddscore.provider.response import ApiResponse
+from oddscore.scheduling.planner import Action, Decision, next_slot
+from oddscore.scheduling.policy import SchedulePolicy
+from oddscore.scheduling.results import decide_scores
+from oddscore.scheduling.state import last_fetch_time, load_games
+from oddscore.storage.engine import Database
+
+log = get_logger("flows.fetch_scores")
+RETRY_LATER = timedelta(minutes=30)
+
+
+class FetchScoresParams(BaseModel):
+    """Parameters of fetch-scores (all optional)."""
+
+    sports: list[str] | None = Field(default=None, description="Default: the SPORTS setting.")
+    force: bool = Field(default=False, description="Fetch scores now even if nothing is due.")
+    days_from: int | None = Field(
+        default=None, ge=1, le=3, description="daysFrom for /scores; default: as planned."
+    )
+    dry_run: bool | None = Field(
+        default=None, description="Plan only: no paid call, no write, no rescheduling."
+    )
+    reschedule: bool = Field(default=True, description="Schedule the next run when done.")
+
+
+@task(cache_policy=NO_CACHE)
+async def plan_scores(db: Database, sport: str, policy: SchedulePolicy) -> Decision:
+    """The intelligence's decision from unsettled games and the last scores call."""
+    now = utcnow()
+    async with db.session() as session:
+        games = await load_games(session, sport_key=sport, now=now, past=policy.season_gap)
+        checked = await last_fetch_time(session, endpoint_suffix="/scores", now=now)
+    return decide_scores(games, now, policy, last_checked=checked)
+
+
+@task(
+    cache_policy=PAID_CALL_CACHE,
+    cache_expiration=PAID_CALL_CACHE_EXPIRATION,
+    retries=1,
+    retry_delay_seconds=60,
+    retry_condition_fn=retry_transient,
+)
+async def fetch_scores(
+    client: OddsApiClient, sport: str, days_from: int
+) -> ApiResponse[list[ScoreEvent]]:
+    """The paid /scores call (2 credits with daysFrom); cached per flow run."""
+    return await client.scores(sport, days_from=days_from)
+
+
+@task(cache_policy=NO_CACHE)
+async def store_scores(db: Database, response: ApiResponse[list[ScoreEvent]]) -> dict[str, int]:
+    from oddscore.ingestion.scores import ingest_scores
+
+    result = await ingest_scores(db, response)
+    return {"events": result.events, "finals": result.finals, "live": result.live}
+
+
+@flow(name="fetch-scores", retries=1, retry_delay_seconds=30)
+async def fetch_scores_flow(params: FetchScoresParams | None = None) -> dict[str, Any]:
+    """Fetch scores when games should be over; store finals; plan the next call."""
+    setup_logging()
+    params = params or FetchScoresParams()
+    settings = get_settings()
+    policy = SchedulePolicy.from_settings(settings.scheduler, settings.collection)
+    dry_run = settings.scheduler.dry_run if params.dry_run is None else params.dry_run
+    started = utcnow()
+    summary: dict[str, Any] = {"started": started.isoformat(), "dry_run": dry_run}
+    next_at, reason = started + RETRY_LATER, "the run failed before planning: try again"
+    try:
+        async with (
+            Database.from_settings(settings.database) as db,
+            OddsApiClient.from_settings(settings.api) as client,
+        ):
+            decisions = []
+            for sport in params.sports or settings.collection.sports:
+                decision = await plan_scores(db, sport, policy)
+                due = decision.action is Action.FETCH_SCORES and decision.is_due(
+                    utcnow(), policy.due_tolerance
+                )
+                summary[f"{sport}.decision"] = decision.reason
+                if (due or params.force) and not dry_run:
+                    days = params.days_from or int(str(decision.extra.get("days_from", 1)))
+                    response = await fetch_scores(client, sport, days)
+                    summary[f"{sport}.stored"] = await store_scores(db, response)
+                    summary[f"{sport}.credits"] = response.cost
+                    decision = await plan_scores(db, sport, policy)
+                else:
+                    summary[f"{sport}.stored"] = "dry run" if due and dry_run else "nothing due"
+                decisions.append(decision)
+            upcoming = min(decisions, key=lambda d: d.at)
+            now = utcnow()
+            next_at, reason = next_slot(upcoming.at, now, policy), upcoming.reason
+            summary.update(planned_at=now.isoformat(), next_run=next_at.isoformat())
+            summary.update(next_reason=reason, next_estimated_credits=upcoming.estimated_credits)
+    finally:
+        if params.reschedule and not dry_run:
+            summary["reschedule"] = await schedule_next(
+                current_deployment(), next_at, reason=reason
+            )
+        await publish_summary("fetch-scores-summary", "fetch-scores", summary)
+    log.info("fetch-scores done", **{k: v for k, v in summary.items() if k != "reschedule"})
+    return summary
