@@ -4,26 +4,48 @@ The layout is the one of ``the_odds_api_snapshots``: ``odds/<season>/*.json[.gz]
 historical odds responses (``{"timestamp", "data": [events with bookmakers]}``) and
 ``events/<season>/*.json[.gz]`` historical events responses (no odds; they upsert events
 only). A folder without ``odds/`` or ``events/`` is searched recursively. Files are read and
-ingested one at a time, each in its own transaction, so memory stays flat however many
-seasons there are and an interrupted import resumes by running it again.
+parsed one at a time and written in bounded groups, one transaction per group, so memory stays
+flat however many seasons there are and an interrupted import resumes by running it again.
 """
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from oddscore.clock import parse_timestamp
 from oddscore.exceptions import MalformedResponseError
-from oddscore.ingestion.pipeline import IngestOptions, IngestResult, ingest_events, ingest_odds
+from oddscore.ingestion import store
+from oddscore.ingestion.pipeline import (
+    IngestOptions,
+    IngestResult,
+    ParsedEvent,
+    parse_event_infos,
+    parse_events,
+    write_events_payload,
+    write_odds_payload,
+)
+from oddscore.provider.models import EventInfo
 
-__all__ = ["ArchiveFile", "ImportSummary", "import_snapshots", "list_archive", "read_payload"]
+__all__ = [
+    "ArchiveFile",
+    "ImportSummary",
+    "LoadedFile",
+    "import_snapshots",
+    "list_archive",
+    "load_file",
+    "read_payload",
+]
 
 _DATE = re.compile(r"(\d{4}-\d{2}-\d{2})")
 FileKind = Literal["odds", "events"]
@@ -113,27 +135,83 @@ def _kind_of(items: Sequence[Any]) -> FileKind:
     return "odds" if any(isinstance(i, dict) and "bookmakers" in i for i in items) else "events"
 
 
-async def import_file(
-    db: Any, entry: ArchiveFile, options: IngestOptions
-) -> tuple[FileKind, IngestResult]:
-    """Ingest one recorded historical response through the pipeline."""
+@dataclass(slots=True)
+class LoadedFile:
+    """One file read and parsed, ready to be written."""
+
+    entry: ArchiveFile
+    kind: FileKind
+    snapshot_time: datetime
+    odds: list[ParsedEvent]
+    events: list[EventInfo]
+
+    @property
+    def rows(self) -> int:
+        return sum(len(item.quotes) for item in self.odds) + len(self.events)
+
+
+def load_file(entry: ArchiveFile, options: IngestOptions) -> LoadedFile:
+    """Read and parse one recorded historical response (no database)."""
     payload = read_payload(entry.path)
     if not isinstance(payload, dict) or "timestamp" not in payload or "data" not in payload:
         raise MalformedResponseError(
             f"{entry.path.name} is not a historical response ({{timestamp, data}}); "
             "a bare /odds list carries no snapshot time"
         )
-    snapshot_time = parse_timestamp(payload["timestamp"])
+    try:
+        snapshot_time = parse_timestamp(payload["timestamp"])
+    except ValueError as exc:
+        raise MalformedResponseError(f"{entry.path.name}: bad timestamp ({exc})") from exc
     items = payload["data"] or []
     if isinstance(items, dict):
         items = [items]
     kind = entry.kind or _kind_of(items)
-    if kind == "events":
-        return kind, await ingest_events(db, items, seen_at=snapshot_time, options=options)
-    result = await ingest_odds(
-        db, items, snapshot_time=snapshot_time, source="import", options=options
-    )
-    return kind, result
+    try:
+        if kind == "events":
+            return LoadedFile(entry, kind, snapshot_time, [], parse_event_infos(items))
+        return LoadedFile(entry, kind, snapshot_time, parse_events(items, options.odds_format), [])
+    except MalformedResponseError as exc:
+        raise MalformedResponseError(f"{entry.path.name}: {exc}") from exc
+
+
+def _load(
+    entries: Sequence[ArchiveFile], index: int, options: IngestOptions
+) -> LoadedFile | MalformedResponseError | None:
+    if index >= len(entries):
+        return None
+    try:
+        return load_file(entries[index], options)
+    except MalformedResponseError as exc:
+        return exc
+
+
+async def _write_group(
+    conn: AsyncConnection, group: Sequence[LoadedFile], options: IngestOptions, now: datetime
+) -> list[IngestResult]:
+    results = []
+    for item in group:
+        if item.kind == "events":
+            result = await write_events_payload(
+                conn,
+                item.events,
+                seen_at=item.snapshot_time,
+                response=None,
+                options=options,
+                now=now,
+            )
+        else:
+            result = await write_odds_payload(
+                conn,
+                item.odds,
+                snapshot_time=item.snapshot_time,
+                source="import",
+                request_id=None,
+                response=None,
+                options=options,
+                now=now,
+            )
+        results.append(result)
+    return results
 
 
 async def import_snapshots(
@@ -145,28 +223,55 @@ async def import_snapshots(
     start: date | None = None,
     end: date | None = None,
     on_file: Callable[[ArchiveFile, IngestResult | None], None] | None = None,
+    batch_rows: int = 20_000,
+    batch_files: int = 32,
 ) -> ImportSummary:
     """Import every recorded response under ``directory``; unreadable files are listed, not fatal.
 
-    Database errors stop the import (a file's transaction is all or nothing, so running the
-    command again resumes where it stopped).
+    Files are parsed one at a time and written in groups (up to ``batch_files`` files or
+    ``batch_rows`` odds rows per transaction): a group commits as a whole, so memory stays
+    bounded and a commit is paid per group rather than per file. Database errors stop the
+    import; running it again resumes (what was committed is skipped as already stored).
     """
     options = options or IngestOptions.from_settings(expect_bookmakers=False)
     summary = ImportSummary()
-    for entry in list_archive(directory, seasons=seasons, start=start, end=end):
+    group: list[LoadedFile] = []
+
+    async def flush() -> None:
+        if not group:
+            return
+        work = partial(_write_group, group=list(group), options=options, now=options.clock.now())
+        results = await store.transaction(db, work)
+        for item, result in zip(group, results, strict=True):
+            if item.kind == "odds":
+                summary.odds_files += 1
+            else:
+                summary.events_files += 1
+            summary.result += result
+            if on_file is not None:
+                on_file(item.entry, result)
+        group.clear()
+
+    entries = list_archive(directory, seasons=seasons, start=start, end=end)
+    if not entries:
+        return summary
+    # The next file is read and parsed in a thread while this one's statements wait on the
+    # database: parsing is CPU, writing is mostly waiting.
+    pending = asyncio.ensure_future(asyncio.to_thread(_load, entries, 0, options))
+    for index, entry in enumerate(entries):
         summary.files += 1
-        try:
-            kind, result = await import_file(db, entry, options)
-        except MalformedResponseError as exc:
-            summary.failures.append((str(entry.path), str(exc)))
+        loaded = await pending
+        if index + 1 < len(entries):
+            pending = asyncio.ensure_future(asyncio.to_thread(_load, entries, index + 1, options))
+        if loaded is None:
+            continue
+        if isinstance(loaded, MalformedResponseError):
+            summary.failures.append((str(entry.path), str(loaded)))
             if on_file is not None:
                 on_file(entry, None)
             continue
-        if kind == "odds":
-            summary.odds_files += 1
-        else:
-            summary.events_files += 1
-        summary.result += result
-        if on_file is not None:
-            on_file(entry, result)
+        group.append(loaded)
+        if len(group) >= batch_files or sum(item.rows for item in group) >= batch_rows:
+            await flush()
+    await flush()
     return summary

@@ -26,6 +26,7 @@ import gc
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any, Literal
 
 from pydantic import TypeAdapter, ValidationError
@@ -36,7 +37,7 @@ from oddscore.config import Settings, get_settings
 from oddscore.exceptions import DataQualityError, MalformedResponseError
 from oddscore.ingestion import store
 from oddscore.ingestion.events import EventPlan, plan_events, write_events
-from oddscore.ingestion.quotes import Quote, _Timestamps, quotes_of, raw_quotes
+from oddscore.ingestion.quotes import Quote, TimestampCache, quotes_of, raw_quotes
 from oddscore.ingestion.validation import (
     Finding,
     ValidationRules,
@@ -58,7 +59,10 @@ __all__ = [
     "ingest_events",
     "ingest_odds",
     "ingest_response",
+    "parse_event_infos",
     "parse_events",
+    "write_events_payload",
+    "write_odds_payload",
 ]
 
 _EVENT_INFO = TypeAdapter(EventInfo)
@@ -138,6 +142,17 @@ class IngestResult:
             )
 
 
+def parse_event_infos(payload: Sequence[Any]) -> list[EventInfo]:
+    """Typed events without odds (``/events`` bodies and historical events files)."""
+    try:
+        return [
+            item if isinstance(item, EventInfo) else _EVENT_INFO.validate_python(item)
+            for item in payload
+        ]
+    except ValidationError as exc:
+        raise MalformedResponseError(f"payload does not fit the events schema: {exc}") from exc
+
+
 @dataclass(slots=True)
 class ParsedEvent:
     """One event of a payload: its raw JSON, its typed header and its quote rows."""
@@ -157,7 +172,7 @@ def parse_events(
     imports); ``EventOdds`` models (from the client) are already validated.
     """
     parsed: list[ParsedEvent] = []
-    timestamps = _Timestamps()
+    timestamps = TimestampCache()
     # Building ~100k small objects creates no reference cycles; pausing the cyclic collector
     # while doing it saves a third of the parse time on a large heap.
     collecting = gc.isenabled()
@@ -288,6 +303,97 @@ def _odds_records(
     ]
 
 
+async def write_odds_payload(
+    conn: AsyncConnection,
+    parsed: Sequence[ParsedEvent],
+    *,
+    snapshot_time: datetime,
+    source: str,
+    request_id: str | None,
+    response: ApiResponse[Any] | None,
+    options: IngestOptions,
+    now: datetime,
+) -> IngestResult:
+    """Everything of one parsed odds payload, inside the caller's transaction."""
+    result = IngestResult()
+    events = [item.info for item in parsed]
+    late = check_snapshot_time(snapshot_time, now)
+    if late is not None:
+        rows = [
+            finding_row(
+                late,
+                event_id=None,
+                snapshot_time=snapshot_time,
+                source=source,
+                request_id=request_id,
+                now=now,
+            )
+        ]
+        await store.insert_findings(conn, rows)
+        result.findings = 1
+        if options.strict:
+            result.rejected = 1
+            result.rejection_reasons.append(late.description)
+        if response is not None:
+            await store.insert_fetch_log(
+                conn,
+                fetch_log_row(
+                    response,
+                    events=events,
+                    parsed=parsed,
+                    snapshot_time=snapshot_time,
+                    flow_name=options.flow_name,
+                    rejected=[late.description],
+                ),
+            )
+        return result
+    plan = await plan_events(conn, events, snapshot_time)
+    previous = await store.load_previous_quotes(
+        conn, sorted({plan.stored_id(e.id) for e in events}), snapshot_time
+    )
+    items = _validate(parsed, plan, previous, snapshot_time, options)
+    findings = [f for item in items for f in item.findings]
+    rejecting = [f.description for f in findings if is_rejecting(f)]
+    if options.strict and rejecting:
+        await store.insert_findings(
+            conn,
+            [
+                finding_row(
+                    f,
+                    event_id=item.stored_id,
+                    snapshot_time=snapshot_time,
+                    source=source,
+                    request_id=request_id,
+                    now=now,
+                )
+                for item in items
+                for f in item.findings
+            ],
+        )
+        result.findings = len(findings)
+        result.rejected = 1
+        result.rejection_reasons.extend(rejecting)
+    else:
+        await write_events(conn, plan, snapshot_time, now)
+        result.events_inserted = len(plan.inserts)
+        result.events_updated = len(plan.updates)
+        result.events_merged = len(plan.merges) + len(plan.aliases)
+        await _write_snapshots(conn, items, snapshot_time, source, request_id, now, result)
+    if response is not None:
+        await store.insert_fetch_log(
+            conn,
+            fetch_log_row(
+                response,
+                events=events,
+                parsed=parsed,
+                snapshot_time=snapshot_time,
+                flow_name=options.flow_name,
+                rejected=rejecting if options.strict else [],
+            ),
+        )
+    return result
+
+
 async def ingest_odds(
     db: Any,
     payload: Sequence[Any],
@@ -305,85 +411,16 @@ async def ingest_odds(
     parsed = parse_events(payload, options.odds_format)
     now = options.clock.now()
 
-    async def work(conn: AsyncConnection) -> IngestResult:
-        result = IngestResult()
-        events = [item.info for item in parsed]
-        late = check_snapshot_time(snapshot_time, now)
-        if late is not None:
-            rows = [
-                finding_row(
-                    late,
-                    event_id=None,
-                    snapshot_time=snapshot_time,
-                    source=source,
-                    request_id=request_id,
-                    now=now,
-                )
-            ]
-            await store.insert_findings(conn, rows)
-            result.findings = 1
-            if options.strict:
-                result.rejected = 1
-                result.rejection_reasons.append(late.description)
-            if response is not None:
-                await store.insert_fetch_log(
-                    conn,
-                    fetch_log_row(
-                        response,
-                        events=events,
-                        parsed=parsed,
-                        snapshot_time=snapshot_time,
-                        flow_name=options.flow_name,
-                        rejected=[late.description],
-                    ),
-                )
-            return result
-        plan = await plan_events(conn, events, snapshot_time)
-        previous = await store.load_previous_quotes(
-            conn, sorted({plan.stored_id(e.id) for e in events}), snapshot_time
-        )
-        items = _validate(parsed, plan, previous, snapshot_time, options)
-        findings = [f for item in items for f in item.findings]
-        rejecting = [f.description for f in findings if is_rejecting(f)]
-        if options.strict and rejecting:
-            await store.insert_findings(
-                conn,
-                [
-                    finding_row(
-                        f,
-                        event_id=item.stored_id,
-                        snapshot_time=snapshot_time,
-                        source=source,
-                        request_id=request_id,
-                        now=now,
-                    )
-                    for item in items
-                    for f in item.findings
-                ],
-            )
-            result.findings = len(findings)
-            result.rejected = 1
-            result.rejection_reasons.extend(rejecting)
-        else:
-            await write_events(conn, plan, snapshot_time, now)
-            result.events_inserted = len(plan.inserts)
-            result.events_updated = len(plan.updates)
-            result.events_merged = len(plan.merges) + len(plan.aliases)
-            await _write_snapshots(conn, items, snapshot_time, source, request_id, now, result)
-        if response is not None:
-            await store.insert_fetch_log(
-                conn,
-                fetch_log_row(
-                    response,
-                    events=events,
-                    parsed=parsed,
-                    snapshot_time=snapshot_time,
-                    flow_name=options.flow_name,
-                    rejected=rejecting if options.strict else [],
-                ),
-            )
-        return result
-
+    work = partial(
+        write_odds_payload,
+        parsed=parsed,
+        snapshot_time=snapshot_time,
+        source=source,
+        request_id=request_id,
+        response=response,
+        options=options,
+        now=now,
+    )
     result: IngestResult = await store.transaction(db, work)
     return result
 
@@ -479,6 +516,36 @@ async def _write_snapshots(
     result.findings = len(finding_rows)
 
 
+async def write_events_payload(
+    conn: AsyncConnection,
+    events: Sequence[EventInfo],
+    *,
+    seen_at: datetime,
+    response: ApiResponse[Any] | None,
+    options: IngestOptions,
+    now: datetime,
+) -> IngestResult:
+    """Upsert the events of one payload, inside the caller's transaction."""
+    plan = await plan_events(conn, events, seen_at)
+    await write_events(conn, plan, seen_at, now)
+    if response is not None:
+        await store.insert_fetch_log(
+            conn,
+            fetch_log_row(
+                response,
+                events=events,
+                snapshot_time=seen_at,
+                flow_name=options.flow_name,
+                rejected=[],
+            ),
+        )
+    return IngestResult(
+        events_inserted=len(plan.inserts),
+        events_updated=len(plan.updates),
+        events_merged=len(plan.merges) + len(plan.aliases),
+    )
+
+
 async def ingest_events(
     db: Any,
     payload: Sequence[Any],
@@ -490,35 +557,17 @@ async def ingest_events(
     """Upsert events without odds (``/events`` and historical events files)."""
     options = options or IngestOptions.from_settings()
     seen_at = as_utc(seen_at)
-    try:
-        events = [
-            item if isinstance(item, EventInfo) else _EVENT_INFO.validate_python(item)
-            for item in payload
-        ]
-    except ValidationError as exc:
-        raise MalformedResponseError(f"payload does not fit the events schema: {exc}") from exc
+    events = parse_event_infos(payload)
     now = options.clock.now()
 
-    async def work(conn: AsyncConnection) -> IngestResult:
-        plan = await plan_events(conn, events, seen_at)
-        await write_events(conn, plan, seen_at, now)
-        if response is not None:
-            await store.insert_fetch_log(
-                conn,
-                fetch_log_row(
-                    response,
-                    events=events,
-                    snapshot_time=seen_at,
-                    flow_name=options.flow_name,
-                    rejected=[],
-                ),
-            )
-        return IngestResult(
-            events_inserted=len(plan.inserts),
-            events_updated=len(plan.updates),
-            events_merged=len(plan.merges) + len(plan.aliases),
-        )
-
+    work = partial(
+        write_events_payload,
+        events=events,
+        seen_at=seen_at,
+        response=response,
+        options=options,
+        now=now,
+    )
     result: IngestResult = await store.transaction(db, work)
     return result
 

@@ -19,6 +19,7 @@ from oddscore.provider.models import EventOdds
 
 __all__ = [
     "Quote",
+    "TimestampCache",
     "base_market",
     "is_back_market",
     "quotes_of",
@@ -142,7 +143,7 @@ def quotes_of(event: EventOdds, odds_format: OddsFormat = "american") -> list[Qu
     return quotes
 
 
-class _Timestamps:
+class TimestampCache:
     """Parses provider timestamps, each distinct string once (a payload repeats them a lot)."""
 
     def __init__(self) -> None:
@@ -182,7 +183,7 @@ def raw_quotes(
     The same shape checks as the pydantic models, without building a model per outcome: a
     season holds ~125,000 outcomes and this is the hot path of every import.
     """
-    parse = timestamps or _Timestamps()
+    parse = timestamps or TimestampCache()
     books = raw.get("bookmakers") or []
     if not isinstance(books, list):
         raise MalformedResponseError(f"event {raw.get('id')}: bookmakers is not a list")

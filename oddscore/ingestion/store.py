@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import and_, bindparam, delete, func, insert, select, tuple_, update
+from sqlalchemy import ARRAY, and_, any_, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
@@ -98,6 +98,14 @@ def _chunks(values: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]
         yield values[start : start + size]
 
 
+def _among(conn: AsyncConnection, column: Any, values: Sequence[Any]) -> Any:
+    """``column IN values``: one array parameter on PostgreSQL, so that the statement text
+    (and asyncpg's prepared statement) is the same whatever the number of values."""
+    if conn.dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+    return column.in_(list(values))
+
+
 def _insert(conn: AsyncConnection, table: Any) -> Any:
     return (pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)(table)
 
@@ -107,7 +115,7 @@ async def load_aliases(conn: AsyncConnection, ids: Sequence[str]) -> dict[str, s
     found: dict[str, str] = {}
     for chunk in _chunks(list(ids)):
         rows = await conn.execute(
-            select(ALIAS.c.alias_id, ALIAS.c.event_id).where(ALIAS.c.alias_id.in_(chunk))
+            select(ALIAS.c.alias_id, ALIAS.c.event_id).where(_among(conn, ALIAS.c.alias_id, chunk))
         )
         found.update({str(alias): str(event) for alias, event in rows})
     return found
@@ -141,7 +149,7 @@ _STATE_COLUMNS = (
 async def load_events(conn: AsyncConnection, ids: Iterable[str]) -> dict[str, EventState]:
     found: dict[str, EventState] = {}
     for chunk in _chunks(sorted(set(ids))):
-        rows = await conn.execute(select(*_STATE_COLUMNS).where(EV.c.id.in_(chunk)))
+        rows = await conn.execute(select(*_STATE_COLUMNS).where(_among(conn, EV.c.id, chunk)))
         found.update({row.id: _state(row) for row in rows})
     return found
 
@@ -155,16 +163,17 @@ async def load_events_near(
 ) -> list[EventState]:
     """Stored events of these (home, away) pairs commencing in [start, end]."""
     found: list[EventState] = []
-    for chunk in _chunks(sorted(set(pairs))):
-        rows = await conn.execute(
+    wanted = set(pairs)
+    for chunk in _chunks(sorted({home for home, _ in wanted})):
+        result = await conn.execute(
             select(*_STATE_COLUMNS).where(
                 EV.c.sport_key == sport_key,
                 EV.c.commence_time >= start,
                 EV.c.commence_time <= end,
-                tuple_(EV.c.home_team, EV.c.away_team).in_(list(chunk)),
+                _among(conn, EV.c.home_team, chunk),
             )
         )
-        found.extend(_state(row) for row in rows)
+        found.extend(_state(row) for row in result if (row.home_team, row.away_team) in wanted)
     return found
 
 
@@ -267,7 +276,7 @@ async def load_previous_quotes(
     for chunk in _chunks(list(event_ids)):
         latest = (
             select(SNAP.c.event_id, func.max(SNAP.c.snapshot_time).label("taken"))
-            .where(SNAP.c.event_id.in_(chunk), SNAP.c.snapshot_time < before)
+            .where(_among(conn, SNAP.c.event_id, chunk), SNAP.c.snapshot_time < before)
             .group_by(SNAP.c.event_id)
             .subquery()
         )
