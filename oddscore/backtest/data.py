@@ -1,19 +1,26 @@
 """Loading a whole backtest range set-based: a fixed number of statements, whatever its size.
 
-* the events commencing in the range (the schedule, with results kept apart from strategies);
-* every event's quotes as of its own decision time ``commence - decision_hours``, no older
-  than ``max_staleness`` (the query layer's :func:`~oddscore.queries.asof.odds_before_tip`);
-* every event's closing quotes, the last observed strictly before commence (for CLV only;
-  strategies never see them);
+* the events commencing in the range (the schedule; results are kept apart from strategies);
+* ONE scan of every valid pre-tip quote of those events, from which two as-of sets are kept:
+  every event's quotes as of its own decision time ``commence - decision_hours`` (the latest
+  per book, market and outcome observed at or before it, no older than ``max_staleness``,
+  ties to the later-written row) and its closing quotes (the latest observed strictly before
+  commence; for CLV only, strategies never see them);
 * with an execution haircut, the first quote after the decision time within the window.
+
+The as-of rule is the query layer's (:func:`oddscore.queries.asof.odds_before_tip`), and a
+test holds the two to the same answer. It is applied here in Python over one scan fetched
+through the driver, because that is ~5x faster than two window-function statements plus
+SQLAlchemy's per-row processing on a season (see ``benchmarks/backtest.py``).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, select
 
@@ -21,15 +28,9 @@ from oddscore.analytics.odds import american_to_decimal
 from oddscore.backtest.market import MarketQuote
 from oddscore.clock import as_utc
 from oddscore.queries._sql import EVENTS, ODDS, shift_time
-from oddscore.queries.asof import odds_before_tip
-from oddscore.queries.types import Quote
 from oddscore.storage.engine import Database
 
-__all__ = ["BacktestData", "EventInfo", "load_backtest_data"]
-
-# Closing = observed at or before commence minus this: strictly before tip-off for the
-# whole-second timestamps providers send (SQLite keeps milliseconds in shifted times).
-_BEFORE_TIP = timedelta(milliseconds=1)
+__all__ = ["BacktestData", "EventInfo", "LazyQuotes", "load_backtest_data"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,34 +51,183 @@ QuoteKey = tuple[str, str, str]  # book, market, outcome
 @dataclass
 class BacktestData:
     events: list[EventInfo]
-    decision: dict[str, list[MarketQuote]]
-    closing: dict[str, list[MarketQuote]]
+    decision: Mapping[str, list[MarketQuote]]
+    closing: Mapping[str, list[MarketQuote]]
     next_quotes: dict[str, dict[QuoteKey, MarketQuote]] = field(default_factory=dict)
 
-    @property
-    def quote_rows(self) -> int:
-        return sum(len(v) for v in self.decision.values()) + sum(
-            len(v) for v in self.closing.values()
-        )
+
+_SQLITE_FORMAT = "%Y-%m-%d %H:%M:%S.%f"  # how UTCDateTime stores timestamps in SQLite
 
 
-def _market_quotes(quotes: Iterable[Quote]) -> dict[str, list[MarketQuote]]:
-    out: dict[str, list[MarketQuote]] = defaultdict(list)
-    for q in quotes:
-        if -100 < q.price < 100:
-            continue  # not a price; validation flags these, strict or not
-        out[q.event_id].append(
-            MarketQuote(
-                book=q.bookmaker_key,
-                market=q.market_key,
-                outcome=q.outcome_name,
-                point=q.point,
-                price=q.price,
-                decimal=american_to_decimal(q.price),
-                quote_time=q.odds_timestamp,
-            )
-        )
-    return out
+def _scan_sql(dialect: str, n_books: int | None, n_markets: int | None) -> str:
+    """Every valid pre-tip quote of the sport's events commencing in [start, end)."""
+    marks: Iterator[str]
+    if dialect == "postgresql":
+        marks = iter(f"${i}" for i in range(1, 100))
+        valid = "o.is_valid"
+    else:
+        marks = iter("?" * 100)
+        valid = "o.is_valid = 1"
+    sql = (
+        "SELECT o.event_id, o.bookmaker_key, o.market_key, o.outcome_name, "
+        "o.outcome_description, o.point, o.price, o.odds_timestamp, o.id "
+        "FROM odds o JOIN events e ON e.id = o.event_id "
+        f"WHERE e.sport_key = {next(marks)} AND e.commence_time >= {next(marks)} "
+        f"AND e.commence_time < {next(marks)} AND o.odds_timestamp < e.commence_time AND {valid}"
+    )
+    for column, count in (("o.bookmaker_key", n_books), ("o.market_key", n_markets)):
+        if count is None:
+            continue
+        if dialect == "postgresql":
+            sql += f" AND {column} = ANY({next(marks)})"
+        else:
+            sql += f" AND {column} IN ({', '.join(next(marks) for _ in range(count))})"
+    return sql
+
+
+async def _scan(
+    db: Database,
+    sport_key: str,
+    start: datetime,
+    end: datetime,
+    bookmakers: Sequence[str] | None,
+    markets: Sequence[str] | None,
+) -> list[Any]:
+    """The scan, fetched through the driver (no per-row SQLAlchemy processing)."""
+    dialect = db.dialect
+    sql = _scan_sql(
+        dialect,
+        None if bookmakers is None else len(bookmakers),
+        None if markets is None else len(markets),
+    )
+    async with db.engine.connect() as conn:
+        raw = await conn.get_raw_connection()
+        driver: Any = raw.driver_connection
+        if dialect == "postgresql":
+            params: list[Any] = [sport_key, start, end]
+            params += [list(v) for v in (bookmakers, markets) if v is not None]
+            return list(await driver.fetch(sql, *params))
+        params = [
+            sport_key,
+            start.astimezone(UTC).strftime(_SQLITE_FORMAT),
+            end.astimezone(UTC).strftime(_SQLITE_FORMAT),
+        ]
+        for values in (bookmakers, markets):
+            if values is not None:
+                params += list(values)
+        cursor = await driver.execute(sql, params)
+        rows = list(await cursor.fetchall())
+        await cursor.close()
+        return rows
+
+
+class _Timestamps:
+    """SQLite hands timestamps back as text: parse each distinct one once."""
+
+    def __init__(self, textual: bool) -> None:
+        self.textual = textual
+        self.cache: dict[Any, datetime] = {}
+
+    def key(self, moment: datetime) -> Any:
+        """``moment`` in the form the scan's rows carry, so rows compare without parsing."""
+        return moment.astimezone(UTC).strftime(_SQLITE_FORMAT) if self.textual else moment
+
+    def parse(self, value: Any) -> datetime:
+        if self.textual:
+            found = datetime.strptime(value, _SQLITE_FORMAT).replace(tzinfo=UTC)
+        else:
+            found = as_utc(value)
+        self.cache[value] = found
+        return found
+
+
+class _Converter:
+    """Rows of the scan to :class:`MarketQuote`, with per-value caches (prices and times
+    repeat across a season: a few hundred distinct of each)."""
+
+    def __init__(self, stamps: _Timestamps) -> None:
+        self.stamps = stamps
+        self.decimals: dict[int, float] = {}
+
+    def quotes(self, rows: Iterable[Any]) -> list[MarketQuote]:
+        stamps, times, decimals = self.stamps, self.stamps.cache, self.decimals
+        out = []
+        for _event, book, market, outcome, _description, point, price, ts, _id in rows:
+            decimal = decimals.get(price)
+            if decimal is None:
+                if -100 < price < 100:
+                    continue  # not a price; validation flags these, strict or not
+                decimal = decimals[price] = american_to_decimal(price)
+            when = times.get(ts)
+            if when is None:
+                when = stamps.parse(ts)
+            out.append(MarketQuote(book, market, outcome, point, price, decimal, when))
+        out.sort(key=lambda q: (q.market, q.book, q.outcome))
+        return out
+
+
+class LazyQuotes(Mapping[str, list[MarketQuote]]):
+    """Quotes per event, converted from scan rows only when an event is looked up.
+
+    The closing set is read for the events that got a bet, a small share of a season.
+    """
+
+    def __init__(self, rows: dict[str, list[Any]], converter: _Converter) -> None:
+        self._rows = rows
+        self._converter = converter
+        self._done: dict[str, list[MarketQuote]] = {}
+
+    def __getitem__(self, event_id: str) -> list[MarketQuote]:
+        found = self._done.get(event_id)
+        if found is None:
+            found = self._done[event_id] = self._converter.quotes(self._rows[event_id])
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._rows)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+
+def _as_of_sets(
+    rows: Iterable[Any],
+    events: Sequence[EventInfo],
+    lead: timedelta,
+    staleness: timedelta | None,
+    stamps: _Timestamps,
+) -> tuple[dict[str, list[MarketQuote]], LazyQuotes]:
+    """Latest quote per (event, book, market, outcome, description) at the decision time
+    (within the staleness) and strictly before commence, ties to the higher row id."""
+    windows = {}
+    for event in events:
+        decided = event.commence_time - lead
+        oldest = None if staleness is None else stamps.key(decided - staleness)
+        windows[event.id] = (stamps.key(decided), oldest)
+    decision_best: dict[tuple[Any, ...], Any] = {}
+    closing_best: dict[tuple[Any, ...], Any] = {}
+    for row in rows:
+        event_id = row[0]
+        key = (event_id, row[1], row[2], row[3], row[4])
+        ts = row[7]
+        best = closing_best.get(key)
+        # The scan only holds quotes observed before commence: the latest is the close.
+        if best is None or ts > best[7] or (ts == best[7] and row[8] > best[8]):
+            closing_best[key] = row
+        until, oldest = windows[event_id]
+        if ts <= until and (oldest is None or ts >= oldest):
+            best = decision_best.get(key)
+            if best is None or ts > best[7] or (ts == best[7] and row[8] > best[8]):
+                decision_best[key] = row
+    converter = _Converter(stamps)
+    decision_rows: dict[str, list[Any]] = defaultdict(list)
+    for row in decision_best.values():
+        decision_rows[row[0]].append(row)
+    closing_rows: dict[str, list[Any]] = defaultdict(list)
+    for row in closing_best.values():
+        closing_rows[row[0]].append(row)
+    decision = {event_id: converter.quotes(group) for event_id, group in decision_rows.items()}
+    return decision, LazyQuotes(dict(closing_rows), converter)
 
 
 async def _next_quotes(
@@ -168,27 +318,10 @@ async def load_backtest_data(
     )
     async with db.session() as session:
         events = [EventInfo(*row) for row in (await session.execute(events_stmt)).tuples()]
-        decision = await odds_before_tip(
-            session,
-            start,
-            end,
-            lead=lead,
-            max_staleness=staleness,
-            bookmakers=bookmakers,
-            markets=markets,
-            sport_key=sport_key,
-        )
-        closing = await odds_before_tip(
-            session,
-            start,
-            end,
-            lead=_BEFORE_TIP,
-            max_staleness=None,
-            bookmakers=bookmakers,
-            markets=markets,
-            sport_key=sport_key,
-        )
-    data = BacktestData(events, _market_quotes(decision), _market_quotes(closing))
+    rows = await _scan(db, sport_key, start, end, bookmakers, markets)
+    stamps = _Timestamps(textual=db.dialect != "postgresql")
+    decision, closing = _as_of_sets(rows, events, lead, staleness, stamps)
+    data = BacktestData(events, decision, closing)
     if haircut_minutes:
         data.next_quotes = await _next_quotes(
             db,

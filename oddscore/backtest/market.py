@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, NamedTuple
 
 from oddscore.analytics.consensus import fair_line
 from oddscore.analytics.devig import DevigMethod, devig
@@ -28,8 +29,9 @@ class EventView:
     commence_time: datetime
 
 
-@dataclass(frozen=True, slots=True)
-class MarketQuote:
+class MarketQuote(NamedTuple):
+    """One quote (a tuple: a season holds ~100,000 of them, built in a tight loop)."""
+
     book: str
     market: str
     outcome: str
@@ -77,9 +79,13 @@ class MarketView:
     _sets: dict[tuple[str, str], tuple[MarketQuote, ...]] = field(
         init=False, repr=False, compare=False
     )
+    _fair: dict[tuple[Any, ...], dict[str, float] | None] = field(
+        init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_sets", complete_sets(self.quotes))
+        object.__setattr__(self, "_fair", {})
 
     def books(self, market: str) -> list[str]:
         """Books with a complete outcome set in ``market``, sorted."""
@@ -100,8 +106,21 @@ class MarketView:
         """Consensus no-vig probability per outcome from ``books``' complete sets.
 
         For spreads and totals only sets at the same line as ``point_of`` (an outcome name and
-        its point) are combined; None when no listed book has a usable set.
+        its point) are combined; None when no listed book has a usable set. Memoized: a
+        strategy asks the same question for every retail book.
         """
+        key = (market, tuple(books), method, point_of)
+        if key not in self._fair:
+            self._fair[key] = self._fair_probabilities(market, books, method, point_of)
+        return self._fair[key]
+
+    def _fair_probabilities(
+        self,
+        market: str,
+        books: Sequence[str],
+        method: DevigMethod | str,
+        point_of: tuple[str, float | None] | None,
+    ) -> dict[str, float] | None:
         per_book: dict[str, Sequence[float]] = {}
         names: tuple[str, ...] | None = None
         for book in books:

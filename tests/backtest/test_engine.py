@@ -18,6 +18,7 @@ from oddscore.backtest.strategies.flat import FlatParams, FlatStrategy
 from oddscore.exceptions import BacktestError
 from oddscore.storage import Database, Odds
 from tests.backtest.conftest import T0, Game, Q, h2h, seed
+from tests.backtest.reference import assert_loader_matches_query_layer
 
 G1 = Game(1, "Boston Celtics", "New York Knicks", 110, 100)
 G2 = Game(2, "Denver Nuggets", "Los Angeles Lakers", 100, 105)
@@ -210,3 +211,13 @@ async def test_staleness_and_strategies(seeded: Database) -> None:
         await run_backtest(seeded, "flat", config(sizing="kelly"))
     with pytest.raises(BacktestError):
         await run_backtest(seeded, "flat", config(), {"outcome": "over"})
+
+
+async def test_loader_applies_the_query_layers_as_of_rule(seeded: Database) -> None:
+    # Late quotes, a tie on time, and a stale one make the rule's edges count.
+    extra = [*h2h(G1, "fanduel", -130, 110, hours=30.0), *h2h(G3, "fanduel", -125, 105, hours=1.0)]
+    await seed_quotes_only(seeded, extra)
+    c = config()
+    for hours, staleness in ((1.0, 24.0), (1.0, 0.5), (0.0, 48.0), (2.0, 1.0)):
+        size = await assert_loader_matches_query_layer(seeded, c.start, c.end, hours, staleness)
+        assert size > 0 or staleness < 1

@@ -20,6 +20,7 @@ from oddscore.backtest.config import BacktestConfig
 from oddscore.backtest.engine import run_backtest
 from oddscore.clock import parse_timestamp
 from oddscore.storage import Database
+from tests.backtest.reference import assert_loader_matches_query_layer
 from tests.conftest import real_data
 
 ingestion_results = pytest.importorskip("oddscore.ingestion.results")
@@ -122,3 +123,5 @@ async def test_flat_draftkings_home_matches_an_independent_computation(db: Datab
     assert result.summary.total_bets == expected_bets
     assert result.summary.profit == pytest.approx(expected_profit, abs=1e-6)
     assert all(b.quote_time <= b.decision_time for b in result.bets)
+    # The loader's fast as-of selection is the query layer's rule on real data too.
+    assert await assert_loader_matches_query_layer(db, START, END, 1.0, 24.0) > 10_000
