@@ -221,3 +221,24 @@ async def test_loader_applies_the_query_layers_as_of_rule(seeded: Database) -> N
     for hours, staleness in ((1.0, 24.0), (1.0, 0.5), (0.0, 48.0), (2.0, 1.0)):
         size = await assert_loader_matches_query_layer(seeded, c.start, c.end, hours, staleness)
         assert size > 0 or staleness < 1
+
+
+async def test_kelly_sizes_the_slate_together(seeded: Database) -> None:
+    from oddscore.analytics.kelly import simultaneous_kelly
+
+    result = await run_backtest(
+        seeded, "basic_ev", config(sizing="kelly", kelly_fraction=0.25, bankroll=10_000.0)
+    )
+    day0 = [b for b in result.bets if b.event_id in (G1.id, G2.id)]
+    assert len(day0) == 2
+    probabilities = [b.model_probability for b in day0]
+    assert all(p is not None for p in probabilities)
+    fractions = simultaneous_kelly(
+        [p for p in probabilities if p is not None], [b.decimal_odds for b in day0], 0.25
+    )
+    assert [b.stake for b in day0] == [round(f * 10_000, 2) for f in fractions]
+    # Sized together: each stake is below its single-bet quarter Kelly.
+    for bet, f in zip(day0, fractions, strict=True):
+        p = bet.model_probability or 0.0
+        single = 0.25 * (p * bet.decimal_odds - 1) / (bet.decimal_odds - 1)
+        assert 0 < f < single
