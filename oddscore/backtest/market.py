@@ -42,31 +42,30 @@ class MarketQuote(NamedTuple):
 
 
 def _compatible(quotes: Sequence[MarketQuote], market: str) -> bool:
-    if len(quotes) < 2 or len({q.quote_time for q in quotes}) != 1:
-        return False  # de-vig only one snapshot's complete set
-    if len({q.outcome for q in quotes}) != len(quotes):
+    """One snapshot's complete set: >= 2 distinct outcomes (sorted by name), one observation
+    time, and for spreads/totals exactly two sides at the same line."""
+    first = quotes[0]
+    if len(quotes) < 2:
         return False
+    previous = None
+    for q in quotes:
+        if q.quote_time != first.quote_time or q.outcome == previous:
+            return False  # de-vig only one snapshot's complete set, each outcome once
+        previous = q.outcome
     if market == "spreads":
-        a, b = (q.point for q in quotes[:2])
+        a, b = first.point, quotes[1].point
         return len(quotes) == 2 and a is not None and b is not None and abs(a + b) < 1e-9
     if market == "totals":
-        return (
-            len(quotes) == 2 and quotes[0].point is not None and quotes[0].point == quotes[1].point
-        )
+        return len(quotes) == 2 and first.point is not None and first.point == quotes[1].point
     return True
 
 
 def complete_sets(quotes: Iterable[MarketQuote]) -> dict[tuple[str, str], tuple[MarketQuote, ...]]:
     """Complete, compatible outcome sets keyed by (book, market), outcomes sorted by name."""
     grouped: dict[tuple[str, str], list[MarketQuote]] = defaultdict(list)
-    for q in quotes:
+    for q in sorted(quotes, key=lambda q: (q.book, q.market, q.outcome)):
         grouped[(q.book, q.market)].append(q)
-    out = {}
-    for key, group in grouped.items():
-        group.sort(key=lambda q: q.outcome)
-        if _compatible(group, key[1]):
-            out[key] = tuple(group)
-    return out
+    return {key: tuple(group) for key, group in grouped.items() if _compatible(group, key[1])}
 
 
 @dataclass(frozen=True)
@@ -82,14 +81,20 @@ class MarketView:
     _fair: dict[tuple[Any, ...], dict[str, float] | None] = field(
         init=False, repr=False, compare=False
     )
+    _books: dict[str, list[str]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_sets", complete_sets(self.quotes))
+        sets = complete_sets(self.quotes)
+        books: dict[str, list[str]] = defaultdict(list)
+        for book, market in sets:  # sets are built in book order
+            books[market].append(book)
+        object.__setattr__(self, "_sets", sets)
         object.__setattr__(self, "_fair", {})
+        object.__setattr__(self, "_books", dict(books))
 
     def books(self, market: str) -> list[str]:
         """Books with a complete outcome set in ``market``, sorted."""
-        return sorted(book for book, m in self._sets if m == market)
+        return list(self._books.get(market, ()))
 
     def outcome_set(self, book: str, market: str) -> tuple[MarketQuote, ...] | None:
         """The book's complete set in ``market`` (one snapshot, compatible points), or None."""
@@ -109,6 +114,8 @@ class MarketView:
         its point) are combined; None when no listed book has a usable set. Memoized: a
         strategy asks the same question for every retail book.
         """
+        if point_of is not None and point_of[1] is None:
+            point_of = None  # a point-free market (h2h) has one line: share the answer
         key = (market, tuple(books), method, point_of)
         if key not in self._fair:
             self._fair[key] = self._fair_probabilities(market, books, method, point_of)
