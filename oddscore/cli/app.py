@@ -12,6 +12,7 @@ from oddscore.cli import (
     best,
     board,
     db,
+    demo,
     fetch,
     imports,
     lines,
@@ -30,9 +31,10 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
     no_args_is_help=True,
 )
+app.command("demo")(demo.demo)
 app.add_typer(db.app, name="db")
-app.add_typer(schedule.app, name="schedule")
 app.add_typer(simulator.app, name="simulator")
+app.add_typer(schedule.app, name="schedule")
 app.add_typer(backtest.app, name="backtest")
 app.add_typer(ml.app, name="ml")
 app.add_typer(backfill.app, name="backfill")
@@ -56,7 +58,7 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: Annotated[
+    version: Annotated[  # noqa: ARG001  (--version acts through its callback)
         bool,
         typer.Option(
             "--version", callback=_version, is_eager=True, help="Show the version and exit."
@@ -64,6 +66,47 @@ def _root(
     ] = False,
 ) -> None:
     """Collect, store, analyse and backtest betting odds from The Odds API."""
+    _configure_logging()
+    _create_embedded_database()
+
+
+def _create_embedded_database() -> None:
+    """The default embedded SQLite file is created and migrated on first use.
+
+    PostgreSQL is never migrated behind the operator's back: `odds db upgrade` does that.
+    """
+    from oddscore.config import DatabaseSettings
+    from oddscore.storage.engine import sqlite_path
+
+    try:
+        url = DatabaseSettings().url
+    except Exception:  # reported by the command that reads settings
+        return
+    path = sqlite_path(url)
+    if path is not None and (not path.exists() or path.stat().st_size == 0):
+        from oddscore.storage.migrate import upgrade
+
+        upgrade(url)
+
+
+def _configure_logging() -> None:
+    """Log lines go to stderr, so that `--json` output on stdout stays parseable.
+
+    A terminal user wants the command's own output, not the library's INFO lines, so the CLI
+    logs warnings and up unless LOG_LEVEL is set explicitly.
+    """
+    import os
+
+    from oddscore.config import LoggingSettings
+    from oddscore.logs import configure_logging
+
+    try:
+        settings = LoggingSettings()
+    except Exception:  # a bad LOG_* value is reported by the command that reads settings
+        settings = LoggingSettings.model_construct(level="WARNING", file=None, format="auto")
+    if "LOG_LEVEL" not in os.environ:
+        settings = settings.model_copy(update={"level": "WARNING"})
+    configure_logging(settings)
 
 
 def main() -> None:

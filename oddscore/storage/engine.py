@@ -48,6 +48,17 @@ def _sqlite_pragmas(busy_timeout_ms: int) -> Any:
     return apply
 
 
+def _storage_error(url: str, exc: BaseException) -> StorageError:
+    text = str(exc)
+    missing_table = "no such table" in text or ("relation" in text and "does not exist" in text)
+    if missing_table:
+        return StorageError(
+            f"the database at {url} has no schema yet (or an old one): run `odds db upgrade`"
+        )
+    first_line = redact(text).splitlines()[0] if text else type(exc).__name__
+    return StorageError(f"database error on {url}: {first_line}")
+
+
 class Database:
     """An engine plus a session factory. Build one per process (or per flow run).
 
@@ -118,7 +129,7 @@ class Database:
                     await session.rollback()
                     raise
         except (OperationalError, DBAPIError, OSError) as exc:
-            raise StorageError(f"database error on {self.url}: {redact(str(exc))}") from exc
+            raise _storage_error(self.url, exc) from exc
 
     async def dispose(self) -> None:
         await self.engine.dispose()
