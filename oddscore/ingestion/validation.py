@@ -29,8 +29,9 @@ totals_mismatch            error     flag     Over and Under on different points
 overround_out_of_band      error     flag     sum of implied probabilities outside the band
 identical_prices           error     flag     every outcome of a moneyline at one price that is
                                               not a plausible pick'em (-130..-100)
-future_last_update         warning   note     the book's clock is ahead of ours; the row is
-                                              still timed by the snapshot, so it stays valid
+future_last_update         error     flag     the book changed the price after the snapshot's
+                                              stated time: timed by the snapshot it would be
+                                              look-ahead (2022-23 playoff files: ~36 h)
 stale_quote                warning   note     ``last_update`` older than the staleness limit:
                                               still the book's price, so it stays valid
 line_jump / price_jump     warning   note     large move since the previous snapshot: real
@@ -180,7 +181,7 @@ def check_snapshot_time(snapshot_time: datetime, now: datetime) -> Finding | Non
 def check_timing(
     event_id: str, commence_time: datetime, snapshot_time: datetime, quotes: Sequence[Quote]
 ) -> list[Finding]:
-    """In-play snapshots, books whose last_update is ahead of the snapshot."""
+    """In-play snapshots, books whose last_update is ahead of the snapshot (beyond skew)."""
     findings: list[Finding] = []
     if snapshot_time >= commence_time and quotes:
         findings.append(
@@ -208,8 +209,8 @@ def check_timing(
         findings.append(
             Finding(
                 "future_last_update",
-                Severity.WARNING,
-                Action.NOTE,
+                Severity.ERROR,
+                Action.FLAG,
                 f"{book} last_update {when.isoformat()} is after the snapshot time",
                 event_id=event_id,
                 bookmaker_key=book,
@@ -264,6 +265,8 @@ def check_prices(event_id: str, quotes: Sequence[Quote]) -> list[Finding]:
     bad: dict[tuple[str, str], list[Quote]] = defaultdict(list)
     unconvertible: dict[tuple[str, str], list[Quote]] = defaultdict(list)
     for quote in quotes:
+        if not is_back_market(quote.market_key):
+            continue  # excluded anyway (unknown_market); its prices are not back odds
         if quote.excluded and quote.price == 0:
             unconvertible[(quote.bookmaker_key, quote.market_key)].append(quote)
         elif -MIN_AMERICAN < quote.price < MIN_AMERICAN or abs(quote.price) > MAX_AMERICAN:

@@ -193,16 +193,24 @@ def test_line_and_price_jumps_are_noted_not_flagged() -> None:
     assert findings == []
 
 
-def test_stale_and_future_last_update_are_noted() -> None:
+def test_stale_is_noted_and_a_future_last_update_is_flagged() -> None:
     stale = book("bovada", updated=TAKEN - timedelta(hours=5))
     ahead = book("fanduel", updated=TAKEN + timedelta(hours=1))
     quotes, findings = run(event(books=[stale, ahead]))
     assert types(findings) == ["future_last_update", "stale_quote"]
-    assert all(q.is_valid for q in quotes)
-    assert {q.bookmaker_key: q.notes for q in quotes} == {
-        "bovada": ["stale_quote"],
-        "fanduel": ["future_last_update"],
+    assert {q.bookmaker_key: (q.is_valid, q.notes) for q in quotes} == {
+        "bovada": (True, ["stale_quote"]),
+        "fanduel": (False, ["future_last_update"]),
     }
+
+
+def test_lay_prices_are_not_price_checked() -> None:
+    raw = event(books=[book("betfair", h2h=None, spread=None, total=None)])
+    raw["bookmakers"][0]["markets"] = [
+        {"key": "h2h_lay", "outcomes": [{"name": HOME, "price": 10900}, {"name": AWAY, "price": 5}]}
+    ]
+    _, findings = run(raw)
+    assert types(findings) == ["unknown_market"]
 
 
 def test_missing_books_and_markets() -> None:
