@@ -14,6 +14,7 @@ __all__ = [
     "ConfigurationError",
     "Database",
     "FrozenClock",
+    "OddsApiClient",
     "OddscoreError",
     "Settings",
     "SystemClock",
@@ -26,6 +27,7 @@ _LAZY = {
     "ConfigurationError": "oddscore.exceptions",
     "Database": "oddscore.storage.engine",
     "FrozenClock": "oddscore.clock",
+    "OddsApiClient": "oddscore.provider.client",
     "OddscoreError": "oddscore.exceptions",
     "Settings": "oddscore.config",
     "SystemClock": "oddscore.clock",
@@ -38,6 +40,7 @@ if TYPE_CHECKING:
     from oddscore.config import Settings, get_settings
     from oddscore.exceptions import ConfigurationError, OddscoreError
     from oddscore.logs import get_logger
+    from oddscore.provider.client import OddsApiClient
     from oddscore.storage.engine import Database
 
 

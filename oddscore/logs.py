@@ -17,7 +17,7 @@ import structlog
 
 from oddscore.config import LoggingSettings
 
-__all__ = ["configure_logging", "get_logger", "redact", "register_secret"]
+__all__ = ["configure_logging", "get_logger", "guard_loggers", "redact", "register_secret"]
 
 LOGGER_NAME = "oddscore"
 
@@ -66,6 +66,17 @@ class _RedactingFilter(logging.Filter):
         return True
 
 
+def guard_loggers(*names: str) -> None:
+    """Mask secrets in what these stdlib loggers emit, whether or not logging is configured.
+
+    httpx logs every request URL (the API key included) at INFO.
+    """
+    for name in names:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _RedactingFilter) for f in logger.filters):
+            logger.addFilter(_RedactingFilter())
+
+
 def configure_logging(settings: LoggingSettings | None = None, *, force: bool = False) -> None:
     """Configure structlog and the ``oddscore`` stdlib logger once per process."""
     global _configured
@@ -97,13 +108,8 @@ def configure_logging(settings: LoggingSettings | None = None, *, force: bool = 
     logger = logging.getLogger(LOGGER_NAME)
     # Prefect's root logger is WARNING; without an explicit level INFO lines never reach it.
     logger.setLevel(settings.level)
+    guard_loggers(LOGGER_NAME, "httpx", "httpcore")
     redacting = _RedactingFilter()
-    if not any(isinstance(f, _RedactingFilter) for f in logger.filters):
-        logger.addFilter(redacting)
-    for noisy in ("httpx", "httpcore"):
-        other = logging.getLogger(noisy)
-        if not any(isinstance(f, _RedactingFilter) for f in other.filters):
-            other.addFilter(redacting)
     handlers: list[logging.Handler] = []
     if not logging.getLogger().handlers and not logger.handlers:
         handlers.append(logging.StreamHandler(sys.stderr))

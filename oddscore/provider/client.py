@@ -22,7 +22,6 @@ Configured books go out as ``bookmakers=`` (never ``regions=``): Pinnacle is onl
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import UTC, datetime
@@ -38,7 +37,7 @@ from tenacity import RetryCallState
 from oddscore.clock import Clock, SystemClock, as_utc
 from oddscore.config import ApiSettings
 from oddscore.exceptions import ConfigurationError, OddscoreError, ProviderStatusError
-from oddscore.logs import _RedactingFilter, get_logger, redact, register_secret
+from oddscore.logs import get_logger, guard_loggers, redact, register_secret
 from oddscore.provider.costs import estimate_cost, is_empty, markets_returned, split_csv
 from oddscore.provider.errors import (
     decode_json,
@@ -95,15 +94,6 @@ def _segment(value: str) -> str:
     return quote(value, safe="")
 
 
-def _guard_third_party_loggers() -> None:
-    # httpx logs every request URL (key included) at INFO; mask it even when the
-    # application never called configure_logging().
-    for name in ("httpx", "httpcore"):
-        logger = logging.getLogger(name)
-        if not any(isinstance(f, _RedactingFilter) for f in logger.filters):
-            logger.addFilter(_RedactingFilter())
-
-
 class OddsApiClient:
     """Async client of every v4 endpoint the product uses; see the module docstring."""
 
@@ -127,7 +117,7 @@ class OddsApiClient:
         if not secret.get_secret_value().strip():
             raise ConfigurationError("the Odds API key is empty")
         register_secret(secret.get_secret_value())
-        _guard_third_party_loggers()
+        guard_loggers("httpx", "httpcore")
         self._key = secret
         self._base_url = base_url.rstrip("/").removesuffix(API_PREFIX)
         self.odds_format: OddsFormat = odds_format
