@@ -141,7 +141,8 @@ def _latest(
                 *in_filter(pc.bookmaker_key, bookmakers),
                 *in_filter(pc.market_key, markets),
             )
-            .group_by(pc.event_id, targets.c.as_of, pc.bookmaker_key, pc.market_key)
+            # In index order (event, market, book), so the walk needs no sort to group.
+            .group_by(pc.event_id, pc.market_key, pc.bookmaker_key, targets.c.as_of)
         )
     # Materialized, so the planner cannot re-run step one once per joined odds row.
     latest = step_one.cte("latest").prefix_with("MATERIALIZED")
@@ -178,7 +179,18 @@ def _lateral_probe(
     books = _keys("books", "bookmaker_key", bookmakers)
     kinds = _keys("markets", "market_key", markets)
     newest = (
-        select(ODDS)
+        select(
+            OD.event_id,
+            OD.bookmaker_key,
+            OD.market_key,
+            OD.outcome_name,
+            OD.outcome_description,
+            OD.point,
+            OD.price,
+            OD.odds_timestamp,
+            OD.last_update,
+            OD.is_valid,
+        )
         .where(
             OD.event_id == targets.c.event_id,
             OD.market_key == kinds.c.market_key,
@@ -304,7 +316,9 @@ def _tip_targets(
             shift_time(EV.commence_time, -(lead + staleness)).label("oldest"),
         )
         .where(*where)
+        # Materialized: the shifted times are computed once per event, not once per quote.
         .cte("targets")
+        .prefix_with("MATERIALIZED")
     )
 
 

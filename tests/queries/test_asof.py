@@ -146,10 +146,17 @@ async def test_many_explicit_targets_in_one_statement(board: Database) -> None:
         quotes = await odds_as_of_many(
             session, [(E1, T0 - 2 * H), (E1, T0 - H), (E2, T0)], markets=["h2h"]
         )
+        probed = await odds_as_of_many(
+            session,
+            [(E1, T0 - 2 * H), (E1, T0 - H), (E2, T0)],
+            markets=["h2h"],
+            bookmakers=["draftkings", "fanduel"],
+        )
     got = {(q.event_id, q.as_of, q.bookmaker_key, q.outcome_name): q.price for q in quotes}
     assert got[(E1, T0 - 2 * H, "draftkings", HOME)] == -160
     assert got[(E1, T0 - H, "draftkings", HOME)] == -170
     assert not any(k[0] == E2 for k in got)  # E2 was first quoted after T0
+    assert sorted(quotes, key=repr) == sorted(probed, key=repr)  # both plans agree
 
 
 async def test_invalid_rows_are_dropped_not_replaced_by_older_prices(db: Database) -> None:
