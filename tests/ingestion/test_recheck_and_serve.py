@@ -1,0 +1,115 @@
+"""Re-validation of stored data with new thresholds, and `odds fetch` against a served simulator."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from oddscore.cli.app import app
+from oddscore.clock import FrozenClock
+from oddscore.ingestion.pipeline import IngestOptions
+from oddscore.ingestion.report import recheck, validation_report
+from oddscore.ingestion.validation import ValidationRules
+from oddscore.storage import Database, DataQualityLog, Odds, OddsSnapshot
+from tests.ingestion.conftest import NOW, book, event
+from tests.ingestion.test_pipeline import ingest
+
+
+async def test_recheck_applies_new_thresholds_to_stored_rows(db: Database) -> None:
+    await ingest(db, [event(1, books=[book(h2h=(-150, 130))])])  # overround 1.035
+    report = await validation_report(db)
+    assert (report.findings, report.flagged_rows) == (0, 0)
+    strict_band = IngestOptions(
+        rules=ValidationRules(overround_bands={"h2h": (1.0, 1.02)}), clock=FrozenClock(NOW)
+    )
+    result = await recheck(db, options=strict_band)
+    assert (result.snapshots, result.findings, result.rows_changed) == (1, 1, 2)
+    report = await validation_report(db)
+    assert report.flagged_rows == 2
+    assert [(r["issue_type"], r["findings"]) for r in report.by_type] == [
+        ("overround_out_of_band", 1)
+    ]
+    again = await recheck(db, options=strict_band)  # idempotent: findings replaced, not added
+    assert again.rows_changed == 0
+    async with db.session() as session:
+        total = (await session.execute(select(func.count()).select_from(DataQualityLog))).scalar()
+        notes = set((await session.execute(select(Odds.validation_notes))).scalars())
+    assert total == 1 and notes == {None, "overround_out_of_band"}
+    back = await recheck(db, options=IngestOptions(clock=FrozenClock(NOW)))
+    assert back.rows_changed == 2 and (await validation_report(db)).flagged_rows == 0
+
+
+SIM_KEY = "served-simulator-key"
+
+
+@pytest.fixture(scope="module")
+def simulator_url() -> Iterator[str]:
+    """The simulator over real HTTP (uvicorn in a thread): what ODDS_API_BASE_URL points at."""
+    import uvicorn
+
+    from oddscore.simulator import create_app
+
+    sim = create_app(
+        api_key=SIM_KEY, seed=11, clock=FrozenClock(datetime(2026, 11, 29, 12, tzinfo=UTC))
+    )
+    server = uvicorn.Server(
+        uvicorn.Config(sim, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("the simulator server did not start")
+        time.sleep(0.05)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def test_odds_fetch_current_against_the_simulator(
+    db_url: str, simulator_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    monkeypatch.setenv("ODDS_API_BASE_URL", simulator_url)
+    monkeypatch.setenv("ODDS_API_KEY", SIM_KEY)
+    runner = CliRunner()
+    result = runner.invoke(app, ["fetch", "current", "--json"])
+    assert result.exit_code == 0, result.output
+    stored = json.loads(result.output)
+    assert (
+        stored["events_inserted"] > 0 and stored["snapshots_inserted"] == stored["events_inserted"]
+    )
+    assert SIM_KEY not in result.output
+    scores = runner.invoke(app, ["fetch", "scores", "--days", "1", "--json"])
+    assert scores.exit_code == 0, scores.output
+
+    import asyncio
+
+    async def rows() -> tuple[int, int, int]:
+        database = Database.from_url(db_url)
+        try:
+            async with database.session() as session:
+                snaps = (await session.execute(select(OddsSnapshot))).scalars().all()
+                odds = (await session.execute(select(func.count()).select_from(Odds))).scalar_one()
+        finally:
+            await database.dispose()
+        in_payload = sum(
+            len(m["outcomes"])
+            for s in snaps
+            for b in s.raw_data["bookmakers"]
+            for m in b["markets"]
+        )
+        return len(snaps), odds, in_payload
+
+    snapshots, odds, in_payload = asyncio.run(rows())
+    assert snapshots == stored["snapshots_inserted"]
+    assert odds == in_payload == stored["odds_rows"]
