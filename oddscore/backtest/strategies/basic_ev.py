@@ -7,8 +7,7 @@ from collections.abc import Sequence
 from pydantic import Field
 
 from oddscore.analytics.devig import DevigMethod
-from oddscore.analytics.ev import expected_value
-from oddscore.backtest.market import MarketView
+from oddscore.backtest.market import MarketQuote, MarketView
 from oddscore.backtest.strategies.base import BetIntent, BettingStrategy, StrategyParams, register
 
 __all__ = ["BasicEvParams", "BasicEvStrategy"]
@@ -33,34 +32,32 @@ class BasicEvStrategy(BettingStrategy[BasicEvParams]):
 
     def decide(self, view: MarketView) -> Sequence[BetIntent]:
         p = self.params
-        sharp = set(p.sharp_books)
-        candidates: list[tuple[float, str, BetIntent]] = []
+        sharp = tuple(p.sharp_books)
+        method = p.devig_method
+        best: dict[str, tuple[float, MarketQuote, float]] = {}  # market -> best candidate
         for market in p.markets:
             books = p.retail_books if p.retail_books is not None else view.books(market)
+            # A point-free market has one line: its fair price is shared by every quote.
+            shared = view.fair_probabilities(market, sharp, method) if market == "h2h" else None
             for book in books:
                 if book in sharp:
                     continue
-                quotes = view.outcome_set(book, market)
-                if quotes is None:
-                    continue
-                for quote in quotes:
-                    # Lines must match: the sharp set is taken at this quote's own point.
-                    fair = view.fair_probabilities(
-                        market, p.sharp_books, p.devig_method, point_of=(quote.outcome, quote.point)
-                    )
-                    if fair is None or quote.outcome not in fair:
+                for quote in view.outcome_set(book, market) or ():
+                    if market == "h2h":
+                        fair = shared
+                    else:
+                        # Lines must match: the sharp set is taken at this quote's own point.
+                        fair = view.fair_probabilities(
+                            market, sharp, method, point_of=(quote.outcome, quote.point)
+                        )
+                    if fair is None:
                         continue
-                    prob = fair[quote.outcome]
-                    ev = expected_value(prob, quote.decimal)
-                    if ev >= p.min_ev:
-                        candidates.append((ev, market, BetIntent(quote, probability=prob)))
-        chosen: list[BetIntent] = []
-        markets_used: set[str] = set()
-        for _ev, market, intent in sorted(candidates, key=lambda c: -c[0]):
-            if market in markets_used:
-                continue  # one side per market: never both sides, never two books
-            chosen.append(intent)
-            markets_used.add(market)
-            if len(chosen) >= p.max_bets_per_event:
-                break
-        return chosen
+                    prob = fair.get(quote.outcome)
+                    if prob is None:
+                        continue
+                    ev = prob * quote.decimal - 1.0
+                    if ev >= p.min_ev and (market not in best or ev > best[market][0]):
+                        # One side per market: never both sides, never two books.
+                        best[market] = (ev, quote, prob)
+        ranked = sorted(best.values(), key=lambda c: -c[0])[: p.max_bets_per_event]
+        return [BetIntent(quote, probability=prob) for _ev, quote, prob in ranked]
