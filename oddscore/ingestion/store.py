@@ -232,8 +232,10 @@ async def insert_aliases(
 
 
 async def insert_events(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert new events; one inserted meanwhile by a concurrent writer is left as it is."""
     if rows:
-        await conn.execute(insert(EV), list(rows))
+        stmt = _insert(conn, EV).on_conflict_do_nothing(index_elements=["id"])
+        await conn.execute(stmt, list(rows))
 
 
 async def update_events(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
