@@ -1,0 +1,45 @@
+"""Backtest the built-in strategies over what the demo collected: one load, several replays."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from oddscore.backtest.config import BacktestConfig
+from oddscore.backtest.data import load_backtest_data
+from oddscore.backtest.engine import simulate
+from oddscore.backtest.results import BacktestResult
+from oddscore.backtest.strategies import create_strategy
+from oddscore.storage.engine import Database
+
+__all__ = ["DEMO_STRATEGIES", "run_backtests"]
+
+# (strategy, parameters): a retail baseline, value betting against Pinnacle's de-vigged line
+# in every featured market, and cross-book arbitrage. ML needs a season of history to train
+# on, which a few simulated days are not, so it is not part of the demo.
+DEMO_STRATEGIES: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("flat", {}),
+    ("basic_ev", {"markets": ["h2h", "spreads", "totals"], "min_ev": 0.02}),
+    ("arbitrage", {}),
+)
+
+
+async def run_backtests(
+    db: Database,
+    start: datetime,
+    end: datetime,
+    strategies: Sequence[tuple[str, dict[str, Any]]] = DEMO_STRATEGIES,
+) -> list[BacktestResult]:
+    """Each strategy over the games commencing in ``[start, end)``, decided 1 h before tip,
+    flat 100-unit stakes, CLV against Pinnacle's no-vig close."""
+    config = BacktestConfig(start=start, end=end, clv_books=["pinnacle"])
+    data = await load_backtest_data(
+        db,
+        config.start,
+        config.end,
+        decision_hours=config.decision_hours,
+        max_staleness_hours=config.max_staleness_hours,
+        sport_key=config.sport_key,
+    )
+    return [simulate(create_strategy(name, params), data, config) for name, params in strategies]
