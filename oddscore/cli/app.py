@@ -13,7 +13,6 @@ from oddscore.cli import (
     board,
     db,
     demo,
-    demo,
     fetch,
     imports,
     lines,
@@ -32,7 +31,6 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
     no_args_is_help=True,
 )
-app.command("demo")(demo.demo)
 app.command("demo")(demo.demo)
 app.add_typer(db.app, name="db")
 app.add_typer(simulator.app, name="simulator")
