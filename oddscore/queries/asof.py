@@ -75,6 +75,7 @@ QUOTE_COLUMNS = (
 )
 
 _NO_LIMIT = timedelta(days=365 * 100)
+_PAIRS_PER_STATEMENT = 5_000
 OD = ODDS.c
 EV = EVENTS.c
 
@@ -393,30 +394,36 @@ async def odds_as_of_many(
     markets: Sequence[str] | None = None,
     valid_only: bool = True,
 ) -> list[Quote]:
-    """Explicit ``(event_id, as_of)`` pairs, in one statement (pairs may repeat an event)."""
+    """Explicit ``(event_id, as_of)`` pairs (an event may repeat at several times).
+
+    One statement per 5,000 pairs: three bound values per pair must stay under the drivers'
+    limit on parameters (32,767 for asyncpg, 32,766 for SQLite).
+    """
     limit = _limit(max_staleness)
     rows = [(event_id, as_utc(at), as_utc(at) - limit) for event_id, at in targets]
-    if not rows:
-        return []
-    table = (
-        values(
-            sql_column("event_id", String()),
-            sql_column("as_of", UTCDateTime()),
-            sql_column("oldest", UTCDateTime()),
-            name="targets",
+    quotes: list[Quote] = []
+    for first in range(0, len(rows), _PAIRS_PER_STATEMENT):
+        chunk = rows[first : first + _PAIRS_PER_STATEMENT]
+        table = (
+            values(
+                sql_column("event_id", String()),
+                sql_column("as_of", UTCDateTime()),
+                sql_column("oldest", UTCDateTime()),
+                name="targets",
+            )
+            .data(chunk)
+            .cte("targets")
         )
-        .data(rows)
-        .cte("targets")
-    )
-    statement = _latest(
-        table,
-        bookmakers=bookmakers,
-        markets=markets,
-        valid_only=valid_only,
-        dialect=_dialect(session),
-        probe=len(rows) > 1,
-    )
-    return await _quotes(session, statement, bulk=len(rows) > 1)
+        statement = _latest(
+            table,
+            bookmakers=bookmakers,
+            markets=markets,
+            valid_only=valid_only,
+            dialect=_dialect(session),
+            probe=len(chunk) > 1,
+        )
+        quotes.extend(await _quotes(session, statement, bulk=len(rows) > 1))
+    return quotes
 
 
 def quotes_frame(quotes: Iterable[Quote]) -> pd.DataFrame:

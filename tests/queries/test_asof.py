@@ -207,3 +207,17 @@ async def test_frame_has_utc_timestamps(board: Database) -> None:
     assert len(frame) == 4
     assert str(frame["odds_timestamp"].dt.tz) == "UTC"
     assert (frame["odds_timestamp"] <= frame["as_of"]).all()
+
+
+async def test_many_targets_split_into_bounded_statements(
+    board: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import oddscore.queries.asof as asof
+
+    pairs = [(E1, T0 - 2 * H), (E1, T0 - H), (E2, T0 + timedelta(days=1))]
+    async with board.session() as session:
+        whole = await odds_as_of_many(session, pairs)
+        monkeypatch.setattr(asof, "_PAIRS_PER_STATEMENT", 2)
+        split = await odds_as_of_many(session, pairs)
+    assert sorted(whole, key=repr) == sorted(split, key=repr)
+    assert {q.event_id for q in split} == {E1, E2}
