@@ -20,7 +20,13 @@ from flows._runtime import retry_transient, schedule_next
 from flows.fetch_odds import FetchOddsParams, fetch_odds, fetch_odds_flow
 from oddscore.clock import utcnow
 from oddscore.config import get_settings
-from oddscore.exceptions import AuthenticationError, NotFoundError, ServerError, TransportError
+from oddscore.exceptions import (
+    AuthenticationError,
+    NotFoundError,
+    ServerError,
+    StorageError,
+    TransportError,
+)
 from oddscore.provider.client import OddsApiClient
 from oddscore.scheduling.planner import ceil_minute
 
@@ -55,6 +61,30 @@ async def test_a_paid_call_is_made_once_per_flow_run(flow_env: str) -> None:
     assert first[0] == first[1]  # the second call came from the cache, not the provider
     second = await _twice("basketball_nba")
     assert second[0] != first[0]  # a new run pays for fresh odds
+
+
+SEEN: list[str] = []
+
+
+@flow(retries=1, retry_delay_seconds=0)
+async def _pays_then_the_database_fails(sport: str) -> list[str]:
+    from prefect.runtime import flow_run
+
+    async with OddsApiClient.from_settings(get_settings().api) as client:
+        response = await fetch_odds(client, sport, ["h2h"], ["pinnacle"])
+    SEEN.append(response.request_id)
+    if flow_run.run_count == 1:
+        raise StorageError("database down after the paid call")
+    return SEEN
+
+
+async def test_a_flow_retried_after_a_database_failure_reuses_the_paid_response(
+    flow_env: str,
+) -> None:
+    SEEN.clear()
+    seen = await _pays_then_the_database_fails("basketball_nba")
+    assert len(seen) == 2
+    assert seen[0] == seen[1]
 
 
 async def test_structlog_lines_reach_the_run_logs(flow_env: str) -> None:
