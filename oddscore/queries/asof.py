@@ -9,7 +9,8 @@ points. An outcome missing from that snapshot is not filled in from an older one
 validation flagged invalid is dropped rather than replaced by an older price (a book that
 stopped offering a line must not look current).
 
-Every function is one SQL statement, whatever the number of events:
+Each read is one SQL statement whatever the number of events (a bulk load on PostgreSQL
+first sends ``SET LOCAL jit = off``; explicit pairs go 5,000 to a statement):
 
 * :func:`odds_as_of` - one event at one time (the CLI board, live pricing);
 * :func:`odds_before_tip` - every event that starts in a range, each at its own decision time
