@@ -10,7 +10,8 @@ Returns
     excluded; ``average_odds`` = mean decimal odds of graded bets.
 Risk, on daily bankroll returns
     The settled bankroll ``E_t`` at the end of every UTC calendar day from the first day of the
-    range to the later of its last day and the last settlement, days without bets included;
+    range to the later of its last day (the end is exclusive) and the last settlement, days
+    without bets included;
     ``r_t = (E_t - E_{t-1}) / E_{t-1}``. ``sharpe`` = mean(r) / std(r) * sqrt(365) (sample
     std); ``sortino`` = mean(r) / sqrt(mean(min(r, 0)^2)) * sqrt(365). ``max_drawdown`` =
     max over t of (peak-to-date - E_t) / peak-to-date on the per-settlement equity curve, as
@@ -79,7 +80,8 @@ def daily_equity(
     for bet in bets:
         pnl[bet.settled_at.astimezone(UTC).date()] += bet.profit
     first = start.astimezone(UTC).date()
-    last = max([end.astimezone(UTC).date(), *pnl.keys()])
+    # ``end`` is exclusive: a range ending at midnight does not include the next day.
+    last = max([(end - timedelta(microseconds=1)).astimezone(UTC).date(), *pnl.keys()])
     points = []
     bankroll = starting_bankroll
     day = first

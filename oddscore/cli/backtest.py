@@ -192,9 +192,12 @@ def run_command(
 
 
 def _print_summary(result: Any) -> None:
+    from datetime import timedelta
+
     summary = _summary_dict(result)
     title = (
-        f"{result.strategy} {result.start.date()} .. {result.end.date()} "
+        f"{result.strategy} {result.start.date()} .. "
+        f"{(result.end - timedelta(microseconds=1)).date()} "
         f"(decision {result.config.get('decision_hours')} h before tip)"
     )
     print_table(([k, _fmt(summary[k])] for k in SUMMARY_ROWS), ["metric", "value"], title=title)

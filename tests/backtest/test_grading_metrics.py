@@ -112,15 +112,15 @@ def test_metrics_known_answers() -> None:
     # Equity 1000 -> 1100 -> 1000 -> 950 -> 950 -> 1100: worst drop 150 from the 1100 peak.
     assert [p.bankroll for p in curve] == [1000, 1100, 1000, 950, 950, 1100]
     assert s.max_drawdown == pytest.approx(150 / 1100)
-    # Six calendar days (Jan 1..6), zero-bet days included.
-    assert [p.bankroll for p in daily] == [1100, 950, 950, 950, 1100, 1100]
-    returns = [0.1, -150 / 1100, 0, 0, 150 / 950, 0]
-    mean = sum(returns) / 6
-    std = math.sqrt(sum((r - mean) ** 2 for r in returns) / 5)
+    # Five calendar days (Jan 1..5: the range ends at Jan 6 00:00), zero-bet days included.
+    assert [p.bankroll for p in daily] == [1100, 950, 950, 950, 1100]
+    returns = [0.1, -150 / 1100, 0, 0, 150 / 950]
+    mean = sum(returns) / 5
+    std = math.sqrt(sum((r - mean) ** 2 for r in returns) / 4)
     assert s.sharpe == pytest.approx(mean / std * math.sqrt(365))
-    downside = math.sqrt(sum(min(r, 0) ** 2 for r in returns) / 6)
+    downside = math.sqrt(sum(min(r, 0) ** 2 for r in returns) / 5)
     assert s.sortino == pytest.approx(mean / downside * math.sqrt(365))
-    annual = (1100 / 1000) ** (365 / 6) - 1
+    annual = (1100 / 1000) ** (365 / 5) - 1
     assert s.calmar == pytest.approx(annual / (150 / 1100))
     assert s.clv_mean == pytest.approx((0.05 - 0.02 + 0.01 + 0.10) / 4)
     assert s.clv_beat_close_share == 0.75
