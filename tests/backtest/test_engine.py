@@ -42,6 +42,11 @@ def board() -> list[Q]:
         *h2h(G1, "pinnacle", -190, 170, hours=0.5),
         *h2h(G2, "draftkings", 110, -130, hours=0.5),
         *h2h(G3, "draftkings", -120, 100, hours=0.5),
+        # G3's spread moves from home -2.5 to -3.5 after the decision time.
+        Q(G3, "draftkings", "spreads", G3.home, -110, -2.5),
+        Q(G3, "draftkings", "spreads", G3.away, -110, 2.5),
+        Q(G3, "draftkings", "spreads", G3.home, -105, -3.5, hours=0.5),
+        Q(G3, "draftkings", "spreads", G3.away, -115, 3.5, hours=0.5),
     ]
     return quotes
 
@@ -242,3 +247,17 @@ async def test_kelly_sizes_the_slate_together(seeded: Database) -> None:
         p = bet.model_probability or 0.0
         single = 0.25 * (p * bet.decimal_odds - 1) / (bet.decimal_odds - 1)
         assert 0 < f < single
+
+
+async def test_spread_bets_and_a_line_that_moves_before_execution(seeded: Database) -> None:
+    spreads = {"book": "draftkings", "market": "spreads", "outcome": "home"}
+    placed = await run_backtest(seeded, "flat", config(), spreads)
+    (bet,) = placed.bets
+    # Home -2.5 on a one-point home win loses; the close moved to -3.5, so no price CLV.
+    assert (bet.event_id, bet.point, bet.price, bet.result) == (G3.id, -2.5, -110, "loss")
+    assert bet.closing_price is None and bet.clv_price is None
+    # With a 45-minute haircut the next quote is at another line: the bet is not filled.
+    late = await run_backtest(seeded, "flat", config(haircut_minutes=45.0), spreads)
+    assert late.bets == []
+    away = await run_backtest(seeded, "flat", config(), {**spreads, "outcome": "away"})
+    assert [(b.point, b.result) for b in away.bets] == [(2.5, "win")]
