@@ -36,27 +36,41 @@ def show(
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Add per-book and per-tier detail.")
     ] = False,
+    at: Annotated[
+        str | None,
+        typer.Option(
+            "--at", help="Judge the 7-day windows and the month as of this time (default now)."
+        ),
+    ] = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Row counts, database size, last fetch, quota, success and validation rates.
+    """The health dashboard: fetches per flow, quota and its month-end projection,
+    validation warnings, row counts and database size, and the next scheduled runs (from
+    Prefect when PREFECT_API_URL is set and answers).
 
     Example: odds status show --verbose
     """
     from oddscore.clock import utcnow
     from oddscore.config import get_settings
     from oddscore.logs import redact
-    from oddscore.queries.board import open_session
+    from oddscore.queries.board import open_session, parse_when
     from oddscore.queries.overview import status_overview
 
     settings = get_settings()
+    now = parse_when(at) or utcnow()
 
     async def go() -> Any:
         async with open_session(settings) as session:
             return await status_overview(
-                session, utcnow(), database=redact(settings.database.url), verbose=verbose
+                session,
+                now,
+                database=redact(settings.database.url),
+                verbose=verbose,
+                plan_quota=settings.api.quota,
             )
 
     overview = run(go())
+    next_runs = run(_next_runs())
     if json_output:
         from dataclasses import asdict
 
@@ -66,6 +80,13 @@ def show(
         if not verbose:
             data.pop("books")
             data.pop("tiers")
+        for flow, item in zip(data["flows"], overview.flows, strict=True):
+            flow["success_rate"] = item.success_rate
+        if overview.validation is not None:
+            data["validation"]["warning_rate"] = overview.validation.warning_rate
+        if overview.projection is not None:
+            data["projection"]["projected_share"] = overview.projection.projected_share
+        data["next_runs"] = asdict(next_runs)
         print_json(data)
         return
     quota, fetches, quality = overview.quota, overview.fetches, overview.quality
@@ -86,12 +107,30 @@ def show(
                 f"{quota.used if quota.used is not None else '?'}",
             ),
             ("credits this month", f"{quota.credits_this_month:,}"),
+            _projection_row(overview.projection),
             ("invalid odds rows", f"{quality.invalid_rows:,} ({_pct(quality.invalid_rate)})"),
+            _validation_row(overview.validation),
             ("quality findings", findings),
         ],
         ["", "value"],
         title="odds status",
     )
+    print_table(
+        [
+            (
+                f.flow,
+                _when(f.last_success),
+                _when(f.last_failure),
+                f.requests,
+                _pct(f.success_rate),
+                f"{f.credits:,}",
+            )
+            for f in overview.flows
+        ],
+        ["flow", "last success", "last failure", "requests (7 d)", "success", "credits (7 d)"],
+        title="fetches by flow",
+    )
+    _print_next_runs(next_runs)
     if verbose:
         print_table(
             [
@@ -210,4 +249,53 @@ def events(
         ],
         ["id", "tip-off (UTC)", "game", "status", "score", "tiers"],
         title=f"events within {days} days" + (f" for {team!r}" if team else ""),
+    )
+
+
+def _projection_row(projection: Any) -> tuple[str, str]:
+    if projection is None or projection.projected_month_end is None:
+        return ("projected month-end use", "unknown (no fetch has reported credits yet)")
+    return (
+        "projected month-end use",
+        f"{projection.projected_month_end:,} of {projection.plan:,} credits "
+        f"({_pct(projection.projected_share)}); pacing {projection.pacing}, "
+        f"resets {projection.reset_at:%Y-%m-%d}",
+    )
+
+
+def _validation_row(validation: Any) -> tuple[str, str]:
+    if validation is None:
+        return ("validation warnings (7 days)", "n/a")
+    return (
+        "validation warnings (7 days)",
+        f"{_pct(validation.warning_rate)} of {validation.snapshots:,} snapshots "
+        f"({validation.flagged:,} with a warning or worse)",
+    )
+
+
+async def _next_runs() -> Any:
+    """Ask Prefect (only when PREFECT_API_URL is set) with a short timeout."""
+    import os
+
+    from oddscore.orchestration.next_runs import next_scheduled_runs
+
+    return await next_scheduled_runs(
+        os.environ.get("PREFECT_API_URL"), api_key=os.environ.get("PREFECT_API_KEY")
+    )
+
+
+def _print_next_runs(next_runs: Any) -> None:
+    if not next_runs.reachable:
+        console.print(f"next scheduled runs: unknown, {next_runs.problem}", highlight=False)
+        return
+    if not next_runs.runs:
+        console.print(f"next scheduled runs: none waiting on {next_runs.api_url}")
+        return
+    print_table(
+        [
+            (_when(r.expected_start), r.flow, r.deployment or "-", r.name, r.state)
+            for r in next_runs.runs
+        ],
+        ["expected start", "flow", "deployment", "run", "state"],
+        title=f"next scheduled runs (Prefect at {next_runs.api_url})",
     )

@@ -11,6 +11,14 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oddscore.clock import as_utc
+from oddscore.queries.health import (
+    FlowActivity,
+    QuotaProjection,
+    ValidationRate,
+    flow_activity,
+    project_quota,
+    validation_rate,
+)
 from oddscore.queries.status import (
     BookActivity,
     FetchHealth,
@@ -41,20 +49,44 @@ class StatusOverview:
     quality: QualitySummary
     books: list[BookActivity] = field(default_factory=list)
     tiers: list[TierActivity] = field(default_factory=list)
+    # Health (Demo/UX): per-flow activity, warning rate, month-end credit projection.
+    flows: list[FlowActivity] = field(default_factory=list)
+    validation: ValidationRate | None = None
+    projection: QuotaProjection | None = None
 
 
 async def status_overview(
-    session: AsyncSession, now: datetime, *, database: str, verbose: bool = False
+    session: AsyncSession,
+    now: datetime,
+    *,
+    database: str,
+    verbose: bool = False,
+    plan_quota: int | None = None,
 ) -> StatusOverview:
+    """The whole page; ``plan_quota`` (ODDS_API_QUOTA) adds the month-end projection."""
     now = as_utc(now)
+    quota = await quota_status(session, now)
+    projection = None
+    if plan_quota is not None:
+        projection = project_quota(
+            plan=plan_quota,
+            remaining=quota.remaining,
+            used=quota.used,
+            logged_this_month=quota.credits_this_month,
+            reported_at=quota.reported_at,
+            now=now,
+        )
     return StatusOverview(
         now=now,
         database=database,
         size_bytes=await database_size(session),
         rows=await row_counts(session),
-        quota=await quota_status(session, now),
+        quota=quota,
         fetches=await fetch_health(session, default_window(now)),
         quality=await quality_summary(session),
         books=await book_activity(session) if verbose else [],
         tiers=await tier_activity(session) if verbose else [],
+        flows=await flow_activity(session, default_window(now)),
+        validation=await validation_rate(session, default_window(now)),
+        projection=projection,
     )
