@@ -78,7 +78,10 @@ def test_known_conversions_and_margin() -> None:
 
 
 @settings(max_examples=60)
-@given(st.integers(2, 5).flatmap(lambda n: market(n, 0.05)), st.sampled_from(FITTED))
+@given(
+    st.integers(2, 5).flatmap(lambda n: st.floats(-0.02, 0.12).flatmap(lambda v: market(n, v))),
+    st.sampled_from(FITTED),
+)
 def test_fitted_methods_sum_to_one_and_keep_order(prices: list[float], method: DevigMethod) -> None:
     result = devig(prices, method)
     assert sum(result.probabilities) == pytest.approx(1.0, abs=1e-9)
