@@ -97,7 +97,12 @@ async def _plan_duplicates(
     for event in events:
         if not event.sport_key.startswith(DOUBLEHEADER_SPORT_PREFIXES):
             by_sport.setdefault(event.sport_key, []).append(event)
-    for sport, group in by_sport.items():
+    for sport, listing in by_sport.items():
+        # Only ids not stored yet can be a second id of a stored game: a stored id was
+        # checked when it was first inserted. Most payloads list known games only.
+        group = [e for e in listing if plan.stored_id(e.id) not in plan.existing]
+        if not group:
+            continue
         start, end = store.window([e.commence_time for e in group], timedelta(days=1))
         pairs = [(e.home_team, e.away_team) for e in group]
         nearby = await store.load_events_near(conn, sport, pairs, start, end)
@@ -107,7 +112,7 @@ async def _plan_duplicates(
             stored_by_key.setdefault(key, []).append(stored)
         # Ids listed side by side in one payload are distinct games as far as the provider
         # is concerned at that moment; only ids from different payloads can be one game.
-        listed = {plan.stored_id(e.id) for e in group}
+        listed = {plan.stored_id(e.id) for e in listing}
         for event in group:
             key = _key(sport, event.home_team, event.away_team, event.commence_time)
             candidates: list[store.EventState] = stored_by_key.get(key, [])
