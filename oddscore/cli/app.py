@@ -17,6 +17,7 @@ from oddscore.cli import (
     imports,
     lines,
     ml,
+    plot,
     results,
     schedule,
     simulator,
@@ -46,6 +47,7 @@ app.add_typer(board.app, name="odds")
 app.command("lines")(lines.lines)
 app.command("best")(best.best)
 app.add_typer(status.app, name="status")
+app.add_typer(plot.app, name="plot")
 
 
 def _version(value: bool) -> None:
