@@ -90,7 +90,7 @@ def _selected(selection: EventFilter, event: JSON) -> bool:
 def historical_odds(sim: Simulator, sport: str, params: Query) -> Answer:
     _guard(sim)
     has_market = check_sport(sport)
-    query = parse_odds_query(params, featured_only=True)
+    query = parse_odds_query(params, featured_only=True, extra_books=sim.market.book_keys)
     date = parse_historical_date(params)
     if sim.replay is not None:
         times, data = _replayed_odds(sim.replay, sport, query, date)
@@ -145,7 +145,7 @@ def historical_event_odds(sim: Simulator, sport: str, event_id: str, params: Que
     _guard(sim)
     has_market = check_sport(sport)
     parse_event_id(event_id)
-    query = parse_odds_query(params, featured_only=False)
+    query = parse_odds_query(params, featured_only=False, extra_books=sim.market.book_keys)
     date = parse_historical_date(params)
     body: JSON
     if sim.replay is not None:

@@ -51,7 +51,7 @@ def odds_snapshot(market: SyntheticMarket, query: OddsQuery, at: datetime) -> li
 
 def odds(sim: Simulator, sport: str, params: Query) -> Answer:
     has_market = check_sport(sport, allow_upcoming=True)
-    query = parse_odds_query(params, featured_only=True)
+    query = parse_odds_query(params, featured_only=True, extra_books=sim.market.book_keys)
     data = odds_snapshot(sim.market, query, sim.clock.now()) if has_market else []
     if sport == "upcoming":
         data = data[:_UPCOMING_LIMIT]
@@ -102,7 +102,7 @@ def scores(sim: Simulator, sport: str, params: Query) -> Answer:
 def event_odds(sim: Simulator, sport: str, event_id: str, params: Query) -> Answer:
     has_market = check_sport(sport)
     parse_event_id(event_id)
-    query = parse_odds_query(params, featured_only=False)
+    query = parse_odds_query(params, featured_only=False, extra_books=sim.market.book_keys)
     now = sim.clock.now()
     game = sim.market.game(event_id) if has_market else None
     # Finished games are gone, and games beyond the listing horizon are not listed yet.

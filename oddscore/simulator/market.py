@@ -161,6 +161,7 @@ class SyntheticMarket:
     ) -> None:
         self.seed = seed
         self.books: tuple[BookProfile, ...] = profiles_for(bookmakers)
+        self.book_keys = frozenset(book.key for book in self.books)
         ratings = [4.0 * normal(seed, _S_RATING, i) for i in range(len(NBA_TEAMS))]
         mean = sum(ratings) / len(ratings)
         self.ratings: dict[str, float] = {

@@ -7,7 +7,7 @@ Every function takes the request's query mapping and returns plain values or rai
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
@@ -157,8 +157,16 @@ def parse_event_filter(params: Mapping[str, str]) -> EventFilter:
     return EventFilter(event_ids=event_ids, commence_from=start, commence_to=end)
 
 
-def parse_odds_query(params: Mapping[str, str], *, featured_only: bool) -> OddsQuery:
-    """Parameters of ``/odds`` (``featured_only``) and ``/events/{id}/odds``."""
+def parse_odds_query(
+    params: Mapping[str, str],
+    *,
+    featured_only: bool,
+    extra_books: Collection[str] = (),
+) -> OddsQuery:
+    """Parameters of ``/odds`` (``featured_only``) and ``/events/{id}/odds``.
+
+    ``extra_books`` are accepted besides the catalogue (books configured on the simulator).
+    """
     raw_markets = params.get("markets")
     markets = ["h2h"] if raw_markets is None else split_list(raw_markets)
     if not markets:
@@ -171,7 +179,7 @@ def parse_odds_query(params: Mapping[str, str], *, featured_only: bool) -> OddsQ
     bookmakers = split_list(params.get("bookmakers", ""))
     regions: list[str] = []
     if bookmakers:
-        unknown = [b for b in bookmakers if b not in BOOKMAKER_REGIONS]
+        unknown = [b for b in bookmakers if b not in BOOKMAKER_REGIONS and b not in extra_books]
         if unknown:
             raise invalid("INVALID_BOOKMAKERS", "bookmakers", unknown)
     else:

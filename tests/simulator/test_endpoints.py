@@ -239,3 +239,13 @@ async def test_filters_by_event_ids_and_commence_window(api: Api) -> None:
     start, end = events[3]["commence_time"], events[5]["commence_time"]
     window = (await api.get(f"{NBA}/events", commenceTimeFrom=start, commenceTimeTo=end)).json()
     assert window and all(start <= e["commence_time"] <= end for e in window)
+
+
+async def test_a_configured_book_outside_the_catalogue_is_served(clock: FrozenClock) -> None:
+    app = create_app(api_key=TEST_KEY, clock=clock, bookmakers=["pinnacle", "localbook"])
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://simulator"
+    ) as http:
+        response = await Api(http).get(f"{NBA}/odds", bookmakers="localbook")
+    assert response.status_code == 200
+    assert {b["key"] for e in response.json() for b in e["bookmakers"]} == {"localbook"}
