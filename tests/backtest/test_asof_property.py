@@ -27,6 +27,14 @@ row = st.tuples(
 )
 
 
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _micros(moment: datetime) -> int:
+    """The scan's timestamps on PostgreSQL: epoch microseconds."""
+    return (moment - EPOCH) // timedelta(microseconds=1)
+
+
 def _rows(spec: list[tuple[int, str, str, str, int, int]], first_id: int = 1) -> list[tuple]:
     return [
         (
@@ -37,7 +45,7 @@ def _rows(spec: list[tuple[int, str, str, str, int, int]], first_id: int = 1) ->
             None,
             None,
             price,
-            EVENTS[e].commence_time - timedelta(minutes=minutes),
+            _micros(EVENTS[e].commence_time - timedelta(minutes=minutes)),
             first_id + n,
         )
         for n, (e, book, market, outcome, price, minutes) in enumerate(spec)
@@ -53,10 +61,11 @@ def _brute_force(rows: list[tuple]) -> set[tuple]:
     for group in by_key.values():
         event = next(e for e in EVENTS if e.id == group[0][0])
         decision = event.commence_time - LEAD
-        eligible = [r for r in group if decision - STALE <= r[7] <= decision]
+        eligible = [r for r in group if _micros(decision - STALE) <= r[7] <= _micros(decision)]
         if eligible:
             best = max(eligible, key=lambda r: (r[7], r[8]))
-            out.add((best[0], best[1], best[2], best[3], best[6], best[7]))
+            when = EPOCH + timedelta(microseconds=best[7])
+            out.add((best[0], best[1], best[2], best[3], best[6], when))
     return out
 
 
