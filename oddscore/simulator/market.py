@@ -45,7 +45,7 @@ SNAPSHOT_INTERVAL = timedelta(minutes=5)  # historical snapshots, as the provide
 # Tip-off slots, minutes after 23:00 UTC of the US date (7:30 pm to 11:30 pm Eastern).
 _SLOTS = (30, 60, 70, 90, 120, 150, 180, 210, 240, 270)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_CACHE_LIMIT = 200_000
+_CACHE_LIMIT = 20_000  # quotes kept: about 1 kB each
 
 # Salts that keep the different draws of one coordinate independent.
 _S_GAMES, _S_ORDER, _S_SLOT, _S_RATING = (salt(s) for s in ("games", "order", "slot", "rating"))
