@@ -27,7 +27,13 @@ from enum import StrEnum
 
 from oddscore.clock import as_utc
 from oddscore.scheduling.policy import SchedulePolicy
-from oddscore.scheduling.quota import QuotaMode, QuotaPlan, QuotaState, plan_quota
+from oddscore.scheduling.quota import (
+    QuotaMode,
+    QuotaPlan,
+    QuotaState,
+    closing_reserve,
+    plan_quota,
+)
 from oddscore.scheduling.tiers import TIERS, FetchTier, hours_until, tier_for
 
 __all__ = [
@@ -196,9 +202,10 @@ def decide_odds(
     """
     now = as_utc(now)
     policy = policy or SchedulePolicy()
-    quota_plan = plan_quota(quota or QuotaState(), now, policy)
     games = list(games)
     upcoming = [g for g in games if g.is_upcoming(now)]
+    reserve = closing_reserve((g.commence_time for g in upcoming), now, policy)
+    quota_plan = plan_quota(quota or QuotaState(), now, policy, reserve=reserve)
 
     def decision(
         at: datetime,

@@ -1,13 +1,16 @@
 """Quota pacing: project the month's burn rate against the credits left and stretch if short.
 
-The provider resets credits on the 1st of each month (UTC). If the rate spent so far this
-month, continued until the reset, would need more credits than remain, collection intervals
+The provider resets credits on the 1st of each month (UTC). Closing captures come first:
+credits for one per distinct tip time until the reset are set aside. If the rate spent so far
+this month, continued until the reset, would need more than the rest, collection intervals
 are stretched by the shortfall ratio; past ``max_stretch`` only closing captures are kept, and
 below the price of one call nothing paid is fetched until the reset.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -15,7 +18,15 @@ from enum import StrEnum
 from oddscore.clock import as_utc
 from oddscore.scheduling.policy import SchedulePolicy
 
-__all__ = ["QuotaMode", "QuotaPlan", "QuotaState", "month_start", "next_reset", "plan_quota"]
+__all__ = [
+    "QuotaMode",
+    "QuotaPlan",
+    "QuotaState",
+    "closing_reserve",
+    "month_start",
+    "next_reset",
+    "plan_quota",
+]
 
 
 class QuotaMode(StrEnum):
@@ -51,7 +62,22 @@ def next_reset(at: datetime) -> datetime:
     return datetime(start.year + start.month // 12, start.month % 12 + 1, 1, tzinfo=UTC)
 
 
-def plan_quota(quota: QuotaState, now: datetime, policy: SchedulePolicy) -> QuotaPlan:
+def closing_reserve(tips: Iterable[datetime], now: datetime, policy: SchedulePolicy) -> int:
+    """Credits to keep for one closing capture per distinct tip time until the reset.
+
+    Only the lookahead's games are known; their rate of distinct tips is extrapolated.
+    """
+    reset = next_reset(now)
+    horizon = now + policy.lookahead
+    known = {t for t in tips if now < t <= min(horizon, reset)}
+    if reset <= horizon:
+        return len(known) * policy.odds_fetch_cost
+    return math.ceil(len(known) * ((reset - now) / policy.lookahead)) * policy.odds_fetch_cost
+
+
+def plan_quota(
+    quota: QuotaState, now: datetime, policy: SchedulePolicy, *, reserve: int = 0
+) -> QuotaPlan:
     """How hard to pace collection, from the headers and the time left in the month.
 
     >>> from oddscore.scheduling.policy import SchedulePolicy
@@ -68,12 +94,14 @@ def plan_quota(quota: QuotaState, now: datetime, policy: SchedulePolicy) -> Quot
         return QuotaPlan(QuotaMode.PAUSED, policy.max_stretch, None, reset)
     if quota.used is None:
         return QuotaPlan(QuotaMode.NORMAL, 1.0, None, reset)
+    # What may go to anything but closing captures, which come first.
+    available = quota.remaining - reserve
     elapsed = max(now - month_start(now), policy.min_burn_window)
     left = max(reset - now, timedelta(0))
     need = quota.used * (left / elapsed)
-    if need <= quota.remaining:
+    if need <= available:
         return QuotaPlan(QuotaMode.NORMAL, 1.0, need, reset)
-    stretch = need / quota.remaining
+    stretch = need / available if available > 0 else math.inf
     if stretch > policy.max_stretch:
         return QuotaPlan(QuotaMode.CLOSING_ONLY, policy.max_stretch, need, reset)
     return QuotaPlan(QuotaMode.STRETCHED, round(stretch, 3), need, reset)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -177,7 +178,10 @@ def test_low_quota_stretches_intervals_then_keeps_only_closing() -> None:
     normal = decide_odds(g, now, POLICY, QuotaState(remaining=5000, used=1000))
     tight = decide_odds(g, now, POLICY, QuotaState(remaining=500, used=1000))
     assert normal.mode is QuotaMode.NORMAL
-    assert tight.mode is QuotaMode.STRETCHED and tight.stretch == pytest.approx(2.0)
+    # need 1000 for the rest of the month against 500 minus the reserved closing capture
+    # (one tip a week, 15 days left: 3 captures of 3 credits)
+    assert tight.mode is QuotaMode.STRETCHED
+    assert tight.stretch == pytest.approx(1000 / (500 - 9), rel=1e-3)
     far_policy = SchedulePolicy(discovery_interval=timedelta(days=3))
     normal = decide_odds(g, now, far_policy, QuotaState(remaining=5000, used=1000))
     tight = decide_odds(g, now, far_policy, QuotaState(remaining=500, used=1000))
@@ -226,3 +230,19 @@ def test_summary_is_json_friendly() -> None:
     summary = decision.summary()
     assert summary["action"] == "fetch_odds"
     assert summary["games"] == [{"event_id": "new", "need": "first", "tier": "pregame"}]
+
+
+def test_closing_captures_are_reserved_before_anything_else() -> None:
+    from oddscore.scheduling.quota import closing_reserve, plan_quota
+
+    now = datetime(2026, 11, 27, tzinfo=UTC)  # 4 days to the reset, inside the lookahead
+    tips = [now + timedelta(days=d, hours=h) for d in range(4) for h in (1, 2)]
+    tips += [now + timedelta(days=5)]  # after the reset: not this month's credits
+    assert closing_reserve(tips, now, POLICY) == 8 * 3
+    plenty = plan_quota(QuotaState(remaining=2000, used=100), now, POLICY, reserve=24)
+    assert plenty.mode is QuotaMode.NORMAL
+    only_closings = plan_quota(QuotaState(remaining=24, used=100), now, POLICY, reserve=24)
+    assert only_closings.mode is QuotaMode.CLOSING_ONLY
+    early = datetime(2026, 11, 2, tzinfo=UTC)  # 29 days left: a week's tips extrapolated
+    week = [early + timedelta(days=d, hours=1) for d in range(1, 7)]
+    assert closing_reserve(week, early, POLICY) == math.ceil(6 * 29 / 7) * 3
