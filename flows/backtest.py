@@ -95,7 +95,20 @@ def publish_results(results_json: list[str], output_dir: str | None) -> list[dic
             link_text="equity curve (PNG)",
             key=f"backtest-equity-plot-{strategy}",
         )
+        _publish_pictures(best, png, folder / f"backtest-{strategy}-clv.png", strategy)
     return rows
+
+
+def _publish_pictures(best: BacktestResult, equity_png: Path, clv_png: Path, key: str) -> None:
+    """The equity curve and the CLV distribution, shown in the UI (embedded PNGs)."""
+    from flows._pictures import publish_png
+    from oddscore.charts.clv import save_clv_distribution
+
+    params = summary_row(best)["params"]
+    title = f"{best.strategy} ({params})" if params else best.strategy
+    publish_png(equity_png, key=f"backtest-equity-png-{key}", title=f"Equity curve: {title}")
+    save_clv_distribution([best], clv_png)
+    publish_png(clv_png, key=f"backtest-clv-png-{key}", title=f"CLV distribution: {title}")
 
 
 @flow(name="backtest")

@@ -52,7 +52,8 @@ def save_clv_distribution(
     ax.set_xlabel("CLV (no-vig closing probability x decimal odds taken - 1), %")
     ax.set_ylabel("bets")
     ax.set_title(title or "CLV distribution per strategy (dash-dot lines: means)")
-    ax.legend(fontsize="small")
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize="small")
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return save(fig, path)

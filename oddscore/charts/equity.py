@@ -53,7 +53,8 @@ def save_equity_comparison(
     top.axhline(starting, color="grey", linewidth=0.8, linestyle="--")
     top.set_ylabel("bankroll")
     top.set_title(title or "Equity curve by strategy (bankroll after each settlement)")
-    top.legend(fontsize="small", loc="best")
+    if top.get_legend_handles_labels()[0]:
+        top.legend(fontsize="small", loc="best")
     top.grid(alpha=0.3)
     bottom.set_ylabel("drawdown %")
     bottom.set_xlabel("settlement time (UTC)")
