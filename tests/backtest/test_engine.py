@@ -261,3 +261,28 @@ async def test_spread_bets_and_a_line_that_moves_before_execution(seeded: Databa
     assert late.bets == []
     away = await run_backtest(seeded, "flat", config(), {**spreads, "outcome": "away"})
     assert [(b.point, b.result) for b in away.bets] == [(2.5, "win")]
+
+
+async def test_loader_filters_books_and_markets(seeded: Database) -> None:
+    from oddscore.backtest.data import load_backtest_data
+
+    c = config()
+    full = await load_backtest_data(
+        seeded, c.start, c.end, decision_hours=1.0, max_staleness_hours=24.0
+    )
+    some = await load_backtest_data(
+        seeded,
+        c.start,
+        c.end,
+        decision_hours=1.0,
+        max_staleness_hours=24.0,
+        bookmakers=["draftkings", "fanduel"],
+        markets=["h2h"],
+    )
+    expected = {
+        event: [q for q in quotes if q.book in ("draftkings", "fanduel") and q.market == "h2h"]
+        for event, quotes in full.decision.items()
+    }
+    assert dict(some.decision) == {k: v for k, v in expected.items() if v}
+    closing = {(q.book, q.market) for quotes in some.closing.values() for q in quotes}
+    assert closing == {("draftkings", "h2h"), ("fanduel", "h2h")}
