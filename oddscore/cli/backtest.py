@@ -16,6 +16,7 @@ from oddscore.cli.common import (
     print_json,
     print_table,
     run,
+    working,
 )
 
 app = typer.Typer(help="Backtest strategies on the stored odds.", no_args_is_help=True)
@@ -174,7 +175,8 @@ def run_command(
         async with Database.from_settings() as db:
             return await run_backtest(db, strategy, config, params)
 
-    result = run(go())
+    with working(f"backtesting {strategy}"):
+        result = run(go())
     if output_json is not None:
         result.save(output_json)
     if plot is not None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -27,6 +28,7 @@ __all__ = [
     "print_table",
     "run",
     "to_jsonable",
+    "working",
 ]
 
 P = ParamSpec("P")
@@ -43,6 +45,17 @@ JsonOption = Annotated[
 def run(coro: Awaitable[R]) -> R:
     """Run one coroutine from a synchronous command."""
     return asyncio.run(coro)  # type: ignore[arg-type]
+
+
+@contextmanager
+def working(message: str) -> Iterator[None]:
+    """A spinner on stderr while work of unknown length runs; nothing when not a terminal
+    (pipes, ``--json`` consumers and tests see only the command's output)."""
+    if not err_console.is_terminal:
+        yield
+        return
+    with err_console.status(message):
+        yield
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:

@@ -7,7 +7,15 @@ from typing import Annotated
 
 import typer
 
-from oddscore.cli.common import JsonOption, console, handle_errors, print_json, print_table, run
+from oddscore.cli.common import (
+    JsonOption,
+    console,
+    handle_errors,
+    print_json,
+    print_table,
+    run,
+    working,
+)
 
 app = typer.Typer(help="Train models for the ML strategy.", no_args_is_help=True)
 
@@ -51,7 +59,8 @@ def train(
                 rounds=rounds,
             )
 
-    report = run(go())
+    with working("training walk-forward models"):
+        report = run(go())
     if as_json:
         print_json(
             {

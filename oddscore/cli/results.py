@@ -7,7 +7,15 @@ from typing import Annotated
 
 import typer
 
-from oddscore.cli.common import JsonOption, console, handle_errors, print_json, print_table, run
+from oddscore.cli.common import (
+    JsonOption,
+    console,
+    handle_errors,
+    print_json,
+    print_table,
+    run,
+    working,
+)
 
 app = typer.Typer(help="Load final scores from CSV files.", no_args_is_help=True)
 
@@ -45,7 +53,8 @@ def import_(
         finally:
             await db.dispose()
 
-    report = run(go())
+    with working("importing results"):
+        report = run(go())
     data = asdict(report)  # type: ignore[call-overload]
     if json_output:
         print_json(data)

@@ -8,7 +8,15 @@ from typing import Annotated
 
 import typer
 
-from oddscore.cli.common import JsonOption, console, handle_errors, print_json, print_table, run
+from oddscore.cli.common import (
+    JsonOption,
+    console,
+    handle_errors,
+    print_json,
+    print_table,
+    run,
+    working,
+)
 
 app = typer.Typer(
     help="Plan collection: the next runs now, or a replay of a real season's schedule.",
@@ -69,11 +77,10 @@ def simulate(
 
     settings = get_settings()
     policy = SchedulePolicy.from_settings(settings.scheduler, settings.collection)
-    games = load_schedule(events)
-    results = [
-        r.as_dict()
-        for r in replay_all(games, start=_when(start), end=_when(end), policy=policy, quota=quota)
-    ]
+    with working("replaying the schedule through three collection strategies"):
+        games = load_schedule(events)
+        replayed = replay_all(games, start=_when(start), end=_when(end), policy=policy, quota=quota)
+    results = [r.as_dict() for r in replayed]
     if json_output:
         print_json({"credits_per_fetch": policy.odds_fetch_cost, "strategies": results})
         return
