@@ -96,10 +96,19 @@ async def plan_odds(
     retry_condition_fn=retry_transient,
 )
 async def fetch_odds(
-    client: OddsApiClient, sport: str, markets: list[str], bookmakers: list[str]
+    client: OddsApiClient,
+    sport: str,
+    markets: list[str],
+    bookmakers: list[str],
+    regions: list[str] | None = None,
 ) -> ApiResponse[list[EventOdds]]:
-    """The paid /odds call; cached per flow run so a retried run does not pay twice."""
-    return await client.odds(sport, markets=markets, bookmakers=bookmakers or None)
+    """The paid /odds call; cached per flow run so a retried run does not pay twice.
+
+    ``bookmakers`` wins; ``regions`` is only used when no book is configured.
+    """
+    return await client.odds(
+        sport, markets=markets, bookmakers=bookmakers or None, regions=regions or None
+    )
 
 
 @task(cache_policy=NO_CACHE)
@@ -181,8 +190,13 @@ async def _collect(
     if dry_run:
         summary[f"{sport}.fetched"] = f"dry run: would spend {decision.estimated_credits} credits"
         return decision
+    collection = settings.collection
     response = await fetch_odds(
-        client, sport, list(settings.collection.markets), list(settings.collection.bookmakers)
+        client,
+        sport,
+        list(collection.markets),
+        list(collection.bookmakers),
+        list(collection.regions),
     )
     stored = await store_odds(db, response)
     summary.update(
