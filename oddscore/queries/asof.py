@@ -55,6 +55,7 @@ __all__ = [
     "odds_as_of",
     "odds_as_of_many",
     "odds_before_tip",
+    "odds_before_tip_frame",
     "odds_before_tip_statement",
     "quotes_frame",
 ]
@@ -477,6 +478,13 @@ async def odds_as_of_many(
         )
         quotes.extend(await _quotes(session, statement, bulk=len(rows) > 1))
     return quotes
+
+
+async def odds_before_tip_frame(
+    session: AsyncSession, start: datetime, end: datetime, **options: Any
+) -> pd.DataFrame:
+    """:func:`odds_before_tip` as a DataFrame (same options), for analytics."""
+    return quotes_frame(await odds_before_tip(session, start, end, **options))
 
 
 def quotes_frame(quotes: Iterable[Quote]) -> pd.DataFrame:

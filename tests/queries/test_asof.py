@@ -10,6 +10,7 @@ from oddscore.queries.asof import (
     odds_as_of,
     odds_as_of_many,
     odds_before_tip,
+    odds_before_tip_frame,
     quotes_frame,
 )
 from oddscore.storage import Database
@@ -204,6 +205,11 @@ async def test_outcomes_come_from_one_snapshot_of_the_market(db: Database) -> No
 async def test_frame_has_utc_timestamps(board: Database) -> None:
     async with board.session() as session:
         frame = quotes_frame(await odds_as_of(session, E1, T0 - H))
+        season = await odds_before_tip_frame(
+            session, T0 - timedelta(days=1), T0 + timedelta(days=2), lead=H
+        )
+    assert sorted(season["event_id"].unique()) == [E1, E2]
+    assert (season["odds_timestamp"] <= season["as_of"]).all()
     assert len(frame) == 4
     assert str(frame["odds_timestamp"].dt.tz) == "UTC"
     assert (frame["odds_timestamp"] <= frame["as_of"]).all()
