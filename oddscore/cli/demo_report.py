@@ -26,6 +26,7 @@ def _table(title: str, *columns: str, left: int = 1) -> Table:
         header_style="bold",
         caption_justify="left",
         box=box.SIMPLE_HEAD,
+        min_width=72,
     )
     for index, column in enumerate(columns):
         table.add_column(column, justify="left" if index < left else "right", no_wrap=index == 0)
@@ -153,14 +154,15 @@ def print_report(report: Any, console: Console) -> None:
     console.print(strategies)
 
     if report.pictures:
-        pictures = _table("Pictures", "file", "shows")
+        pictures = _table("Pictures", "file", "shows", left=2)
         for name, path in report.pictures.items():
             pictures.add_row(str(path), PICTURES.get(name, ""))
         console.print(pictures)
     db = report.database
     console.print(
         "\n[bold]Look around[/] (the demo's database is a normal one):\n"
-        f"  DATABASE_URL=sqlite:///{db} uv run odds status show --verbose\n"
+        f"  DATABASE_URL=sqlite:///{db} uv run odds status show --verbose"
+        f" --at {report.end:%Y-%m-%dT%H:%MZ}\n"
         f"  DATABASE_URL=sqlite:///{db} uv run odds lines {(report.line_event or '')[:8]}"
         " --plot lines.png\n"
         f"  uv run odds backtest show {db.parent / 'backtest-basic_ev.json'} --verbose\n"

@@ -68,7 +68,7 @@ class QualityReport:
     odds_rows: int
     invalid_rows: int
     by_severity: dict[str, int]
-    by_issue: dict[str, int]  # issue type -> findings, most frequent first
+    by_issue: dict[str, int]  # "issue type (severity)" -> findings, most frequent first
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,12 +226,12 @@ async def quality_report(session: AsyncSession) -> QualityReport:
         ).tuples()
     }
     issues = {
-        str(t): int(n)
-        for t, n in (
+        f"{t} ({s})": int(n)
+        for t, s, n in (
             await session.execute(
-                select(QL.issue_type, func.count(QL.id))
-                .group_by(QL.issue_type)
-                .order_by(func.count(QL.id).desc(), QL.issue_type)
+                select(QL.issue_type, QL.severity, func.count(QL.id))
+                .group_by(QL.issue_type, QL.severity)
+                .order_by(func.count(QL.id).desc(), QL.issue_type, QL.severity)
             )
         ).tuples()
     }
