@@ -53,9 +53,7 @@ def test_demo_prints_the_report_and_writes_the_pictures(in_tmp: Path) -> None:
     # What the report says is what the database holds.
     with sqlite3.connect(out / "demo.db") as conn:
         statuses = dict(conn.execute("SELECT status, count(*) FROM events GROUP BY status"))
-        tiers = {
-            t for (t,) in conn.execute("SELECT DISTINCT fetch_tier FROM odds_snapshots")
-        }
+        tiers = {t for (t,) in conn.execute("SELECT DISTINCT fetch_tier FROM odds_snapshots")}
         odds_calls, odds_credits = conn.execute(
             "SELECT count(*), sum(api_quota_last) FROM fetch_logs WHERE endpoint LIKE '%/odds'"
         ).fetchone()
