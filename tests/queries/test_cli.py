@@ -124,8 +124,7 @@ def test_board_json_is_as_of_now_and_never_later(populated: str) -> None:
     data = json.loads(invoke("odds", "show", "ab12", "--json"))
     assert data["event"]["id"] == E1
     prices = {
-        (q["bookmaker_key"], q["market_key"], q["outcome_name"]): q["price"]
-        for q in data["quotes"]
+        (q["bookmaker_key"], q["market_key"], q["outcome_name"]): q["price"] for q in data["quotes"]
     }
     assert prices[("draftkings", "h2h", HOME)] == -190  # not the -250 observed after now
     assert prices[("pinnacle", "spreads", HOME)] == -110
