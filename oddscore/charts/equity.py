@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 
 from oddscore.backtest.results import BacktestResult
 from oddscore.charts._mpl import pyplot, save
 
-__all__ = ["drawdown_percent", "save_equity_comparison"]
+__all__ = ["drawdown_percent", "equity_steps", "save_equity_comparison"]
 
 
 def drawdown_percent(values: Sequence[float]) -> list[float]:
@@ -22,6 +23,18 @@ def drawdown_percent(values: Sequence[float]) -> list[float]:
         peak = max(peak, value)
         out.append(-(peak - value) / peak * 100.0 if peak > 0 else 0.0)
     return out
+
+
+def equity_steps(result: BacktestResult) -> tuple[list[datetime], list[float]]:
+    """The bankroll from the start of the range, one step per settlement time.
+
+    Bets settling at the same moment (an arbitrage's legs, one game's bets) are one step:
+    the bankroll between them never existed.
+    """
+    at_time = {result.start: result.summary.starting_bankroll}
+    for point in result.equity_curve:
+        at_time[point.time] = point.bankroll
+    return list(at_time), list(at_time.values())
 
 
 def save_equity_comparison(
@@ -38,9 +51,7 @@ def save_equity_comparison(
         if not result.equity_curve:
             top.plot([], [], label=f"{result.strategy}: no bets")
             continue
-        # The curve starts at the first settlement; prepend the bankroll before any bet.
-        times = [result.start, *(p.time for p in result.equity_curve)]
-        values = [s.starting_bankroll, *(p.bankroll for p in result.equity_curve)]
+        times, values = equity_steps(result)
         yield_text = "n/a" if s.yield_ is None else f"{s.yield_:+.1%}"
         line = top.step(
             times,

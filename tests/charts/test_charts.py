@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from oddscore.backtest.metrics import compute_summary
 from oddscore.backtest.results import BacktestResult, Bet
 from oddscore.charts.coverage import coverage_by_day
-from oddscore.charts.equity import drawdown_percent
+from oddscore.charts.equity import drawdown_percent, equity_steps
 from oddscore.cli.app import app
 from oddscore.queries.types import TierCoverage
 from oddscore.storage import Database, Event, OddsSnapshot
@@ -73,6 +73,16 @@ def result(strategy: str, outcomes: list[tuple[str, float | None]]) -> BacktestR
 
 def test_drawdown_is_the_distance_below_the_running_peak() -> None:
     assert drawdown_percent([100.0, 110.0, 99.0, 120.0, 60.0]) == [0.0, 0.0, -10.0, 0.0, -50.0]
+
+
+def test_equity_steps_merge_bets_settled_at_the_same_moment() -> None:
+    r = result("arbitrage", [("win", None), ("loss", None)])
+    legs = [b.model_copy(update={"settled_at": r.bets[0].settled_at}) for b in r.bets]
+    summary, curve, daily = compute_summary(legs, 10_000.0, r.start, r.end)
+    merged = r.model_copy(update={"bets": legs, "equity_curve": curve, "summary": summary})
+    times, values = equity_steps(merged)
+    assert times == [r.start, legs[0].settled_at]
+    assert values == [10_000.0, pytest.approx(10_000.0 + 90.9 - 100.0)]
 
 
 def test_coverage_groups_games_by_us_game_day() -> None:
