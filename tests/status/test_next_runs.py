@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import time
 from pathlib import Path
@@ -48,3 +49,20 @@ def test_status_show_says_it_when_prefect_is_down(
     assert "did not answer" in text
     assert "fetches by flow" in text
     assert "projected month-end use" in text
+
+
+def test_status_show_json_carries_the_health_fields(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'odds.db'}")
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    result = CliRunner().invoke(app, ["status", "show", "--json", "--at", "2025-01-17T12:00Z"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["now"].startswith("2025-01-17T12:00")
+    assert data["flows"] == []
+    assert data["validation"]["snapshots"] == 0 and data["validation"]["warning_rate"] is None
+    assert data["projection"]["plan"] == 20_000
+    assert data["projection"]["reset_at"].startswith("2025-02-01")
+    assert data["next_runs"]["reachable"] is False
+    assert "PREFECT_API_URL is not set" in data["next_runs"]["problem"]
