@@ -60,6 +60,7 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
+    ctx: typer.Context,
     version: Annotated[  # noqa: ARG001  (--version acts through its callback)
         bool,
         typer.Option(
@@ -69,7 +70,13 @@ def _root(
 ) -> None:
     """Collect, store, analyse and backtest betting odds from The Odds API."""
     _configure_logging()
-    _create_embedded_database()
+    if ctx.invoked_subcommand not in _OWN_DATABASE:
+        _create_embedded_database()
+
+
+# Commands that never touch DATABASE_URL: the demo builds its own database, the simulator and
+# `db` need none (or migrate it themselves).
+_OWN_DATABASE = {"demo", "simulator", "db"}
 
 
 def _create_embedded_database() -> None:
