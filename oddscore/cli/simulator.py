@@ -44,6 +44,16 @@ def serve(
             dir_okay=True,
         ),
     ] = None,
+    fault: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--fault",
+            help="Inject a failure, KIND[:ARG][xTIMES][@PATH], repeatable: status:503x3, "
+            "rate_limit:2 (Retry-After), rate_limitx2, slow:5, reset, truncated, malformedx*, "
+            "quota:N (the account runs dry after N credits).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Serve the simulated API: a synthetic NBA market, or recorded history with --replay.
 
@@ -53,21 +63,37 @@ def serve(
     """
     import uvicorn
 
+    from oddscore.cli.common import fail
     from oddscore.config import get_settings
     from oddscore.logs import register_secret
-    from oddscore.simulator import create_app, resolve_api_key
+    from oddscore.simulator import FaultPlan, create_app, parse_fault, resolve_api_key
 
     settings = get_settings()
     key, source = resolve_api_key(api_key)
     register_secret(key)
     credits = settings.api.quota if quota is None else quota
+    plan: FaultPlan | None = None
+    dry_after: int | None = None
+    if fault:
+        plan = FaultPlan()
+        for spec in fault:
+            if spec.startswith("quota:"):
+                dry_after = int(spec.removeprefix("quota:"))
+                continue
+            try:
+                plan.add(parse_fault(spec))
+            except ValueError as exc:
+                raise fail(str(exc)) from exc
     application = create_app(
         api_key=key,
         seed=seed,
         quota=credits,
         replay_dir=replay,
         bookmakers=settings.collection.bookmakers,
+        faults=plan,
     )
+    if plan is not None and dry_after is not None:
+        plan.exhaust_after(dry_after)
     history = f"replay of {replay}" if replay else "synthetic"
     console.print(
         f"simulated The Odds API listening on http://{host}:{port} "

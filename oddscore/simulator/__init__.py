@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from oddscore.simulator.app import DEMO_API_KEY, create_app, resolve_api_key, simulator_of
 from oddscore.simulator.books import DEFAULT_BOOK_PROFILES, BookProfile
+from oddscore.simulator.faults import Fault, FaultPlan, parse_fault
 from oddscore.simulator.market import SyntheticMarket, Truth
 from oddscore.simulator.replay import ReplayArchive
 
@@ -17,10 +18,13 @@ __all__ = [
     "DEFAULT_BOOK_PROFILES",
     "DEMO_API_KEY",
     "BookProfile",
+    "Fault",
+    "FaultPlan",
     "ReplayArchive",
     "SyntheticMarket",
     "Truth",
     "create_app",
+    "parse_fault",
     "resolve_api_key",
     "simulator_of",
 ]

@@ -33,6 +33,7 @@ from oddscore.config import DEFAULT_BOOKMAKERS
 from oddscore.simulator import historical, live
 from oddscore.simulator.books import BookProfile
 from oddscore.simulator.errors import ApiError
+from oddscore.simulator.faults import FaultMiddleware, FaultPlan
 from oddscore.simulator.market import SyntheticMarket
 from oddscore.simulator.quota import DEFAULT_QUOTA, FrequencyLimiter, QuotaLedger
 from oddscore.simulator.replay import ReplayArchive
@@ -136,13 +137,15 @@ def create_app(
     bookmakers: Iterable[str | BookProfile] = tuple(DEFAULT_BOOKMAKERS),
     requests_per_second_limit: int | None = 30,
     historical_enabled: bool = True,
+    faults: FaultPlan | None = None,
 ) -> Starlette:
     """A simulated The Odds API v4.
 
     ``clock`` drives the synthetic market (the demo passes a ``FrozenClock`` it moves);
     ``replay_dir`` makes the historical endpoints serve a recorded archive instead;
     ``requests_per_second_limit=None`` turns the frequency limit off (bulk backfill tests);
-    ``historical_enabled=False`` answers historical calls like a free plan does.
+    ``historical_enabled=False`` answers historical calls like a free plan does;
+    ``faults`` injects failures (``oddscore.simulator.faults``; keep the plan to change them).
     """
     sim = Simulator(
         api_key=api_key,
@@ -157,7 +160,11 @@ def create_app(
     )
     app = Starlette(routes=_routes(sim))
     app.add_middleware(_IgnoreTrailingSlash)
+    if faults is not None:
+        faults.ledger = sim.ledger
+        app.add_middleware(FaultMiddleware, plan=faults)
     app.state.simulator = sim
+    app.state.faults = faults
     return app
 
 

@@ -1,0 +1,122 @@
+"""Reliability fixtures: the simulator with fault switches, in-process or over real HTTP.
+
+Over real HTTP the simulator is a uvicorn server running on the test's own event loop (no
+thread, no subprocess): timeouts and dropped connections are then the real thing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+
+import httpx
+from starlette.applications import Starlette
+
+from oddscore.clock import FrozenClock
+from oddscore.provider.client import OddsApiClient
+from oddscore.provider.retry import RetryPolicy
+from oddscore.simulator import FaultPlan, create_app
+
+API_KEY = "rel-KEY-7f3a9c1e5b2d4068"  # distinctive, so a leak is easy to find
+SPORT = "basketball_nba"
+NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
+
+
+def fault_app(faults: FaultPlan | None = None, *, quota: int = 100_000) -> Starlette:
+    return create_app(
+        api_key=API_KEY,
+        seed=11,
+        clock=FrozenClock(NOW),
+        requests_per_second_limit=None,
+        quota=quota,
+        faults=faults if faults is not None else FaultPlan(),
+    )
+
+
+class Recorder(httpx.AsyncBaseTransport):
+    """A transport that counts requests on the wire; its ``sleep`` is the retry policy's
+    (waits are recorded, not waited)."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.requests: list[str] = []
+        self.sleeps: list[float] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request.url.path)
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        await asyncio.sleep(0)
+
+
+async def _no_wait(_seconds: float) -> None:
+    await asyncio.sleep(0)
+
+
+def make_client(
+    *,
+    app: Starlette | None = None,
+    base_url: str = "http://simulator",
+    max_retries: int = 3,
+    timeout: float = 5.0,
+    key: str = API_KEY,
+) -> tuple[OddsApiClient, Recorder]:
+    """A client of ``app`` in-process (or of ``base_url`` over HTTP) that never really waits."""
+    inner: httpx.AsyncBaseTransport = (
+        httpx.ASGITransport(app=app) if app is not None else httpx.AsyncHTTPTransport()
+    )
+    recorder = Recorder(inner)
+    policy = RetryPolicy(max_retries=max_retries, backoff_initial=0.01, sleep=recorder.sleep)
+    client = OddsApiClient(
+        key,
+        base_url=base_url,
+        transport=recorder,
+        timeout_seconds=timeout,
+        requests_per_second=30,
+        sleep=_no_wait,
+        retry_policy=policy,
+    )
+    return client, recorder
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@asynccontextmanager
+async def serve(app: Starlette) -> AsyncIterator[str]:
+    """``app`` behind uvicorn on this event loop; yields its base URL."""
+    import uvicorn
+
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="critical", lifespan="off")
+    )
+    task = asyncio.create_task(server.serve())
+    for _ in range(400):
+        if server.started:
+            break
+        await asyncio.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, 10)
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 10) -> bool:
+    for _ in range(int(timeout / 0.05)):
+        if await check():
+            return True
+        await asyncio.sleep(0.05)
+    return False
