@@ -34,7 +34,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col
 
 from oddscore.clock import Clock, SystemClock, parse_timestamp
-from oddscore.exceptions import PlanningError, ProviderError, StorageError
+from oddscore.exceptions import PlanningError, ProviderError, QuotaExhaustedError, StorageError
 from oddscore.ingestion.pipeline import IngestOptions, ingest_odds
 from oddscore.logs import get_logger, redact
 from oddscore.provider.client import OddsApiClient
@@ -153,6 +153,9 @@ class Executor:
         # Ingestion upserts events with read-then-insert, so two payloads listing the same new
         # game must not be ingested at once; requests still run concurrently.
         self._ingest_lock = asyncio.Lock()
+        # Once the account is out of credits every further paid call would fail the same way:
+        # the calls not started yet are left pending for a run after the reset.
+        self._quota_exhausted: QuotaExhaustedError | None = None
 
     # -- ledger ------------------------------------------------------------------------------
 
@@ -289,6 +292,13 @@ class Executor:
             )
         if row.status == CallStatus.FETCHED.value and row.raw_response is not None:
             return await self._ingest(call, row.raw_response, row.request_id, None, paid=0)
+        if self._quota_exhausted is not None:
+            return CallOutcome(
+                call.time,
+                CallStatus.FAILED,
+                note="not attempted: the quota ran out (left pending)",
+                error=self._quota_exhausted,
+            )
         if not await self._claim(call):
             return CallOutcome(
                 call.time,
@@ -313,6 +323,8 @@ class Executor:
             )
         except ProviderError as exc:
             message = redact(str(exc))[:1000]
+            if isinstance(exc, QuotaExhaustedError):
+                self._quota_exhausted = exc
             await self._set(call, status=CallStatus.FAILED.value, error=message)
             log.warning("backfill call failed", call_time=call.time.isoformat(), error=message)
             return CallOutcome(call.time, CallStatus.FAILED, note=message, error=exc)

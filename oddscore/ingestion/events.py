@@ -8,8 +8,13 @@ under it moves over. Baseball is left alone: doubleheaders are two games on one 
 
 Updates follow payload time, not arrival order: teams and commence time are taken only from a
 payload at least as new as the last one that listed the event (``events.last_seen_at``), so
-replaying an old file never rolls an event back. Odds ingestion never changes an existing
-event's status (results and ``update_statuses`` own it), so a final game stays final.
+replaying an old file never rolls an event back. The rule is enforced in the writes themselves,
+not only in the plan: payloads ingested concurrently both read "not stored yet" (or an older
+state) before either writes, so new events go in with ``INSERT ... ON CONFLICT (id) DO UPDATE
+... WHERE last_seen_at <= excluded.last_seen_at`` and updates carry the same guard. Rows are
+written in id order, so two transactions never wait on each other's rows in opposite orders.
+Odds ingestion never changes an existing event's status (results and ``update_statuses`` own
+it), so a final game stays final.
 """
 
 from __future__ import annotations
@@ -17,17 +22,31 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import bindparam, or_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from oddscore.ingestion import store
 from oddscore.provider.models import EventInfo
-from oddscore.storage.models import EventStatus
+from oddscore.storage.models import Event, EventStatus
 
-__all__ = ["EventPlan", "plan_events", "us_local_date", "write_events"]
+__all__ = [
+    "EventPlan",
+    "plan_events",
+    "update_listed_events",
+    "upsert_events",
+    "us_local_date",
+    "write_events",
+]
 
+EV = Event.__table__  # type: ignore[attr-defined]
 US_EASTERN = ZoneInfo("America/New_York")
+# What a newer listing may change on a stored event (status, scores and created_at never).
+_LISTED_COLUMNS = ("home_team", "away_team", "commence_time", "sport_title", "last_seen_at")
 DOUBLEHEADER_SPORT_PREFIXES = ("baseball_",)
 
 
@@ -142,8 +161,8 @@ async def _plan_duplicates(
 async def write_events(
     conn: AsyncConnection, plan: EventPlan, seen_at: datetime, now: datetime
 ) -> None:
-    """Apply the plan: insert new events, update current ones, then merge duplicates."""
-    await store.insert_events(
+    """Apply the plan: upsert new events, update current ones, then merge duplicates."""
+    await upsert_events(
         conn,
         [
             {
@@ -158,10 +177,10 @@ async def write_events(
                 "created_at": now,
                 "updated_at": now,
             }
-            for e in plan.inserts
+            for e in sorted(plan.inserts, key=lambda e: e.id)
         ],
     )
-    await store.update_events(
+    await update_listed_events(
         conn,
         [
             {
@@ -173,9 +192,44 @@ async def write_events(
                 "last_seen_at": seen_at,
                 "updated_at": now,
             }
-            for e in plan.updates
+            for e in sorted(plan.updates, key=lambda e: e.id)
         ],
     )
     for loser, winner in plan.merges:
         await store.merge_events(conn, loser, winner, now)
     await store.insert_aliases(conn, plan.aliases, now)
+
+
+async def upsert_events(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert events; one a concurrent writer inserted meanwhile takes these values only if
+    this listing is at least as new as the one it holds (newer payload wins, either order)."""
+    if not rows:
+        return
+    insert = (pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)(EV)
+    statement = insert.on_conflict_do_update(
+        index_elements=["id"],
+        set_={
+            **{name: insert.excluded[name] for name in _LISTED_COLUMNS},
+            "updated_at": insert.excluded.updated_at,
+        },
+        where=or_(EV.c.last_seen_at.is_(None), EV.c.last_seen_at <= insert.excluded.last_seen_at),
+    )
+    await conn.execute(statement, list(rows))
+
+
+async def update_listed_events(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
+    """Rows of ``b_id`` with the listed values; skipped where a newer listing already won."""
+    if not rows:
+        return
+    statement = (
+        update(EV)
+        .where(
+            EV.c.id == bindparam("b_id"),
+            or_(EV.c.last_seen_at.is_(None), EV.c.last_seen_at <= bindparam("last_seen_at")),
+        )
+        .values(
+            **{name: bindparam(name) for name in _LISTED_COLUMNS},
+            updated_at=bindparam("updated_at"),
+        )
+    )
+    await conn.execute(statement, list(rows))

@@ -83,6 +83,7 @@ def make_client(
         requests_per_second=30,
         sleep=_no_wait,
         retry_policy=policy,
+        clock=FrozenClock(NOW),  # the simulator's time: fetched_at is when it answered
     )
     return client, recorder
 
@@ -120,3 +121,54 @@ async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 10) 
             return True
         await asyncio.sleep(0.05)
     return False
+
+
+def odds_event(
+    event_id: str,
+    commence: datetime,
+    *,
+    home: str = "Boston Celtics",
+    away: str = "Miami Heat",
+    price: int = -150,
+) -> dict[str, object]:
+    """One event of an ``/odds`` payload: Pinnacle's moneyline."""
+    stamp = commence.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return {
+        "id": event_id,
+        "sport_key": SPORT,
+        "sport_title": "NBA",
+        "commence_time": stamp,
+        "home_team": home,
+        "away_team": away,
+        "bookmakers": [
+            {
+                "key": "pinnacle",
+                "title": "Pinnacle",
+                "last_update": "2026-11-19T09:00:00Z",
+                "markets": [
+                    {
+                        "key": "h2h",
+                        "last_update": "2026-11-19T09:00:00Z",
+                        "outcomes": [
+                            {"name": home, "price": price},
+                            {"name": away, "price": 130},
+                        ],
+                    }
+                ],
+            }
+        ],
+    }
+
+
+async def table_counts(db: object) -> dict[str, int]:
+    """Rows per table, every table of the schema."""
+    from sqlalchemy import func, select
+    from sqlmodel import SQLModel
+
+    counts: dict[str, int] = {}
+    async with db.engine.connect() as conn:  # type: ignore[attr-defined]
+        for table in SQLModel.metadata.sorted_tables:
+            counts[table.name] = int(
+                (await conn.execute(select(func.count()).select_from(table))).scalar_one()
+            )
+    return counts
