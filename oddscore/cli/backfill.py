@@ -93,6 +93,9 @@ def plan(
     _configure_logging()
     if games is not None and sample_rate is not None:
         raise fail("give --games or --sample-rate, not both")
+    if sample_rate is not None and not 0 < sample_rate <= 1:
+        # Before any paid events call, not after it.
+        raise fail(f"--sample-rate must lie in (0, 1], got {sample_rate}")
     first, last = _date(start, "--start"), _date(end, "--end")
     if last < first:
         raise fail("--end is before --start")
@@ -364,6 +367,8 @@ def status(
     """
     _configure_logging()
     plans = run(_status(plan_id))
+    if plan_id is not None and not plans:
+        raise fail(f"no backfill plan {plan_id!r} has been executed")
     if json_output:
         print_json([_progress_dict(p) for p in plans])
         return

@@ -20,7 +20,7 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to bind (local only by default).")] = (
         "127.0.0.1"
     ),
-    port: Annotated[int, typer.Option(help="TCP port to listen on.")] = 8765,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port to listen on.")] = 8765,
     api_key: Annotated[
         str | None,
         typer.Option(

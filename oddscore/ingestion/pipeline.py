@@ -150,7 +150,17 @@ def parse_event_infos(payload: Sequence[Any]) -> list[EventInfo]:
             for item in payload
         ]
     except ValidationError as exc:
-        raise MalformedResponseError(f"payload does not fit the events schema: {exc}") from exc
+        raise MalformedResponseError(
+            f"payload does not fit the events schema: {_problems(exc)}"
+        ) from exc
+
+
+def _problems(exc: ValidationError) -> str:
+    """One line naming each bad field, not pydantic's multi-line dump (a CLI prints it)."""
+    return "; ".join(
+        f"{'.'.join(str(part) for part in err['loc']) or 'event'}: {err['msg']}"
+        for err in exc.errors()[:5]
+    )
 
 
 @dataclass(slots=True)
@@ -196,7 +206,9 @@ def parse_events(
             else:
                 raise MalformedResponseError(f"event {index} is not an object: {type(item)!r}")
     except ValidationError as exc:
-        raise MalformedResponseError(f"payload does not fit the odds schema: {exc}") from exc
+        raise MalformedResponseError(
+            f"payload does not fit the odds schema: event {index}: {_problems(exc)}"
+        ) from exc
     finally:
         if collecting:
             gc.enable()

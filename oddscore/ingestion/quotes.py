@@ -173,6 +173,14 @@ def _text(value: Any, where: str, *, optional: bool = False) -> str:
     raise MalformedResponseError(f"{where}: expected a string, got {value!r}")
 
 
+def _stamp(parse: Callable[[Any], datetime | None], value: Any, where: str) -> datetime | None:
+    # Name the field: "naive datetime ..." alone does not say which of a payload's stamps.
+    try:
+        return parse(value)
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise MalformedResponseError(f"{where}: {exc}") from exc
+
+
 def raw_quotes(
     raw: Mapping[str, Any],
     odds_format: OddsFormat = "american",
@@ -194,11 +202,13 @@ def raw_quotes(
         for book in books:
             book_key = _text(book["key"], "bookmaker key")
             title = _text(book.get("title"), f"{book_key} title", optional=True)
-            book_updated = parse(book.get("last_update"))
+            book_updated = _stamp(parse, book.get("last_update"), f"{book_key} last_update")
             for market in book.get("markets") or []:
                 market_key = _text(market["key"], f"{book_key} market key")
-                updated = parse(market.get("last_update")) or book_updated
                 where = f"{book_key} {market_key}"
+                updated = (
+                    _stamp(parse, market.get("last_update"), f"{where} last_update") or book_updated
+                )
                 for outcome in market.get("outcomes") or []:
                     price = outcome["price"]
                     kind = type(price)

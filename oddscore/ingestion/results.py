@@ -17,8 +17,9 @@ Each row is matched to the stored event with the same teams on the same US date 
 event's UTC ``commence_time`` converted to America/New_York). Every row is checked before
 anything is written: a malformed row stops the import with a message naming its line, and
 nothing is stored. Rows that are well formed but unusable (a tied score, which an NBA game
-cannot have) are skipped and listed. A result already stored with different scores is not
-overwritten; it is reported as a conflict.
+cannot have) are skipped and listed. One game listed twice with different scores stops the
+import (the file contradicts itself); listed twice alike, it counts once. A result already
+stored with different scores is not overwritten; it is reported as a conflict.
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ __all__ = ["ResultRow", "ResultsReport", "import_results", "read_results"]
 EV = Event.__table__  # type: ignore[attr-defined]
 SIMPLE_COLUMNS = ("date", "home", "away", "home_score", "away_score")
 KAGGLE_COLUMNS = ("date", "home", "away", "score_home", "score_away")
+# No basketball game ends above this; a bigger number is a broken file, not a score.
+MAX_SCORE = 999
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,15 +79,45 @@ def _score(value: str | None, path: Path, line: int, column: str) -> int:
     text = (value or "").strip()
     try:
         score = int(float(text)) if text else -1
-    except ValueError:
+    except (ValueError, OverflowError):  # "abc", "nan"; "1e400" is infinite
         score = -1
-    if score < 0 or (text and float(text) != score):
+    if score < 0 or score > MAX_SCORE or (text and float(text) != score):
         raise _bad(path, line, f"{column} {value!r} is not a score")
     return score
 
 
 def read_results(path: Path) -> tuple[list[ResultRow], list[str]]:
     """Every usable row of the file, and a note for each skipped one; raises on a bad row."""
+    try:
+        rows, skipped = _read_rows(path)
+    except UnicodeDecodeError as exc:
+        raise DataQualityError(
+            f"{path.name} is not UTF-8 text ({exc.reason} at byte {exc.start}); "
+            "nothing was imported"
+        ) from exc
+    except csv.Error as exc:
+        raise DataQualityError(
+            f"{path.name}: not a CSV file ({exc}); nothing was imported"
+        ) from exc
+    first: dict[tuple[date, str, str], ResultRow] = {}
+    unique: list[ResultRow] = []
+    for row in rows:
+        seen = first.setdefault((row.day, row.home, row.away), row)
+        if seen is row:
+            unique.append(row)
+        elif (seen.home_score, seen.away_score) != (row.home_score, row.away_score):
+            # Which one is right cannot be known: the file contradicts itself.
+            raise _bad(
+                path,
+                row.line,
+                f"lines {seen.line} and {row.line} give {row.away} @ {row.home} {row.day} "
+                f"two scores ({seen.home_score}-{seen.away_score}, "
+                f"{row.home_score}-{row.away_score})",
+            )
+    return unique, skipped
+
+
+def _read_rows(path: Path) -> tuple[list[ResultRow], list[str]]:
     with path.open(newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle)
         header = [h.strip() for h in reader.fieldnames or []]

@@ -38,6 +38,8 @@ line_jump / price_jump     warning   note     large move since the previous snap
                                               moves happen (injuries), so the row stays valid
 missing_bookmakers         info      none     a requested book is absent from the event
 missing_markets            info      none     a book quotes the event without a requested market
+unexpected_bookmaker       info      none     a book that was not requested: stored under its
+                                              key (books are configuration), but worth knowing
 =========================  ========  =======  ================================================
 
 *flag* keeps the row with ``is_valid=False`` and the reason in ``validation_notes`` (the
@@ -606,12 +608,24 @@ def check_completeness(
     expected_bookmakers: Sequence[str] | None,
     expected_markets: Sequence[str] | None,
 ) -> list[Finding]:
-    """Requested books absent from the event; requested markets absent from a present book."""
+    """Requested books absent or unrequested books present; requested markets a book lacks."""
     findings: list[Finding] = []
     markets_by_book: dict[str, set[str]] = defaultdict(set)
     for quote in quotes:
         markets_by_book[quote.bookmaker_key].add(quote.market_key)
     if expected_bookmakers:
+        extra = sorted(b for b in markets_by_book if b not in expected_bookmakers)
+        if extra:
+            findings.append(
+                Finding(
+                    "unexpected_bookmaker",
+                    Severity.INFO,
+                    Action.NONE,
+                    f"prices from {extra}, which were not requested",
+                    event_id=event_id,
+                    context={"unexpected": extra},
+                )
+            )
         absent = [b for b in expected_bookmakers if b not in markets_by_book]
         if absent:
             findings.append(

@@ -82,8 +82,11 @@ def _listings(path: Path) -> Iterator[tuple[datetime, list[dict[str, object]]]]:
         raise ConfigurationError(f"no events files (*.json, *.json.gz) under {path}")
     for file in files:
         opener = gzip.open if file.suffix == ".gz" else open
-        with opener(file, "rt", encoding="utf-8") as handle:
-            body = json.load(handle)
+        try:
+            with opener(file, "rt", encoding="utf-8") as handle:
+                body = json.load(handle)
+        except (ValueError, OSError) as exc:  # not JSON, not UTF-8, not gzip
+            raise ConfigurationError(f"{file} is not a JSON events file: {exc}") from exc
         if isinstance(body, dict) and "data" in body:
             yield parse_timestamp(body["timestamp"]), list(body["data"])
         else:
