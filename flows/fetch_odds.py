@@ -24,6 +24,8 @@ from flows._runtime import (
 )
 from oddscore.clock import utcnow
 from oddscore.config import Settings, get_settings
+from oddscore.exceptions import ProviderError
+from oddscore.ingestion.fetch import record_failed_fetch
 from oddscore.logs import get_logger
 from oddscore.provider.client import OddsApiClient
 from oddscore.provider.models import EventInfo, EventOdds
@@ -176,7 +178,11 @@ async def _collect(
     summary: dict[str, Any],
 ) -> Decision:
     """One sport: discover, decide, maybe fetch and store, then plan the next run."""
-    listing = await discover_events(client, sport)
+    try:
+        listing = await discover_events(client, sport)
+    except ProviderError as exc:
+        await record_failed_fetch(db, exc, sport=sport, flow_name="fetch-odds")
+        raise
     summary[f"{sport}.listed"] = len(listing.data)
     if not dry_run:
         summary[f"{sport}.new_games"] = await store_events(db, listing)
@@ -191,13 +197,22 @@ async def _collect(
         summary[f"{sport}.fetched"] = f"dry run: would spend {decision.estimated_credits} credits"
         return decision
     collection = settings.collection
-    response = await fetch_odds(
-        client,
-        sport,
-        list(collection.markets),
-        list(collection.bookmakers),
-        list(collection.regions),
-    )
+    try:
+        response = await fetch_odds(
+            client,
+            sport,
+            list(collection.markets),
+            list(collection.bookmakers),
+            list(collection.regions),
+        )
+    except ProviderError as exc:
+        # The failed call is part of the fetch history (success rates, quota projection).
+        asked = {"markets": ",".join(collection.markets)}
+        asked["bookmakers" if collection.bookmakers else "regions"] = ",".join(
+            collection.bookmakers or collection.regions
+        )
+        await record_failed_fetch(db, exc, sport=sport, flow_name="fetch-odds", params=asked)
+        raise
     stored = await store_odds(db, response)
     summary.update(
         {

@@ -25,6 +25,8 @@ from flows._runtime import (
 )
 from oddscore.clock import utcnow
 from oddscore.config import get_settings
+from oddscore.exceptions import ProviderError
+from oddscore.ingestion.fetch import record_failed_fetch
 from oddscore.logs import get_logger
 from oddscore.provider.client import OddsApiClient
 from oddscore.provider.models import ScoreEvent
@@ -110,7 +112,17 @@ async def fetch_scores_flow(params: FetchScoresParams | None = None) -> dict[str
                 summary[f"{sport}.decision"] = decision.reason
                 if (due or params.force) and not dry_run:
                     days = params.days_from or int(str(decision.extra.get("days_from", 1)))
-                    response = await fetch_scores(client, sport, days)
+                    try:
+                        response = await fetch_scores(client, sport, days)
+                    except ProviderError as exc:
+                        await record_failed_fetch(
+                            db,
+                            exc,
+                            sport=sport,
+                            flow_name="fetch-scores",
+                            params={"daysFrom": str(days)},
+                        )
+                        raise
                     summary[f"{sport}.stored"] = await store_scores(db, response)
                     summary[f"{sport}.credits"] = response.cost
                     decision = await plan_scores(db, sport, policy)
