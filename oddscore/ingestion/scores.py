@@ -1,8 +1,9 @@
 """Scores and event status: ``/scores`` responses, and time-driven status transitions.
 
-Status only moves forward: scheduled -> live -> final. A final, cancelled or postponed event
-is never moved back by either function. Scores are stored only once a game is completed:
-a live game's running score is not a result.
+Status only moves forward: scheduled -> live -> final (once scored, or 3 days after tip-off
+when no score came: until then fetch-scores keeps asking for the game). A final, cancelled or
+postponed event is never moved back by either function. Scores are stored only once a game is
+completed: a live game's running score is not a result.
 """
 
 from __future__ import annotations
@@ -26,8 +27,11 @@ from oddscore.storage.models import Event, EventStatus
 __all__ = ["FINAL_AFTER", "ScoresResult", "StatusResult", "ingest_scores", "update_statuses"]
 
 EV = Event.__table__  # type: ignore[attr-defined]
-# An NBA game lasts about 2.5 h; six hours after tip-off it is over, score known or not.
-FINAL_AFTER = timedelta(hours=6)
+# An unscored game stays open (live) for as long as ``/scores?daysFrom=3`` can still return
+# it, because fetch-scores only asks for open games: closing it at "surely over" (it used to
+# be 6 h) lost every result that was not in by then (a failed or late scores call). After
+# 3 days no call can settle it; ``odds results import`` still can.
+FINAL_AFTER = timedelta(days=3)
 _OPEN = (EventStatus.SCHEDULED.value, EventStatus.LIVE.value)
 
 
@@ -125,7 +129,8 @@ async def ingest_scores(
 async def update_statuses(
     db: Any, now: datetime, *, final_after: timedelta = FINAL_AFTER
 ) -> StatusResult:
-    """scheduled -> live at tip-off; -> final once scored or ``final_after`` past tip-off."""
+    """scheduled -> live at tip-off; -> final once scored, or unscored ``final_after`` (3 days,
+    the reach of the scores endpoint) past tip-off."""
     now = as_utc(now)
 
     async def work(conn: AsyncConnection) -> StatusResult:

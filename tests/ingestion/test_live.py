@@ -134,7 +134,9 @@ async def test_update_statuses_moves_forward_only(db: Database) -> None:
     moved = await update_statuses(db, TIP + timedelta(hours=2))
     assert (moved.to_live, moved.to_final) == (0, 1)  # scored
     moved = await update_statuses(db, TIP + timedelta(hours=7))
-    assert moved.to_final == 1  # long over, score or not
+    assert moved.to_final == 0  # unscored: open while /scores can still return it
+    moved = await update_statuses(db, TIP + timedelta(days=3))
+    assert moved.to_final == 1  # beyond the scores endpoint's reach: closed, score or not
     # A newer odds payload never reopens a final game.
     await ingest(db, [event(1)], taken=TAKEN + timedelta(hours=1))
     async with db.session() as session:
