@@ -74,7 +74,11 @@ def team_condition(team: str) -> ColumnElement[bool]:
     needle = (canonical or team).strip().lower()
     if canonical is not None:
         return or_(func.lower(EV.home_team) == needle, func.lower(EV.away_team) == needle)
-    return or_(func.lower(EV.home_team).contains(needle), func.lower(EV.away_team).contains(needle))
+    # autoescape: "%", "_" (and PostgreSQL's default escape "\\") in a name are literal text.
+    return or_(
+        func.lower(EV.home_team).contains(needle, autoescape=True),
+        func.lower(EV.away_team).contains(needle, autoescape=True),
+    )
 
 
 async def list_events(

@@ -1,3 +1,4 @@
+# ruff: noqa: E402
 """Reliability fixtures: the simulator with fault switches, in-process or over real HTTP.
 
 Over real HTTP the simulator is a uvicorn server running on the test's own event loop (no
@@ -6,16 +7,33 @@ thread, no subprocess): timeouts and dropped connections are then the real thing
 
 from __future__ import annotations
 
-import asyncio
+import os
+
+# As tests/flows/conftest.py does, before Prefect is imported: a throwaway PREFECT_HOME, and
+# structlog lines shipped to the run logs (the key scan reads them back).
+if "PREFECT_HOME" not in os.environ:
+    import atexit
+    import shutil
+    import tempfile
+
+    _home = tempfile.mkdtemp(prefix="oddscore-prefect-home-")
+    atexit.register(shutil.rmtree, _home, ignore_errors=True)
+    os.environ["PREFECT_HOME"] = _home
+os.environ["PREFECT_LOGGING_EXTRA_LOGGERS"] = "oddscore"
+os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+import asyncio  # noqa: E402
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime
 
 import httpx
+import pytest
 from starlette.applications import Starlette
 
-from oddscore.clock import FrozenClock
+from oddscore.clock import Clock, FrozenClock
 from oddscore.provider.client import OddsApiClient
 from oddscore.provider.retry import RetryPolicy
 from oddscore.simulator import FaultPlan, create_app
@@ -25,11 +43,18 @@ SPORT = "basketball_nba"
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
 
 
-def fault_app(faults: FaultPlan | None = None, *, quota: int = 100_000) -> Starlette:
+def fault_app(
+    faults: FaultPlan | None = None,
+    *,
+    quota: int = 100_000,
+    clock: Clock | None = None,
+    api_key: str = API_KEY,
+) -> Starlette:
+    """The simulator on the frozen ``NOW`` (flows, which read the wall clock, pass theirs)."""
     return create_app(
-        api_key=API_KEY,
+        api_key=api_key,
         seed=11,
-        clock=FrozenClock(NOW),
+        clock=clock or FrozenClock(NOW),
         requests_per_second_limit=None,
         quota=quota,
         faults=faults if faults is not None else FaultPlan(),
@@ -172,3 +197,45 @@ async def table_counts(db: object) -> dict[str, int]:
                 (await conn.execute(select(func.count()).select_from(table))).scalar_one()
             )
     return counts
+
+
+@pytest.fixture(scope="session")
+def prefect_harness() -> Iterator[None]:
+    """The session's Prefect test server: tests/flows' one when it is up (a full run), else
+    one started here (this folder alone). Never a second server in one session."""
+    from prefect.server.api.server import SubprocessASGIServer
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+    from prefect.testing.utilities import prefect_test_harness
+
+    if SubprocessASGIServer._instances.get(None) is not None:  # noqa: SLF001
+        yield
+        return
+    with prefect_test_harness(server_startup_timeout=180):
+        with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+            yield
+
+
+@contextmanager
+def serve_in_thread(app: Starlette) -> Iterator[str]:
+    """``app`` behind uvicorn in a thread (for sync callers such as the CLI); its base URL."""
+    import threading
+    import time
+
+    import uvicorn
+
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="critical", lifespan="off")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the simulator server did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
