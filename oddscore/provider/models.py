@@ -3,7 +3,7 @@
 Lenient where the real API is: optional ``sport_title``, ``markets[].last_update``,
 ``bookmakers[].last_update`` and ``description``; extra fields (links, sids, bet limits,
 rotation numbers) are kept, not refused; timestamps are ISO 8601 or unix seconds; prices are
-American integers or decimal floats, as requested with ``oddsFormat``.
+American integers or decimal floats, as requested with ``oddsFormat`` (JSON numbers only).
 """
 
 from __future__ import annotations
@@ -46,8 +46,10 @@ class Sport(_Model):
 
 class Outcome(_Model):
     name: str
-    price: float
-    point: float | None = None
+    # Strict: a price or line sent as a string ("+130") is a schema break to refuse here, as
+    # the ingestion of the raw JSON does, not a number to coerce.
+    price: float = Field(strict=True)
+    point: float | None = Field(default=None, strict=True)
     description: str | None = None
 
     @field_validator("price")
