@@ -10,9 +10,21 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import ARRAY, and_, any_, bindparam, delete, func, insert, select, update
+from sqlalchemy import (
+    ARRAY,
+    String,
+    and_,
+    any_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    type_coerce,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
@@ -98,25 +110,47 @@ def _chunks(values: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]
         yield values[start : start + size]
 
 
-def _among(conn: AsyncConnection, column: Any, values: Sequence[Any]) -> Any:
-    """``column IN values``: one array parameter on PostgreSQL, so that the statement text
-    (and asyncpg's prepared statement) is the same whatever the number of values."""
-    if conn.dialect.name == "postgresql":
-        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
-    return column.in_(list(values))
-
-
 def _insert(conn: AsyncConnection, table: Any) -> Any:
     return (pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)(table)
+
+
+_STATEMENTS: dict[tuple[str, str], Any] = {}
+
+
+def _statement(conn: AsyncConnection, build: Callable[[AsyncConnection], Any]) -> Any:
+    """``build(conn)``, built once per dialect and reused with bound parameters.
+
+    An import runs ~4,000 small statements; building each one afresh (and computing its
+    cache key) cost twice the time of executing it (0.36 ms against 0.17 ms a statement).
+    """
+    key = (build.__name__, conn.dialect.name)
+    found = _STATEMENTS.get(key)
+    if found is None:
+        found = _STATEMENTS[key] = build(conn)
+    return found
+
+
+def _among_param(conn: AsyncConnection, column: Any, name: str) -> Any:
+    """``column IN :name`` for a list bound at execution: one array parameter on PostgreSQL,
+    so that the statement text (and asyncpg's prepared statement) is the same whatever the
+    number of values."""
+    if conn.dialect.name == "postgresql":
+        return column == any_(bindparam(name, type_=ARRAY(column.type)))
+    return column.in_(bindparam(name, expanding=True))
+
+
+def _aliases_of(conn: AsyncConnection) -> Any:
+    return select(ALIAS.c.alias_id, ALIAS.c.event_id).where(
+        _among_param(conn, ALIAS.c.alias_id, "ids")
+    )
 
 
 async def load_aliases(conn: AsyncConnection, ids: Sequence[str]) -> dict[str, str]:
     """alias id -> the event id it was merged into, for the ids given."""
     found: dict[str, str] = {}
+    statement = _statement(conn, _aliases_of)
     for chunk in _chunks(list(ids)):
-        rows = await conn.execute(
-            select(ALIAS.c.alias_id, ALIAS.c.event_id).where(_among(conn, ALIAS.c.alias_id, chunk))
-        )
+        rows = await conn.execute(statement, {"ids": list(chunk)})
         found.update({str(alias): str(event) for alias, event in rows})
     return found
 
@@ -146,10 +180,24 @@ _STATE_COLUMNS = (
 )
 
 
+def _events_of(conn: AsyncConnection) -> Any:
+    return select(*_STATE_COLUMNS).where(_among_param(conn, EV.c.id, "ids"))
+
+
+def _events_near(conn: AsyncConnection) -> Any:
+    return select(*_STATE_COLUMNS).where(
+        EV.c.sport_key == bindparam("sport_key"),
+        EV.c.commence_time >= bindparam("start", type_=EV.c.commence_time.type),
+        EV.c.commence_time <= bindparam("end", type_=EV.c.commence_time.type),
+        _among_param(conn, EV.c.home_team, "homes"),
+    )
+
+
 async def load_events(conn: AsyncConnection, ids: Iterable[str]) -> dict[str, EventState]:
     found: dict[str, EventState] = {}
+    statement = _statement(conn, _events_of)
     for chunk in _chunks(sorted(set(ids))):
-        rows = await conn.execute(select(*_STATE_COLUMNS).where(_among(conn, EV.c.id, chunk)))
+        rows = await conn.execute(statement, {"ids": list(chunk)})
         found.update({row.id: _state(row) for row in rows})
     return found
 
@@ -164,14 +212,10 @@ async def load_events_near(
     """Stored events of these (home, away) pairs commencing in [start, end]."""
     found: list[EventState] = []
     wanted = set(pairs)
+    statement = _statement(conn, _events_near)
     for chunk in _chunks(sorted({home for home, _ in wanted})):
         result = await conn.execute(
-            select(*_STATE_COLUMNS).where(
-                EV.c.sport_key == sport_key,
-                EV.c.commence_time >= start,
-                EV.c.commence_time <= end,
-                _among(conn, EV.c.home_team, chunk),
-            )
+            statement, {"sport_key": sport_key, "start": start, "end": end, "homes": list(chunk)}
         )
         found.extend(_state(row) for row in result if (row.home_team, row.away_team) in wanted)
     return found
@@ -220,29 +264,16 @@ async def merge_events(conn: AsyncConnection, loser: str, winner: str, now: date
     )
 
 
-async def insert_aliases(
-    conn: AsyncConnection, pairs: Sequence[tuple[str, str]], now: datetime
-) -> None:
-    """Remember ids that were never stored because another id of the same game won."""
-    if pairs:
-        stmt = _insert(conn, ALIAS).on_conflict_do_nothing(index_elements=["alias_id"])
-        await conn.execute(
-            stmt, [{"alias_id": a, "event_id": e, "created_at": now} for a, e in pairs]
-        )
+def _new_aliases(conn: AsyncConnection) -> Any:
+    return _insert(conn, ALIAS).on_conflict_do_nothing(index_elements=["alias_id"])
 
 
-async def insert_events(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert new events; one inserted meanwhile by a concurrent writer is left as it is."""
-    if rows:
-        stmt = _insert(conn, EV).on_conflict_do_nothing(index_elements=["id"])
-        await conn.execute(stmt, list(rows))
+def _new_events(conn: AsyncConnection) -> Any:
+    return _insert(conn, EV).on_conflict_do_nothing(index_elements=["id"])
 
 
-async def update_events(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
-    """Rows of ``b_id`` plus the new team/commence/title/last-seen values."""
-    if not rows:
-        return
-    stmt = (
+def _event_updates(_conn: AsyncConnection) -> Any:
+    return (
         update(EV)
         .where(EV.c.id == bindparam("b_id"))
         .values(
@@ -254,20 +285,72 @@ async def update_events(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -
             updated_at=bindparam("updated_at"),
         )
     )
-    await conn.execute(stmt, list(rows))
+
+
+async def insert_aliases(
+    conn: AsyncConnection, pairs: Sequence[tuple[str, str]], now: datetime
+) -> None:
+    """Remember ids that were never stored because another id of the same game won."""
+    if pairs:
+        stmt = _statement(conn, _new_aliases)
+        await conn.execute(
+            stmt, [{"alias_id": a, "event_id": e, "created_at": now} for a, e in pairs]
+        )
+
+
+async def insert_events(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert new events; one inserted meanwhile by a concurrent writer is left as it is."""
+    if rows:
+        await conn.execute(_statement(conn, _new_events), list(rows))
+
+
+async def update_events(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
+    """Rows of ``b_id`` plus the new team/commence/title/last-seen values."""
+    if not rows:
+        return
+    await conn.execute(_statement(conn, _event_updates), list(rows))
+
+
+def _new_snapshots(conn: AsyncConnection) -> Any:
+    return (
+        _insert(conn, SNAP)
+        .on_conflict_do_nothing(index_elements=["event_id", "snapshot_time"])
+        .returning(SNAP.c.id, SNAP.c.event_id)
+    )
 
 
 async def insert_snapshots(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> dict[str, int]:
     """Insert the snapshots not stored yet; event id -> new snapshot id (skipped ones absent)."""
     if not rows:
         return {}
-    stmt = (
-        _insert(conn, SNAP)
-        .on_conflict_do_nothing(index_elements=["event_id", "snapshot_time"])
-        .returning(SNAP.c.id, SNAP.c.event_id)
-    )
-    result = await conn.execute(stmt, list(rows))
+    result = await conn.execute(_statement(conn, _new_snapshots), list(rows))
     return {event_id: snapshot_id for snapshot_id, event_id in result}
+
+
+def _previous_quotes(conn: AsyncConnection) -> Any:
+    latest = (
+        select(SNAP.c.event_id, func.max(SNAP.c.snapshot_time).label("taken"))
+        .where(
+            _among_param(conn, SNAP.c.event_id, "ids"),
+            SNAP.c.snapshot_time < bindparam("before", type_=SNAP.c.snapshot_time.type),
+        )
+        .group_by(SNAP.c.event_id)
+        .subquery()
+    )
+    return select(
+        ODDS.c.event_id,
+        ODDS.c.bookmaker_key,
+        ODDS.c.market_key,
+        ODDS.c.outcome_name,
+        ODDS.c.outcome_description,
+        ODDS.c.price,
+        ODDS.c.point,
+        # Untyped: one snapshot time per event, converted once below, not per row.
+        type_coerce(ODDS.c.odds_timestamp, String()),
+    ).join(
+        latest,
+        and_(ODDS.c.event_id == latest.c.event_id, ODDS.c.odds_timestamp == latest.c.taken),
+    )
 
 
 async def load_previous_quotes(
@@ -275,36 +358,37 @@ async def load_previous_quotes(
 ) -> dict[str, dict[tuple[str, str, str, str | None], PreviousQuote]]:
     """Per event, the quotes of its latest stored snapshot strictly before ``before``."""
     found: dict[str, dict[tuple[str, str, str, str | None], PreviousQuote]] = {}
+    times: dict[Any, datetime] = {}
+    statement = _statement(conn, _previous_quotes)
     for chunk in _chunks(list(event_ids)):
-        latest = (
-            select(SNAP.c.event_id, func.max(SNAP.c.snapshot_time).label("taken"))
-            .where(_among(conn, SNAP.c.event_id, chunk), SNAP.c.snapshot_time < before)
-            .group_by(SNAP.c.event_id)
-            .subquery()
-        )
-        rows = await conn.execute(
-            select(
-                ODDS.c.event_id,
-                ODDS.c.bookmaker_key,
-                ODDS.c.market_key,
-                ODDS.c.outcome_name,
-                ODDS.c.outcome_description,
-                ODDS.c.price,
-                ODDS.c.point,
-                ODDS.c.odds_timestamp,
-            ).join(
-                latest,
-                and_(
-                    ODDS.c.event_id == latest.c.event_id,
-                    ODDS.c.odds_timestamp == latest.c.taken,
-                ),
+        result = await conn.execute(statement, {"ids": list(chunk), "before": before})
+        # The driver's rows (no SQLAlchemy Row each): a season import reads ~120,000 of them.
+        for event_id, book, market, name, description, price, point, taken in _driver_rows(result):
+            moment = times.get(taken)
+            if moment is None:
+                moment = times[taken] = _utc(taken)
+            found.setdefault(event_id, {})[(book, market, name, description)] = PreviousQuote(
+                price, point, moment
             )
-        )
-        for row in rows:
-            found.setdefault(row.event_id, {})[
-                (row.bookmaker_key, row.market_key, row.outcome_name, row.outcome_description)
-            ] = PreviousQuote(row.price, row.point, row.odds_timestamp)
     return found
+
+
+def _driver_rows(result: Any) -> Sequence[Any]:
+    cursor = getattr(result, "cursor", None)
+    if cursor is None:  # pragma: no cover - a buffered or non-cursor result
+        return list(result.tuples())
+    try:
+        return cast(Sequence[Any], cursor.fetchall())
+    finally:
+        result.close()
+
+
+def _utc(value: Any) -> datetime:
+    """A driver timestamp (asyncpg: aware datetime; SQLite: UTC text) as aware UTC."""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return cast(datetime, moment.astimezone(UTC))
 
 
 async def copy_odds(conn: AsyncConnection, records: Sequence[tuple[Any, ...]]) -> None:
@@ -336,16 +420,22 @@ def _utc_text(value: datetime | None) -> str | None:
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
+def _new_findings(_conn: AsyncConnection) -> Any:
+    return insert(DQ)
+
+
+def _new_fetch_log(conn: AsyncConnection) -> Any:
+    return _insert(conn, FETCH).on_conflict_do_nothing(index_elements=["request_id"])
+
+
 async def insert_findings(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
     if rows:
-        await conn.execute(insert(DQ), list(rows))
+        await conn.execute(_statement(conn, _new_findings), list(rows))
 
 
 async def insert_fetch_log(conn: AsyncConnection, row: Mapping[str, Any]) -> None:
     """One provider request; a replay of the same request id adds nothing."""
-    await conn.execute(
-        _insert(conn, FETCH).values(**row).on_conflict_do_nothing(index_elements=["request_id"])
-    )
+    await conn.execute(_statement(conn, _new_fetch_log), dict(row))
 
 
 def window(times: Sequence[datetime], pad: timedelta) -> tuple[datetime, datetime]:
