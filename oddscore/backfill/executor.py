@@ -150,8 +150,9 @@ class Executor:
             flow_name=FLOW_NAME,
         )
         self.stale_claim_after = stale_claim_after
-        # Ingestion upserts events with read-then-insert, so two payloads listing the same new
-        # game must not be ingested at once; requests still run concurrently.
+        # Payloads are ingested one at a time (requests still run concurrently): events are
+        # upserted safely under concurrency, but on SQLite a second concurrent ingest
+        # transaction can be refused outright ("database is locked", see tests/reliability).
         self._ingest_lock = asyncio.Lock()
         # Once the account is out of credits every further paid call would fail the same way:
         # the calls not started yet are left pending for a run after the reset.
