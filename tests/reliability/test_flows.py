@@ -184,3 +184,26 @@ async def test_a_run_that_dies_between_paying_and_committing_is_retried_on_the_p
         logging.getLogger().removeHandler(watch)
         await _disarm(db)
         await db.dispose()
+
+
+async def test_a_failed_scores_call_is_in_fetch_logs(
+    flow_settings: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flows.fetch_scores import FetchScoresParams, fetch_scores_flow
+
+    faults = FaultPlan()
+    app = fault_app(faults, clock=SystemClock())
+    faults.exhaust_after(0)
+    async with serve(app) as url:
+        _point_at(url, monkeypatch)
+        state = await fetch_scores_flow.with_options(retries=0)(
+            FetchScoresParams(reschedule=False, force=True, days_from=2), return_state=True
+        )
+    assert state.is_failed()
+    [row] = await _fetch_logs(flow_settings)
+    assert row.endpoint.endswith("/scores") and row.flow_name == "fetch-scores"
+    assert (row.success, row.error_code, row.params) == (
+        False,
+        "OUT_OF_USAGE_CREDITS",
+        {"daysFrom": "2"},
+    )

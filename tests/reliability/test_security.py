@@ -141,3 +141,48 @@ def test_the_docker_image_runs_as_a_non_root_user() -> None:
     last_index, last_user = users[-1]
     assert last_index > installs[-1], "a step after the last USER runs as root again"
     assert last_user.split(":")[0] not in {"root", "0"}
+
+
+async def test_a_recorded_failure_keeps_no_credential(db: Database) -> None:
+    from oddscore.exceptions import ServerError
+    from oddscore.ingestion.fetch import record_failed_fetch
+    from oddscore.logs import register_secret
+    from oddscore.storage.models import FetchLog
+
+    secret = "leaky-KEY-0b1c2d3e4f5a6978"
+    register_secret(secret)
+    error = ServerError(
+        f"/v4/sports/x/odds: HTTP 502: upstream said apiKey={secret}",
+        status_code=502,
+        error_code="BAD_GATEWAY",
+        endpoint="/v4/sports/x/odds",
+    )
+    await record_failed_fetch(
+        db,
+        error,
+        sport="basketball_nba",
+        flow_name="t",
+        params={"apiKey": secret, "api_key": secret, "markets": f"h2h {secret}"},
+    )
+    async with db.session() as session:
+        [row] = (await session.execute(select(FetchLog))).scalars()
+    assert row.params == {"markets": "h2h ***"}
+    assert (row.success, row.status_code, row.error_code) == (False, 502, "BAD_GATEWAY")
+    assert secret not in (row.error_message or "") and "***" in (row.error_message or "")
+
+
+async def test_a_database_that_is_down_does_not_mask_the_provider_error() -> None:
+    from oddscore.exceptions import ServerError
+    from oddscore.ingestion.fetch import record_failed_fetch
+
+    error = ServerError("boom", status_code=503, endpoint="/v4/sports/x/odds")
+    async with Database.from_url("postgresql+asyncpg://postgres@127.0.0.1:1/odds") as down:
+        await record_failed_fetch(down, error, sport="basketball_nba")  # logs, never raises
+
+
+def test_a_bad_fault_spec_is_one_clear_error() -> None:
+    from oddscore.cli.app import app as cli
+
+    result = runner.invoke(cli, ["simulator", "serve", "--fault", "explode:3"])
+    assert result.exit_code == 1
+    assert "unknown fault kind 'explode'" in result.output and "Traceback" not in result.output
