@@ -111,6 +111,8 @@ def _phase(name: str, simulator: Simulator, *args: str) -> dict[str, Any]:
     if done.returncode != 0:
         raise RuntimeError(f"phase {name} failed:\n{done.stdout[-3000:]}\n{done.stderr[-5000:]}")
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    # The client logs each retried request (a 429 of the provider's limit, a 5xx ...).
+    result["retries"] = (done.stdout + done.stderr).count("provider retry")
     return result
 
 
@@ -298,6 +300,7 @@ def _line(name: str, result: dict[str, Any]) -> str:
     )
     if "rows" in result:
         text += f", {result['rows']:,} rows = {result['rows'] / result['seconds']:,.0f} rows/s"
+    text += f", {result['retries']} retried requests"
     return text + f", peak RSS {result['peak_rss'] / 2**20:.0f} MiB"
 
 
