@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import (
@@ -291,12 +292,18 @@ def _driver_rows(result: Any) -> Sequence[Any]:
         result.close()
 
 
-async def _quotes(session: AsyncSession, statement: Select[Any], *, bulk: bool) -> list[Quote]:
+async def _quotes(
+    session: AsyncSession,
+    statement: Select[Any],
+    *,
+    bulk: bool,
+    parameters: dict[str, Any] | None = None,
+) -> list[Quote]:
     if bulk and _dialect(session) == "postgresql":
         # JIT compilation pays off for long scans, not for thousands of index probes: it
         # costs this statement a few hundred milliseconds. Scoped to this transaction.
         await session.execute(text("SET LOCAL jit = off"))
-    result = await session.execute(statement)
+    result = await session.execute(statement, parameters)
     time = _TimeReader()
     rows = _driver_rows(result)
     quotes = [
@@ -348,24 +355,38 @@ async def odds_as_of(
     flagged as invalid.
     """
     at = as_utc(at)
+    statement = _single_statement(
+        _dialect(session),
+        None if bookmakers is None else tuple(bookmakers),
+        None if markets is None else tuple(markets),
+        valid_only,
+    )
+    parameters = {"event_id": event_id, "as_of": at, "oldest": at - _limit(max_staleness)}
+    return await _quotes(session, statement, bulk=False, parameters=parameters)
+
+
+@lru_cache(maxsize=64)
+def _single_statement(
+    dialect: str,
+    bookmakers: tuple[str, ...] | None,
+    markets: tuple[str, ...] | None,
+    valid_only: bool,
+) -> Select[Any]:
+    """The statement of :func:`odds_as_of`, built once per filter set: building it (and its
+    cache key) was a third of a ~2 ms lookup. The event and times are bound at execution."""
     targets = select(
-        bindparam("event_id", event_id, type_=String()).label("event_id"),
-        _bind(at, "as_of").label("as_of"),
-        _bind(at - _limit(max_staleness), "oldest").label("oldest"),
+        bindparam("event_id", type_=String()).label("event_id"),
+        bindparam("as_of", type_=UTCDateTime()).label("as_of"),
+        bindparam("oldest", type_=UTCDateTime()).label("oldest"),
     ).cte("targets")
-    statement = _latest(
+    return _latest(
         targets,
         bookmakers=bookmakers,
         markets=markets,
         valid_only=valid_only,
-        dialect=_dialect(session),
+        dialect=dialect,
         probe=False,
     )
-    return await _quotes(session, statement, bulk=False)
-
-
-def _bind(value: datetime, name: str) -> ColumnElement[Any]:
-    return bindparam(name, value, type_=UTCDateTime())
 
 
 def _tip_targets(
