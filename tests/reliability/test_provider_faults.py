@@ -6,6 +6,10 @@ Credits are read from the simulator's own meter, so "paid once" is checked, not 
 
 from __future__ import annotations
 
+import os
+import sys
+from pathlib import Path
+
 import pytest
 
 from oddscore.exceptions import (
@@ -208,3 +212,26 @@ def test_fault_specs_parse_as_the_cli_takes_them() -> None:
     for bad in ("boom", "status:abc", "reset:3"):
         with pytest.raises(ValueError):
             parse_fault(bad)
+
+
+def test_odds_simulator_serve_injects_the_faults_it_is_given(tmp_path: Path) -> None:
+    """The CLI wiring end to end: a served simulator answers 503 once, then 200; runs dry."""
+    import httpx
+
+    from tests.flows.processes import free_port, start, stop, wait_http
+
+    port = free_port()
+    log = tmp_path / "simulator.log"
+    args = [sys.executable, "-m", "oddscore", "simulator", "serve", "--port", str(port)]
+    args += ["--api-key", "cli-fault-key", "--fault", "status:503x1@/odds", "--fault", "quota:2"]
+    process = start(args, {**os.environ, "ODDS_ENV_FILE": ""}, log)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_http(f"{base}/v4/sports?apiKey=cli-fault-key", process, log, timeout=60)
+        query = {"apiKey": "cli-fault-key", "markets": "h2h", "bookmakers": "pinnacle"}
+        statuses = [
+            httpx.get(f"{base}{ODDS_PATH}", params=query, timeout=10).status_code for _ in range(4)
+        ]
+    finally:
+        stop(process)
+    assert statuses == [503, 200, 200, 401]  # the burst, two 1-credit calls, then dry
