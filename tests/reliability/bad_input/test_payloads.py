@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import text
 
 import oddscore.exceptions as errors
 from oddscore.clock import FrozenClock
@@ -91,8 +92,6 @@ def _params() -> list[Any]:
 
 
 async def _odds_rows(db: Database) -> tuple[int, int]:
-    from sqlalchemy import text
-
     async with db.session() as session:
         row = (
             await session.execute(
@@ -154,7 +153,7 @@ async def test_bad_payload(db: Database, case: dict[str, Any], path: str) -> Non
     [c for c in CASES if "error" not in c["expect"] and c["expect"]["strict"] == "store"],
     ids=lambda c: c["id"],
 )
-async def test_payloads_strict_mode_keeps_are_stored_as_in_log_mode(
+async def test_what_strict_mode_keeps_is_stored_as_in_log_mode(
     db: Database, case: dict[str, Any]
 ) -> None:
     """Cases strict mode does not reject: every expectation holds after the strict run."""
@@ -167,8 +166,6 @@ async def test_payloads_strict_mode_keeps_are_stored_as_in_log_mode(
     )
     assert set(expect["findings"]) <= set(await issue_types(db))
     if "commence_time" in expect:
-        from sqlalchemy import text
-
         async with db.session() as session:
             stored = (await session.execute(text("SELECT commence_time FROM events"))).scalar_one()
         if isinstance(stored, str):  # SQLite returns text through raw SQL
