@@ -445,21 +445,29 @@ class Executor:
             return report
         await self.register()
         gate = asyncio.Semaphore(max(1, concurrency))
+        stop = asyncio.Event()
 
-        async def one(call: PlannedCall) -> CallOutcome:
+        async def one(call: PlannedCall) -> CallOutcome | None:
             async with gate:
-                outcome = await self.run_call(call)
+                if stop.is_set():
+                    return None
+                try:
+                    outcome = await self.run_call(call)
+                except BaseException:
+                    stop.set()
+                    raise
             if on_outcome is not None:
                 on_outcome(outcome)
             return outcome
 
         todo = list(self.plan.calls if calls is None else calls)
-        try:
-            # A task group: the first unexpected error stops every other call, as a crash
-            # would; the ledger makes the next run pick up exactly where this one stopped.
-            async with asyncio.TaskGroup() as group:
-                tasks = [group.create_task(one(call)) for call in todo]
-        except BaseExceptionGroup as errors:
-            raise errors.exceptions[0] from None
-        report.outcomes = [task.result() for task in tasks]
+        # The first unexpected error stops new calls, as a crash would, but calls already in
+        # flight are never cancelled: the provider may have charged for them already, and only
+        # finishing them records the paid response in the ledger. The next run picks up
+        # exactly where this one stopped.
+        results = await asyncio.gather(*(one(call) for call in todo), return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        report.outcomes = [r for r in results if isinstance(r, CallOutcome)]
         return report
