@@ -14,6 +14,7 @@ import asyncio
 import gzip
 import json
 import re
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -78,7 +79,10 @@ class ImportSummary:
 
 def _day_of(path: Path) -> date | None:
     match = _DATE.search(path.name)
-    return date.fromisoformat(match.group(1)) if match else None
+    try:
+        return date.fromisoformat(match.group(1)) if match else None
+    except ValueError:  # "odds_2024-13-45.json": a name, not a date; the file keeps its stamp
+        return None
 
 
 def _json_files(folder: Path) -> list[Path]:
@@ -124,7 +128,10 @@ def read_payload(path: Path) -> Any:
     """The JSON of a file, gunzipped when it is gzip (whatever its name says)."""
     data = path.read_bytes()
     if data[:2] == b"\x1f\x8b":
-        data = gzip.decompress(data)
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error) as exc:  # truncated or corrupt
+            raise MalformedResponseError(f"{path.name} is not a valid gzip file: {exc}") from exc
     try:
         return _loads(data)
     except ValueError as exc:
