@@ -117,6 +117,11 @@ class OddsApiClient:
         if not secret.get_secret_value().strip():
             raise ConfigurationError("the Odds API key is empty")
         register_secret(secret.get_secret_value())
+        if not base_url.startswith(("http://", "https://")):
+            # Every request would fail the same way; retrying it as a network error wastes time.
+            raise ConfigurationError(
+                f"ODDS_API_BASE_URL must start with http:// or https://, got {base_url!r}"
+            )
         guard_loggers("httpx", "httpcore")
         self._key = secret
         self._base_url = base_url.rstrip("/").removesuffix(API_PREFIX)

@@ -51,9 +51,14 @@ async def cli_env(db_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c["id"])
-def test_bad_command_line(cli_env: str, case: dict[str, Any], tmp_path: Path) -> None:
+def test_bad_command_line(
+    cli_env: str, case: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from oddscore.cli.app import app
 
+    for name, value in case.get("env", {}).items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
     result = CliRunner().invoke(app, _args(case, tmp_path), terminal_width=400)
     output = result.output
     assert "Traceback" not in output, output
@@ -62,7 +67,12 @@ def test_bad_command_line(cli_env: str, case: dict[str, Any], tmp_path: Path) ->
     )
     assert result.exit_code == case["exit"], output
     if case["exit"] == 1:
-        lines = [line for line in output.splitlines() if line.strip()]
+        # Warnings are logged as JSON records on stderr; the error itself is one plain line.
+        lines = [
+            line
+            for line in output.splitlines()
+            if line.strip() and not line.lstrip().startswith("{")
+        ]
         assert len(lines) == 1 and lines[0].startswith("error: "), output
         assert re.search(case["match"], lines[0]), lines[0]
     else:
