@@ -47,7 +47,6 @@ __all__ = [
     "EventState",
     "copy_odds",
     "insert_aliases",
-    "insert_events",
     "insert_fetch_log",
     "insert_findings",
     "insert_snapshots",
@@ -57,7 +56,6 @@ __all__ = [
     "load_previous_quotes",
     "merge_events",
     "transaction",
-    "update_events",
     "window",
 ]
 
@@ -268,25 +266,6 @@ def _new_aliases(conn: AsyncConnection) -> Any:
     return _insert(conn, ALIAS).on_conflict_do_nothing(index_elements=["alias_id"])
 
 
-def _new_events(conn: AsyncConnection) -> Any:
-    return _insert(conn, EV).on_conflict_do_nothing(index_elements=["id"])
-
-
-def _event_updates(_conn: AsyncConnection) -> Any:
-    return (
-        update(EV)
-        .where(EV.c.id == bindparam("b_id"))
-        .values(
-            home_team=bindparam("home_team"),
-            away_team=bindparam("away_team"),
-            commence_time=bindparam("commence_time"),
-            sport_title=bindparam("sport_title"),
-            last_seen_at=bindparam("last_seen_at"),
-            updated_at=bindparam("updated_at"),
-        )
-    )
-
-
 async def insert_aliases(
     conn: AsyncConnection, pairs: Sequence[tuple[str, str]], now: datetime
 ) -> None:
@@ -296,19 +275,6 @@ async def insert_aliases(
         await conn.execute(
             stmt, [{"alias_id": a, "event_id": e, "created_at": now} for a, e in pairs]
         )
-
-
-async def insert_events(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert new events; one inserted meanwhile by a concurrent writer is left as it is."""
-    if rows:
-        await conn.execute(_statement(conn, _new_events), list(rows))
-
-
-async def update_events(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
-    """Rows of ``b_id`` plus the new team/commence/title/last-seen values."""
-    if not rows:
-        return
-    await conn.execute(_statement(conn, _event_updates), list(rows))
 
 
 def _new_snapshots(conn: AsyncConnection) -> Any:
@@ -456,6 +422,12 @@ async def transaction(db: Any, work: Callable[[AsyncConnection], Awaitable[T]]) 
     """Run ``work`` in one transaction; database errors become ``StorageError``."""
     try:
         async with db.engine.begin() as conn:
+            if conn.dialect.name == "sqlite":
+                # Take the write lock up front. A deferred transaction that reads first and
+                # writes later cannot wait for a concurrent writer (SQLite refuses the upgrade
+                # at once with "database is locked", busy timeout or not); an immediate one
+                # waits for the busy timeout like any other lock.
+                await conn.exec_driver_sql("BEGIN IMMEDIATE")
             return await work(conn)
     except (DataQualityError, MalformedResponseError):
         raise

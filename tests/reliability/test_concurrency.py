@@ -20,7 +20,6 @@ from oddscore.backtest.engine import run_backtest
 from oddscore.backtest.results import BacktestResult
 from oddscore.clock import as_utc
 from oddscore.config import Settings
-from oddscore.exceptions import StorageError
 from oddscore.ingestion.fetch import fetch_current
 from oddscore.ingestion.pipeline import IngestOptions, ingest_odds
 from oddscore.simulator import simulator_of
@@ -157,13 +156,11 @@ async def test_fetch_backfill_and_backtest_at_once_on_one_database(db: Database)
     assert BacktestResult.from_json(backtest.to_json()) == backtest
 
 
-async def test_sqlite_concurrent_writers_land_everything_or_are_refused_whole(
-    tmp_path: Path, sqlite_template: Path
-) -> None:
-    """WAL and a 30 s busy timeout make writers wait for the lock; a writer whose read
-    snapshot went stale meanwhile is refused at once by SQLite (``database is locked``, not
-    covered by the busy timeout): then nothing of its payload is stored, the error says so,
-    and running it again stores it."""
+async def test_sqlite_concurrent_writers_all_land(tmp_path: Path, sqlite_template: Path) -> None:
+    """WAL, a 30 s busy timeout and write transactions that take the lock up front
+    (``BEGIN IMMEDIATE``) make concurrent writers wait their turn: every payload lands whole.
+    (A deferred transaction that read first would be refused at once with "database is
+    locked", which the busy timeout does not cover.)"""
     path = tmp_path / "odds.db"
     shutil.copy(sqlite_template, path)
     url = f"sqlite+aiosqlite:///{path}"
@@ -177,25 +174,24 @@ async def test_sqlite_concurrent_writers_land_everything_or_are_refused_whole(
             for w in range(4)
         ]
 
-        def ingest(index: int) -> Any:
+        def ingest(index: int, round_: int) -> Any:
             return ingest_odds(
                 writers[index],
                 payloads[index],
-                snapshot_time=LATE + timedelta(minutes=index),
+                snapshot_time=LATE + timedelta(minutes=10 * round_ + index),
                 options=OPTIONS,
             )
 
-        outcomes = await asyncio.gather(*(ingest(i) for i in range(4)), return_exceptions=True)
-        refused = [i for i, outcome in enumerate(outcomes) if isinstance(outcome, Exception)]
-        for index in refused:
-            error = outcomes[index]
-            assert isinstance(error, StorageError)
-            assert "nothing stored" in str(error) and "database is locked" in str(error)
-            assert (await ingest(index)).snapshots_inserted == 5
-        for index in set(range(4)) - set(refused):
-            assert outcomes[index].snapshots_inserted == 5  # type: ignore[union-attr]
-        assert await _count(writers[0], OddsSnapshot) == 20
-        assert await _count(writers[0], Odds) == 40
+        # Several rounds: a lock refusal depends on timing, so give it chances to show.
+        for round_ in range(3):
+            outcomes = await asyncio.gather(
+                *(ingest(i, round_) for i in range(4)), return_exceptions=True
+            )
+            refused = [o for o in outcomes if isinstance(o, BaseException)]
+            assert refused == []
+            assert [o.snapshots_inserted for o in outcomes] == [5, 5, 5, 5]  # type: ignore[union-attr]
+        assert await _count(writers[0], OddsSnapshot) == 60
+        assert await _count(writers[0], Odds) == 120
         async with writers[0].engine.connect() as conn:
             mode = (await conn.exec_driver_sql("PRAGMA journal_mode")).scalar_one()
             timeout = (await conn.exec_driver_sql("PRAGMA busy_timeout")).scalar_one()
