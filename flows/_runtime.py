@@ -28,7 +28,7 @@ from prefect.deployments import arun_deployment
 from prefect.runtime import deployment as runtime_deployment
 from prefect.runtime import flow_run as runtime_flow_run
 
-from oddscore.exceptions import TRANSIENT_ERRORS
+from oddscore.exceptions import TRANSIENT_ERRORS, MalformedResponseError
 from oddscore.logs import configure_logging, get_logger
 from oddscore.scheduling.planner import ceil_minute
 from oddscore.scheduling.slots import already_covered, slot_key
@@ -66,7 +66,9 @@ def retry_transient(task: Any, task_run: Any, state: Any) -> bool:
     """Prefect ``retry_condition_fn``: retry only what ``oddscore`` calls transient.
 
     The client already retried each request (tenacity); this coarse second chance is for
-    an outage that outlasted it. 401/404/422 would fail the same way and cost credits.
+    an outage that outlasted it. 401/404/422 would fail the same way and cost credits, and so
+    would a malformed body: the provider bills it, and the client already retried the ones a
+    second attempt can mend (cut-off JSON).
     """
     del task, task_run
     error = state.data  # the engine wraps the raised exception as Failed(data=exc)
@@ -75,7 +77,7 @@ def retry_transient(task: Any, task_run: Any, state: Any) -> bool:
             state.result()
         except BaseException as raised:  # noqa: BLE001 - classifying, not handling
             error = raised
-    return isinstance(error, TRANSIENT_ERRORS)
+    return isinstance(error, TRANSIENT_ERRORS) and not isinstance(error, MalformedResponseError)
 
 
 def current_deployment() -> str | None:

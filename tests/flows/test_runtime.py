@@ -22,6 +22,7 @@ from oddscore.clock import utcnow
 from oddscore.config import get_settings
 from oddscore.exceptions import (
     AuthenticationError,
+    MalformedResponseError,
     NotFoundError,
     ServerError,
     StorageError,
@@ -39,6 +40,7 @@ from oddscore.scheduling.planner import ceil_minute
         (AuthenticationError("bad key", status_code=401), False),
         (NotFoundError("no such sport", status_code=404), False),
         (ValueError("a bug"), False),
+        (MalformedResponseError("HTTP 200 body is not JSON"), False),
     ],
 )
 def test_only_transient_errors_are_retried(error: Exception, retry: bool) -> None:

@@ -32,7 +32,7 @@ async def test_a_malformed_odds_body_fails_the_run_with_one_clear_line(
     monkeypatch.setenv("DATABASE_URL", db_url)
     monkeypatch.setenv("ODDS_API_KEY", API_KEY)
     monkeypatch.setenv("ODDS_API_MAX_RETRIES", "0")
-    # The paid task's one Prefect retry stays; only its 60 s pause goes.
+    # A malformed body is not retried by the task (it is billed); no pause to wait out anyway.
     monkeypatch.setattr(
         fetch_module, "fetch_odds", fetch_module.fetch_odds.with_options(retry_delay_seconds=0)
     )
