@@ -24,24 +24,19 @@ from oddscore.logs import redact
 
 __all__ = ["Database", "sqlite_path"]
 
-try:  # orjson (a Prefect dependency) writes JSON ~6x faster than json.dumps.
-    import orjson
-except ImportError:  # pragma: no cover
-    orjson = None  # type: ignore[assignment]
+import orjson
 
 
 def _dumps(value: Any) -> str:
     """JSON columns' serializer: a season's raw snapshots are ~13 MB of JSON per import, and
     json.dumps of them was a tenth of the import (benchmarks/ingest.py)."""
-    if orjson is not None:
-        try:
-            return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
-        except TypeError:  # integers beyond 64 bits and the like: the standard library copes
-            pass
-    return json.dumps(value)
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    except TypeError:  # integers beyond 64 bits and the like: the standard library copes
+        return json.dumps(value)
 
 
-_loads: Callable[[str | bytes], Any] = orjson.loads if orjson is not None else json.loads
+_loads: Callable[[str | bytes], Any] = orjson.loads
 
 
 def sqlite_path(url: str) -> Path | None:
