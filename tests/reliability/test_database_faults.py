@@ -88,11 +88,8 @@ async def test_a_failure_before_commit_stores_nothing_and_a_retry_stores_once(
 
 
 @pytest.mark.postgres
-async def test_a_connection_killed_mid_ingest_leaves_no_partial_snapshot(
-    postgres_url: str, db_url: str
-) -> None:
-    if not db_url.startswith("postgresql"):
-        pytest.skip("pg_terminate_backend is PostgreSQL's")
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)  # pg_terminate_backend
+async def test_a_connection_killed_mid_ingest_leaves_no_partial_snapshot(db_url: str) -> None:
     db = Database.from_url(db_url)
     killer = Database.from_url(db_url, null_pool=True)
     try:

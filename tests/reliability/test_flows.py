@@ -83,14 +83,21 @@ async def test_a_failed_paid_call_is_in_fetch_logs_and_in_the_success_rate(
     assert activity.success_rate == 0.5
 
 
-@pytest.mark.parametrize("where", ["closed port", "missing database"])
+@pytest.mark.parametrize(
+    ("where", "db_url"),
+    [
+        ("closed port", "sqlite"),
+        ("closed port", "postgres"),
+        # A database name that does not exist is a PostgreSQL case.
+        ("missing database", "postgres"),
+    ],
+    indirect=["db_url"],
+)
 async def test_a_database_that_is_down_when_the_flow_starts_fails_clearly_and_costs_nothing(
     where: str, flow_settings: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from flows.fetch_odds import FetchOddsParams, fetch_odds_flow
 
-    if where == "missing database" and not flow_settings.startswith("postgresql"):
-        pytest.skip("a database name that does not exist is a PostgreSQL case")
     broken = (
         "postgresql+asyncpg://postgres@127.0.0.1:1/odds"
         if where == "closed port"
