@@ -36,22 +36,14 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 
+from oddscore.config import DEFAULT_BOOKMAKERS
 from oddscore.queries._sql import EVENTS
 from oddscore.queries.asof import odds_as_of, odds_before_tip, odds_before_tip_statement
 from oddscore.storage.engine import Database
 from oddscore.storage.migrate import upgrade
 
 DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/odds_bench"
-BOOKS = [
-    "pinnacle",
-    "circasports",
-    "draftkings",
-    "fanduel",
-    "betmgm",
-    "williamhill_us",
-    "betrivers",
-    "bovada",
-]
+BOOKS = list(DEFAULT_BOOKMAKERS)
 SEASON_START = datetime(2023, 10, 24, tzinfo=UTC)
 # Hours before tip of each snapshot: every 2 h from 4 days out, every 15 min in the last 3 h,
 # then two in-play snapshots (which no pre-game read may return).
