@@ -35,6 +35,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from oddscore.backtest.config import BacktestConfig
+from oddscore.backtest.data import QUOTE_COLUMNS
 from oddscore.backtest.engine import run_backtest
 from oddscore.queries._sql import EVENTS, ODDS
 from oddscore.storage.engine import Database
@@ -93,15 +94,7 @@ async def _load(url: str) -> None:
 
 async def _scan(db: Database) -> int:
     statement = (
-        select(
-            ODDS.c.event_id,
-            ODDS.c.bookmaker_key,
-            ODDS.c.market_key,
-            ODDS.c.outcome_name,
-            ODDS.c.point,
-            ODDS.c.price,
-            ODDS.c.odds_timestamp,
-        )
+        select(*QUOTE_COLUMNS)
         .select_from(ODDS.join(EVENTS, EVENTS.c.id == ODDS.c.event_id))
         .where(EVENTS.c.commence_time >= START, EVENTS.c.commence_time < END)
     )

@@ -30,7 +30,7 @@ from oddscore.clock import as_utc
 from oddscore.queries._sql import EVENTS, ODDS, shift_time
 from oddscore.storage.engine import Database
 
-__all__ = ["BacktestData", "EventInfo", "LazyQuotes", "load_backtest_data"]
+__all__ = ["QUOTE_COLUMNS", "BacktestData", "EventInfo", "LazyQuotes", "load_backtest_data"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +46,17 @@ class EventInfo:
 
 
 QuoteKey = tuple[str, str, str]  # book, market, outcome
+# The columns of one quote, in the order MarketQuote is built from (the benchmark's baseline
+# scan reads the same ones, so the two fetch the same width of row).
+QUOTE_COLUMNS = (
+    ODDS.c.event_id,
+    ODDS.c.bookmaker_key,
+    ODDS.c.market_key,
+    ODDS.c.outcome_name,
+    ODDS.c.point,
+    ODDS.c.price,
+    ODDS.c.odds_timestamp,
+)
 
 
 @dataclass
@@ -264,15 +275,7 @@ async def _next_quotes(
     if markets is not None:
         where.append(ODDS.c.market_key.in_(list(markets)))
     statement = (
-        select(
-            ODDS.c.event_id,
-            ODDS.c.bookmaker_key,
-            ODDS.c.market_key,
-            ODDS.c.outcome_name,
-            ODDS.c.point,
-            ODDS.c.price,
-            ODDS.c.odds_timestamp,
-        )
+        select(*QUOTE_COLUMNS)
         .select_from(ODDS.join(EVENTS, EVENTS.c.id == ODDS.c.event_id))
         .where(and_(*where))
         .order_by(ODDS.c.odds_timestamp.desc())
