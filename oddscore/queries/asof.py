@@ -151,18 +151,7 @@ def _latest(
         )
     # Materialized, so the planner cannot re-run step one once per joined odds row.
     latest = step_one.cte("latest").prefix_with("MATERIALIZED")
-    statement = select(
-        OD.event_id,
-        _raw(latest.c.as_of, "as_of"),
-        OD.bookmaker_key,
-        OD.market_key,
-        OD.outcome_name,
-        OD.outcome_description,
-        OD.point,
-        OD.price,
-        _raw(OD.odds_timestamp, "odds_timestamp"),
-        _raw(OD.last_update, "last_update"),
-    ).select_from(
+    statement = select(*_quote_columns(OD, latest.c.as_of)).select_from(
         latest.join(
             ODDS,
             and_(
@@ -208,21 +197,29 @@ def _lateral_probe(
         .lateral("quote")
     )
     q = newest.c
-    statement = select(
-        q.event_id,
-        _raw(targets.c.as_of, "as_of"),
-        q.bookmaker_key,
-        q.market_key,
-        q.outcome_name,
-        q.outcome_description,
-        q.point,
-        q.price,
-        _raw(q.odds_timestamp, "odds_timestamp"),
-        _raw(q.last_update, "last_update"),
-    ).select_from(targets.join(kinds, true()).join(books, true()).join(newest, true()))
+    statement = select(*_quote_columns(q, targets.c.as_of)).select_from(
+        targets.join(kinds, true()).join(books, true()).join(newest, true())
+    )
     if valid_only:
         statement = statement.where(q.is_valid.is_(True))
     return statement
+
+
+def _quote_columns(quote: Any, as_of: ColumnElement[Any]) -> list[Any]:
+    """What every probe returns, in the order :func:`_quotes` reads a row: ``quote`` is the
+    odds table's columns or a subquery's with the same names."""
+    return [
+        quote.event_id,
+        _raw(as_of, "as_of"),
+        quote.bookmaker_key,
+        quote.market_key,
+        quote.outcome_name,
+        quote.outcome_description,
+        quote.point,
+        quote.price,
+        _raw(quote.odds_timestamp, "odds_timestamp"),
+        _raw(quote.last_update, "last_update"),
+    ]
 
 
 def _raw(value: ColumnElement[Any], name: str) -> Any:
