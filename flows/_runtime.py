@@ -28,8 +28,9 @@ from prefect.deployments import arun_deployment
 from prefect.runtime import deployment as runtime_deployment
 from prefect.runtime import flow_run as runtime_flow_run
 
+from oddscore.config import get_settings
 from oddscore.exceptions import TRANSIENT_ERRORS, MalformedResponseError
-from oddscore.logs import configure_logging, get_logger
+from oddscore.logs import configure_logging, get_logger, register_secret
 from oddscore.scheduling.planner import ceil_minute
 from oddscore.scheduling.slots import already_covered, slot_key
 
@@ -60,6 +61,34 @@ def setup_logging() -> None:
     """
     configure_logging()
     logging.getLogger("oddscore").setLevel(os.environ.get("LOG_LEVEL", "INFO").upper())
+
+
+# The Prefect Secret block that holds the API key when the environment does not.
+API_KEY_BLOCK_ENV = "ODDS_API_KEY_BLOCK"
+DEFAULT_API_KEY_BLOCK = "odds-api-key"
+
+
+async def load_api_key() -> bool:
+    """Take ODDS_API_KEY from a Prefect Secret block when the environment has none.
+
+    Secrets come only from the environment or a Secret block (``ODDS_API_KEY_BLOCK``, default
+    ``odds-api-key``), never from a flow parameter, which Prefect would store and show.
+    Returns whether a block supplied the key.
+    """
+    if os.environ.get("ODDS_API_KEY"):
+        return False
+    from prefect.blocks.system import Secret
+
+    name = os.environ.get(API_KEY_BLOCK_ENV, DEFAULT_API_KEY_BLOCK)
+    try:
+        block = await Secret.aload(name)
+    except ValueError:  # no such block: the settings will say the key is missing
+        return False
+    value = str(block.get())
+    register_secret(value)
+    os.environ["ODDS_API_KEY"] = value
+    get_settings.cache_clear()
+    return True
 
 
 def retry_transient(task: Any, task_run: Any, state: Any) -> bool:

@@ -22,7 +22,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.context import TaskRunContext
 from pydantic import BaseModel, Field
 
-from flows._runtime import publish_summary, retry_transient, setup_logging
+from flows._runtime import load_api_key, publish_summary, retry_transient, setup_logging
 from oddscore.backfill.executor import CallStatus, Executor
 from oddscore.backfill.planner import BackfillPlan, PlannedCall, read_plan
 from oddscore.config import get_settings
@@ -90,6 +90,7 @@ async def backfill_call(executor: Executor, call: PlannedCall) -> dict[str, Any]
 async def backfill_flow(params: BackfillParams) -> dict[str, Any]:
     """Execute a backfill plan: every call once, under a concurrency limit, resumable."""
     setup_logging()
+    await load_api_key()
     plan: BackfillPlan = read_plan(Path(params.plan_path))
     settings = get_settings()
     summary: dict[str, Any] = {

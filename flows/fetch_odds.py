@@ -17,6 +17,7 @@ from flows._runtime import (
     PAID_CALL_CACHE,
     PAID_CALL_CACHE_EXPIRATION,
     current_deployment,
+    load_api_key,
     publish_summary,
     retry_transient,
     schedule_next,
@@ -126,6 +127,7 @@ async def store_odds(db: Database, response: ApiResponse[list[EventOdds]]) -> di
 async def fetch_odds_flow(params: FetchOddsParams | None = None) -> dict[str, Any]:
     """Collect odds for every sport when the intelligence says a game needs a snapshot."""
     setup_logging()
+    await load_api_key()
     params = params or FetchOddsParams()
     settings = get_settings()
     policy = SchedulePolicy.from_settings(settings.scheduler, settings.collection)

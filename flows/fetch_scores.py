@@ -18,6 +18,7 @@ from flows._runtime import (
     PAID_CALL_CACHE,
     PAID_CALL_CACHE_EXPIRATION,
     current_deployment,
+    load_api_key,
     publish_summary,
     retry_transient,
     schedule_next,
@@ -91,6 +92,7 @@ async def store_scores(db: Database, response: ApiResponse[list[ScoreEvent]]) ->
 async def fetch_scores_flow(params: FetchScoresParams | None = None) -> dict[str, Any]:
     """Fetch scores when games should be over; store finals; plan the next call."""
     setup_logging()
+    await load_api_key()
     params = params or FetchScoresParams()
     settings = get_settings()
     policy = SchedulePolicy.from_settings(settings.scheduler, settings.collection)

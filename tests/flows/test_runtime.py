@@ -137,3 +137,27 @@ async def test_reschedule_adds_one_run_per_slot_and_never_forks() -> None:
 async def test_outside_a_deployment_nothing_is_scheduled() -> None:
     result = await schedule_next(None, utcnow())
     assert result["scheduled"] is False
+
+
+async def test_the_api_key_can_come_from_a_prefect_secret_block(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from prefect.blocks.system import Secret
+
+    from flows._runtime import load_api_key
+    from oddscore.logs import redact
+
+    monkeypatch.delenv("ODDS_API_KEY", raising=False)
+    monkeypatch.setenv("ODDS_API_KEY_BLOCK", "odds-api-key-test")
+    assert await load_api_key() is False  # no such block yet: nothing invented
+    assert get_settings().api.key is None
+
+    await Secret(value="block-held-key-5678").save("odds-api-key-test", overwrite=True)
+    assert await load_api_key() is True
+    key = get_settings().api.key
+    assert key is not None and key.get_secret_value() == "block-held-key-5678"
+    assert "block-held-key-5678" not in redact("GET /v4/sports key block-held-key-5678")
+
+    # The environment wins over the block.
+    monkeypatch.setenv("ODDS_API_KEY", "env-key-1234")
+    assert await load_api_key() is False
