@@ -14,6 +14,7 @@ from oddscore.cli.common import (
     console,
     fail,
     handle_errors,
+    parse_date,
     print_json,
     print_table,
     run,
@@ -48,13 +49,6 @@ def _configure_logging() -> None:
     from oddscore.logs import configure_logging
 
     configure_logging(get_settings().logging)
-
-
-def _date(value: str, name: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise fail(f"{name} must be a date like 2023-12-01, got {value!r}") from None
 
 
 @app.command("plan")
@@ -96,7 +90,7 @@ def plan(
     if sample_rate is not None and not 0 < sample_rate <= 1:
         # Before any paid events call, not after it.
         raise fail(f"--sample-rate must lie in (0, 1], got {sample_rate}")
-    first, last = _date(start, "--start"), _date(end, "--end")
+    first, last = parse_date(start, "--start"), parse_date(end, "--end")
     if last < first:
         raise fail("--end is before --start")
     built = run(_plan(first, last, games, sample_rate, strategy.value, seed, source.value, sport))

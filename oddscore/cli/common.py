@@ -24,6 +24,7 @@ __all__ = [
     "err_console",
     "fail",
     "handle_errors",
+    "parse_date",
     "print_json",
     "print_table",
     "run",
@@ -64,6 +65,14 @@ def fail(message: str, code: int = 1) -> typer.Exit:
 
     err_console.print(f"[bold red]error:[/] {redact(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(code=code)
+
+
+def parse_date(value: str, name: str) -> date:
+    """An ISO date given as option ``name``, or a red line naming that option."""
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise fail(f"{name} must be a date like 2023-12-01, got {value!r}") from None
 
 
 def handle_errors(func: Callable[P, R]) -> Callable[P, R]:

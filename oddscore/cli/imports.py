@@ -13,6 +13,7 @@ from oddscore.cli.common import (
     console,
     fail,
     handle_errors,
+    parse_date,
     print_json,
     print_table,
     run,
@@ -24,12 +25,7 @@ app = typer.Typer(
 
 
 def _date(value: str | None, name: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise fail(f"{name} must be a date like 2023-12-01, got {value!r}") from None
+    return None if value is None else parse_date(value, name)
 
 
 @app.command("snapshots")
