@@ -2,17 +2,38 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from oddscore.cli.common import JsonOption, handle_errors, print_json, print_table, run
+
+if TYPE_CHECKING:
+    from oddscore.config import Settings
+    from oddscore.provider.client import OddsApiClient
+    from oddscore.storage.engine import Database
 
 app = typer.Typer(help="Fetch from The Odds API now and store the result.", no_args_is_help=True)
 
 SportOption = Annotated[
     str | None, typer.Option("--sport", help="Sport key (default: the first of SPORTS).")
 ]
+
+
+async def _with_provider(
+    settings: Settings, call: Callable[[Database, OddsApiClient], Awaitable[Any]]
+) -> Any:
+    """Run ``call`` with the configured database and client; both are closed afterwards."""
+    from oddscore.provider.client import OddsApiClient
+    from oddscore.storage.engine import Database
+
+    db = Database.from_settings(settings.database)
+    try:
+        async with OddsApiClient.from_settings(settings.api) as client:
+            return await call(db, client)
+    finally:
+        await db.dispose()
 
 
 def _show(data: dict[str, Any], title: str, json_output: bool) -> None:
@@ -31,21 +52,14 @@ def current(sport: SportOption = None, json_output: JsonOption = False) -> None:
     """
     from oddscore.config import get_settings
     from oddscore.ingestion.fetch import fetch_current
-    from oddscore.provider.client import OddsApiClient
-    from oddscore.storage.engine import Database
 
     settings = get_settings()
     key = sport or settings.collection.sports[0]
-
-    async def go() -> Any:
-        db = Database.from_settings(settings.database)
-        try:
-            async with OddsApiClient.from_settings(settings.api) as client:
-                return await fetch_current(db, client, sport=key, settings=settings)
-        finally:
-            await db.dispose()
-
-    result = run(go())
+    result = run(
+        _with_provider(
+            settings, lambda db, client: fetch_current(db, client, sport=key, settings=settings)
+        )
+    )
     result.raise_if_rejected()
     data = result.as_dict()
     data.pop("rejection_reasons")
@@ -70,18 +84,10 @@ def scores(
 
     from oddscore.config import get_settings
     from oddscore.ingestion.fetch import fetch_scores
-    from oddscore.provider.client import OddsApiClient
-    from oddscore.storage.engine import Database
 
     settings = get_settings()
     key = sport or settings.collection.sports[0]
-
-    async def go() -> Any:
-        db = Database.from_settings(settings.database)
-        try:
-            async with OddsApiClient.from_settings(settings.api) as client:
-                return await fetch_scores(db, client, sport=key, days=days)
-        finally:
-            await db.dispose()
-
-    _show(asdict(run(go())), f"scores for {key}", json_output)
+    result = run(
+        _with_provider(settings, lambda db, client: fetch_scores(db, client, sport=key, days=days))
+    )
+    _show(asdict(result), f"scores for {key}", json_output)
