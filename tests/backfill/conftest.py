@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -17,6 +15,7 @@ from oddscore.provider.client import OddsApiClient
 from oddscore.provider.models import EventInfo
 from oddscore.simulator import create_app
 from tests.conftest import real_data
+from tests.servers import serve_in_thread
 
 
 @pytest.fixture(scope="session")
@@ -99,19 +98,5 @@ class ExplodingClock:
 @pytest.fixture(scope="module")
 def replay_server(replay_app: Starlette) -> Iterator[str]:
     """The replay simulator over real HTTP (uvicorn in a thread), for the CLI: its base URL."""
-    import uvicorn
-
-    server = uvicorn.Server(
-        uvicorn.Config(replay_app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the simulator server did not start")
-        time.sleep(0.05)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve_in_thread(replay_app) as url:
+        yield url

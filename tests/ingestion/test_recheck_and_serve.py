@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -20,6 +18,7 @@ from oddscore.ingestion.validation import ValidationRules
 from oddscore.storage import Database, DataQualityLog, Odds, OddsSnapshot
 from tests.ingestion.conftest import NOW, book, event
 from tests.ingestion.test_pipeline import ingest
+from tests.servers import serve_in_thread
 
 
 async def test_recheck_applies_new_thresholds_to_stored_rows(db: Database) -> None:
@@ -52,27 +51,13 @@ SIM_KEY = "served-simulator-key"
 @pytest.fixture(scope="module")
 def simulator_url() -> Iterator[str]:
     """The simulator over real HTTP (uvicorn in a thread): what ODDS_API_BASE_URL points at."""
-    import uvicorn
-
     from oddscore.simulator import create_app
 
     sim = create_app(
         api_key=SIM_KEY, seed=11, clock=FrozenClock(datetime(2026, 11, 29, 12, tzinfo=UTC))
     )
-    server = uvicorn.Server(
-        uvicorn.Config(sim, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the simulator server did not start")
-        time.sleep(0.05)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve_in_thread(sim) as url:
+        yield url
 
 
 def test_odds_fetch_current_against_the_simulator(
