@@ -315,6 +315,30 @@ def _odds_records(
     ]
 
 
+async def _log_fetch(
+    conn: AsyncConnection,
+    response: ApiResponse[Any] | None,
+    events: Sequence[EventInfo],
+    parsed: Sequence[ParsedEvent],
+    snapshot_time: datetime,
+    options: IngestOptions,
+    rejected: list[str],
+) -> None:
+    """The payload's fetch-log row, when it came from a client response (files have none)."""
+    if response is not None:
+        await store.insert_fetch_log(
+            conn,
+            fetch_log_row(
+                response,
+                events=events,
+                parsed=parsed,
+                snapshot_time=snapshot_time,
+                flow_name=options.flow_name,
+                rejected=rejected,
+            ),
+        )
+
+
 async def write_odds_payload(
     conn: AsyncConnection,
     parsed: Sequence[ParsedEvent],
@@ -346,18 +370,7 @@ async def write_odds_payload(
         if options.strict:
             result.rejected = 1
             result.rejection_reasons.append(late.description)
-        if response is not None:
-            await store.insert_fetch_log(
-                conn,
-                fetch_log_row(
-                    response,
-                    events=events,
-                    parsed=parsed,
-                    snapshot_time=snapshot_time,
-                    flow_name=options.flow_name,
-                    rejected=[late.description],
-                ),
-            )
+        await _log_fetch(conn, response, events, parsed, snapshot_time, options, [late.description])
         return result
     plan = await plan_events(conn, events, snapshot_time)
     previous = await store.load_previous_quotes(
@@ -391,18 +404,8 @@ async def write_odds_payload(
         result.events_updated = len(plan.updates)
         result.events_merged = len(plan.merges) + len(plan.aliases)
         await _write_snapshots(conn, items, snapshot_time, source, request_id, now, result)
-    if response is not None:
-        await store.insert_fetch_log(
-            conn,
-            fetch_log_row(
-                response,
-                events=events,
-                parsed=parsed,
-                snapshot_time=snapshot_time,
-                flow_name=options.flow_name,
-                rejected=rejecting if options.strict else [],
-            ),
-        )
+    rejected = rejecting if options.strict else []
+    await _log_fetch(conn, response, events, parsed, snapshot_time, options, rejected)
     return result
 
 
@@ -540,17 +543,7 @@ async def write_events_payload(
     """Upsert the events of one payload, inside the caller's transaction."""
     plan = await plan_events(conn, events, seen_at)
     await write_events(conn, plan, seen_at, now)
-    if response is not None:
-        await store.insert_fetch_log(
-            conn,
-            fetch_log_row(
-                response,
-                events=events,
-                snapshot_time=seen_at,
-                flow_name=options.flow_name,
-                rejected=[],
-            ),
-        )
+    await _log_fetch(conn, response, events, (), seen_at, options, [])
     return IngestResult(
         events_inserted=len(plan.inserts),
         events_updated=len(plan.updates),
