@@ -31,15 +31,15 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from oddscore.clock import Clock, SystemClock
 from oddscore.exceptions import DataQualityError
 from oddscore.ingestion.events import US_EASTERN, us_local_date
-from oddscore.ingestion.store import transaction
+from oddscore.ingestion.store import set_final_scores, transaction
 from oddscore.ingestion.teams import canonical_team
-from oddscore.storage.models import Event, EventStatus
+from oddscore.storage.models import Event
 
 __all__ = ["ResultRow", "ResultsReport", "import_results", "read_results"]
 
@@ -224,19 +224,7 @@ async def import_results(
                     f"{event.home_score}-{event.away_score}, file {row.home_score}-"
                     f"{row.away_score} (kept the stored result)"
                 )
-        if updates:
-            await conn.execute(
-                update(EV)
-                .where(EV.c.id == bindparam("b_id"))
-                .values(
-                    home_score=bindparam("home_score"),
-                    away_score=bindparam("away_score"),
-                    status=EventStatus.FINAL.value,
-                    result_source=source,
-                    updated_at=now,
-                ),
-                updates,
-            )
+        await set_final_scores(conn, updates, source=source, now=now)
         report.updated = len(updates)
         return report
 

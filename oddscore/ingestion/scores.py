@@ -87,20 +87,7 @@ async def ingest_scores(
                 )
             elif not event.completed and event.scores:
                 live.append({"b_id": stored_id})
-        if finals:
-            await conn.execute(
-                update(EV)
-                .where(EV.c.id == bindparam("b_id"))
-                .values(
-                    home_score=bindparam("home_score"),
-                    away_score=bindparam("away_score"),
-                    completed_at=bindparam("completed_at"),
-                    status=EventStatus.FINAL.value,
-                    result_source="scores_api",
-                    updated_at=now,
-                ),
-                finals,
-            )
+        await store.set_final_scores(conn, finals, source="scores_api", now=now)
         if live:
             await conn.execute(
                 update(EV)

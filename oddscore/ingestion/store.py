@@ -37,6 +37,7 @@ from oddscore.storage.models import (
     DataQualityLog,
     Event,
     EventAlias,
+    EventStatus,
     FetchLog,
     Odds,
     OddsSnapshot,
@@ -55,6 +56,7 @@ __all__ = [
     "load_events_near",
     "load_previous_quotes",
     "merge_events",
+    "set_final_scores",
     "transaction",
     "window",
 ]
@@ -402,6 +404,28 @@ async def insert_findings(conn: AsyncConnection, rows: Sequence[dict[str, Any]])
 async def insert_fetch_log(conn: AsyncConnection, row: Mapping[str, Any]) -> None:
     """One provider request; a replay of the same request id adds nothing."""
     await conn.execute(_statement(conn, _new_fetch_log), dict(row))
+
+
+async def set_final_scores(
+    conn: AsyncConnection, rows: Sequence[Mapping[str, Any]], *, source: str, now: datetime
+) -> None:
+    """Store final scores and mark the events final. Each row holds ``b_id`` (the event id),
+    ``home_score``, ``away_score`` and, when the source knows it, ``completed_at`` (then every
+    row holds it; otherwise the stored value is left alone)."""
+    if not rows:
+        return
+    values: dict[str, Any] = {
+        "home_score": bindparam("home_score"),
+        "away_score": bindparam("away_score"),
+        "status": EventStatus.FINAL.value,
+        "result_source": source,
+        "updated_at": now,
+    }
+    if "completed_at" in rows[0]:
+        values["completed_at"] = bindparam("completed_at")
+    await conn.execute(
+        update(EV).where(EV.c.id == bindparam("b_id")).values(**values), [dict(r) for r in rows]
+    )
 
 
 def window(times: Sequence[datetime], pad: timedelta) -> tuple[datetime, datetime]:
