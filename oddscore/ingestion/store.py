@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from oddscore.exceptions import DataQualityError, MalformedResponseError, StorageError
 from oddscore.ingestion.validation import PreviousQuote
 from oddscore.logs import redact
+from oddscore.storage.engine import driver_rows
 from oddscore.storage.models import (
     DataQualityLog,
     Event,
@@ -331,7 +332,7 @@ async def load_previous_quotes(
     for chunk in _chunks(list(event_ids)):
         result = await conn.execute(statement, {"ids": list(chunk), "before": before})
         # The driver's rows (no SQLAlchemy Row each): a season import reads ~120,000 of them.
-        for event_id, book, market, name, description, price, point, taken in _driver_rows(result):
+        for event_id, book, market, name, description, price, point, taken in driver_rows(result):
             moment = times.get(taken)
             if moment is None:
                 moment = times[taken] = _utc(taken)
@@ -339,16 +340,6 @@ async def load_previous_quotes(
                 price, point, moment
             )
     return found
-
-
-def _driver_rows(result: Any) -> Sequence[Any]:
-    cursor = getattr(result, "cursor", None)
-    if cursor is None:  # pragma: no cover - a buffered or non-cursor result
-        return list(result.tuples())
-    try:
-        return cast(Sequence[Any], cursor.fetchall())
-    finally:
-        result.close()
 
 
 def _utc(value: Any) -> datetime:

@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -45,6 +45,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from oddscore.clock import as_utc
 from oddscore.queries._sql import EVENTS, ODDS, in_filter, shift_time
 from oddscore.queries.types import Quote
+from oddscore.storage.engine import driver_rows
 from oddscore.storage.types import UTCDateTime
 
 if TYPE_CHECKING:
@@ -274,21 +275,6 @@ def _sort_key(q: Quote) -> tuple[str, datetime, str, str, str, str]:
     )
 
 
-def _driver_rows(result: Any) -> Sequence[Any]:
-    """The driver's own rows (asyncpg Records, SQLite tuples), without a SQLAlchemy Row each.
-
-    Every column of these statements needs no result processing (timestamps leave untyped,
-    see :func:`_raw`), and building 60,000 Row objects was a fifth of a season load.
-    """
-    cursor = getattr(result, "cursor", None)
-    if cursor is None:  # pragma: no cover - a buffered or non-cursor result
-        return list(result.tuples())
-    try:
-        return cast(Sequence[Any], cursor.fetchall())
-    finally:
-        result.close()
-
-
 async def _quotes(
     session: AsyncSession,
     statement: Select[Any],
@@ -302,7 +288,9 @@ async def _quotes(
         await session.execute(text("SET LOCAL jit = off"))
     result = await session.execute(statement, parameters)
     time = _TimeReader()
-    rows = _driver_rows(result)
+    # No column here needs result processing (timestamps leave untyped, see _raw), and
+    # building 60,000 Row objects was a fifth of a season load.
+    rows = driver_rows(result)
     quotes = [
         Quote(
             event_id,

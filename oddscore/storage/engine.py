@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -22,9 +22,22 @@ from oddscore.config import DatabaseSettings, normalize_database_url
 from oddscore.exceptions import StorageError
 from oddscore.logs import redact
 
-__all__ = ["Database", "sqlite_path"]
+__all__ = ["Database", "driver_rows", "sqlite_path"]
 
 import orjson
+
+
+def driver_rows(result: Any) -> Sequence[Any]:
+    """The driver's own rows (asyncpg Records, SQLite tuples) of an executed statement, without
+    a SQLAlchemy Row each: for statements whose columns need no result processing, where
+    building tens of thousands of Row objects is a large share of a bulk read."""
+    cursor = getattr(result, "cursor", None)
+    if cursor is None:  # pragma: no cover - a buffered or non-cursor result
+        return list(result.tuples())
+    try:
+        return cast(Sequence[Any], cursor.fetchall())
+    finally:
+        result.close()
 
 
 def _dumps(value: Any) -> str:
