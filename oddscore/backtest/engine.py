@@ -42,7 +42,7 @@ from oddscore.exceptions import BacktestError
 from oddscore.scheduling.tiers import tier_for
 from oddscore.storage.engine import Database
 
-__all__ = ["run_backtest", "simulate", "slate_key"]
+__all__ = ["load_for_config", "run_backtest", "simulate", "slate_key"]
 
 _US_DAY_OFFSET = timedelta(hours=6)
 
@@ -301,15 +301,9 @@ def simulate(
     )
 
 
-async def run_backtest(
-    db: Database,
-    strategy: str | BettingStrategy[Any],
-    config: BacktestConfig,
-    params: dict[str, Any] | None = None,
-) -> BacktestResult:
-    """Load the range set-based from ``db`` and replay it through the strategy."""
-    instance = create_strategy(strategy, params) if isinstance(strategy, str) else strategy
-    data = await load_backtest_data(
+async def load_for_config(db: Database, config: BacktestConfig) -> BacktestData:
+    """What a backtest of ``config`` reads: its range, decision time, books and markets."""
+    return await load_backtest_data(
         db,
         config.start,
         config.end,
@@ -320,4 +314,14 @@ async def run_backtest(
         markets=config.markets,
         haircut_minutes=config.haircut_minutes,
     )
-    return simulate(instance, data, config)
+
+
+async def run_backtest(
+    db: Database,
+    strategy: str | BettingStrategy[Any],
+    config: BacktestConfig,
+    params: dict[str, Any] | None = None,
+) -> BacktestResult:
+    """Load the range set-based from ``db`` and replay it through the strategy."""
+    instance = create_strategy(strategy, params) if isinstance(strategy, str) else strategy
+    return simulate(instance, await load_for_config(db, config), config)

@@ -7,8 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from oddscore.backtest.config import BacktestConfig
-from oddscore.backtest.data import load_backtest_data
-from oddscore.backtest.engine import simulate
+from oddscore.backtest.engine import load_for_config, simulate
 from oddscore.backtest.results import BacktestResult
 from oddscore.backtest.strategies import create_strategy
 from oddscore.storage.engine import Database
@@ -34,12 +33,5 @@ async def run_backtests(
     """Each strategy over the games commencing in ``[start, end)``, decided 1 h before tip,
     flat 100-unit stakes, CLV against Pinnacle's no-vig close."""
     config = BacktestConfig(start=start, end=end, clv_books=["pinnacle"])
-    data = await load_backtest_data(
-        db,
-        config.start,
-        config.end,
-        decision_hours=config.decision_hours,
-        max_staleness_hours=config.max_staleness_hours,
-        sport_key=config.sport_key,
-    )
+    data = await load_for_config(db, config)
     return [simulate(create_strategy(name, params), data, config) for name, params in strategies]
