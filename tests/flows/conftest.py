@@ -8,19 +8,11 @@ logging, hence the environment at import time.
 
 from __future__ import annotations
 
-import atexit
 import os
-import shutil
-import tempfile
 
-if "PREFECT_HOME" not in os.environ:
-    _home = tempfile.mkdtemp(prefix="oddscore-prefect-home-")
-    atexit.register(shutil.rmtree, _home, ignore_errors=True)
-    os.environ["PREFECT_HOME"] = _home
-os.environ["PREFECT_LOGGING_EXTRA_LOGGERS"] = "oddscore"
-# Library code called by a test outside any run (schedule_next) logs too: not an error.
-os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
-os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+from tests.prefect_env import isolate_prefect
+
+isolate_prefect()
 
 from collections.abc import Iterator  # noqa: E402
 from pathlib import Path  # noqa: E402

@@ -7,21 +7,11 @@ thread, no subprocess): timeouts and dropped connections are then the real thing
 
 from __future__ import annotations
 
-import os
+from tests.prefect_env import isolate_prefect
 
-# As tests/flows/conftest.py does, before Prefect is imported: a throwaway PREFECT_HOME, and
-# structlog lines shipped to the run logs (the key scan reads them back).
-if "PREFECT_HOME" not in os.environ:
-    import atexit
-    import shutil
-    import tempfile
-
-    _home = tempfile.mkdtemp(prefix="oddscore-prefect-home-")
-    atexit.register(shutil.rmtree, _home, ignore_errors=True)
-    os.environ["PREFECT_HOME"] = _home
-os.environ["PREFECT_LOGGING_EXTRA_LOGGERS"] = "oddscore"
-os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
-os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+# Before Prefect is imported: a throwaway PREFECT_HOME, and structlog lines shipped to the run
+# logs (the key scan reads them back).
+isolate_prefect()
 
 import asyncio  # noqa: E402
 import socket
