@@ -66,6 +66,25 @@ class _RedactingFilter(logging.Filter):
         return True
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is at the moment of logging.
+
+    A handler that kept the stream it was built with would go on writing to a stream that test
+    runners and ``CliRunner`` have since closed ("I/O operation on closed file").
+    """
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        return
+
+
 def guard_loggers(*names: str) -> None:
     """Mask secrets in what these stdlib loggers emit, whether or not logging is configured.
 
@@ -112,7 +131,7 @@ def configure_logging(settings: LoggingSettings | None = None, *, force: bool = 
     redacting = _RedactingFilter()
     handlers: list[logging.Handler] = []
     if not logging.getLogger().handlers and not logger.handlers:
-        handlers.append(logging.StreamHandler(sys.stderr))
+        handlers.append(_StderrHandler())
     if settings.file is not None:
         settings.file.parent.mkdir(parents=True, exist_ok=True)
         handlers.append(logging.FileHandler(settings.file, encoding="utf-8"))

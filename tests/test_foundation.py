@@ -78,3 +78,30 @@ def test_python_dash_m_oddscore_runs() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("odds ")
+
+
+def test_console_handler_follows_the_current_stderr(capsys: pytest.CaptureFixture[str]) -> None:
+    import io
+
+    from oddscore.config import LoggingSettings
+    from oddscore.logs import LOGGER_NAME
+
+    logger = logging.getLogger(LOGGER_NAME)
+    saved = logger.handlers[:]
+    logger.handlers.clear()
+    root_handlers = logging.getLogger().handlers[:]
+    logging.getLogger().handlers.clear()
+    old = sys.stderr
+    try:
+        sys.stderr = io.StringIO()
+        configure_logging(LoggingSettings(format="json", level="INFO"), force=True)
+        sys.stderr.close()  # as a test runner closes a captured stream
+        sys.stderr = fresh = io.StringIO()
+        get_logger("x").warning("after the swap")
+        written = fresh.getvalue()
+        assert "Logging error" not in written
+        assert json.loads(written.strip().splitlines()[-1])["event"] == "after the swap"
+    finally:
+        sys.stderr = old
+        logger.handlers[:] = saved
+        logging.getLogger().handlers[:] = root_handlers
