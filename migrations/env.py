@@ -7,12 +7,11 @@ from logging.config import fileConfig
 
 from alembic import context
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import create_async_engine
-from sqlalchemy.pool import NullPool
 from sqlmodel import SQLModel
 
 import oddscore.storage.models  # noqa: F401  (registers the tables on the metadata)
 from oddscore.config import DatabaseSettings
+from oddscore.storage.engine import Database
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logging", True):
@@ -50,7 +49,9 @@ def _do_run_migrations(connection: Connection) -> None:
 
 
 async def run_migrations_online() -> None:
-    engine = create_async_engine(_url(), poolclass=NullPool)
+    # The product's own engine, so a new SQLite file is born in WAL mode: switching a file
+    # to WAL later, while several writers open it at once, fails with "database is locked".
+    engine = Database.from_url(_url(), null_pool=True).engine
     async with engine.connect() as connection:
         await connection.run_sync(_do_run_migrations)
     await engine.dispose()

@@ -65,11 +65,12 @@ def sqlite_path(url: str) -> Path | None:
 def _sqlite_pragmas(busy_timeout_ms: int) -> Any:
     def apply(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
+        # Concurrent writers wait for the lock instead of failing at once. Set first: the
+        # switch to WAL below takes a lock of its own, which must wait too.
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         # WAL lets readers (CLI queries, backtests) run while a flow writes.
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        # Concurrent writers wait for the lock instead of failing at once.
-        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 

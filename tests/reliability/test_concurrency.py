@@ -24,6 +24,7 @@ from oddscore.ingestion.fetch import fetch_current
 from oddscore.ingestion.pipeline import IngestOptions, ingest_odds
 from oddscore.simulator import simulator_of
 from oddscore.storage.engine import Database
+from oddscore.storage.migrate import upgrade
 from oddscore.storage.models import Event, Odds, OddsSnapshot
 from tests.reliability.conftest import NOW, SPORT, fault_app, make_client, odds_event
 
@@ -154,6 +155,16 @@ async def test_fetch_backfill_and_backtest_at_once_on_one_database(db: Database)
         assert stored == quoted
     # It ran to the end beside the writers and produced a whole result.
     assert BacktestResult.from_json(backtest.to_json()) == backtest
+
+
+def test_migrated_sqlite_file_is_born_in_wal_mode(tmp_path: Path) -> None:
+    """Several engines opening a rollback-journal file at once each try to switch it to WAL,
+    and that switch fails with "database is locked" whatever the busy timeout; so a migrated
+    file must already be WAL (bytes 18 and 19 of the header are 2) before any writer opens it."""
+    path = tmp_path / "fresh.db"
+    upgrade(f"sqlite+aiosqlite:///{path}")
+    header = path.read_bytes()[:20]
+    assert (header[18], header[19]) == (2, 2)
 
 
 async def test_sqlite_concurrent_writers_all_land(tmp_path: Path, sqlite_template: Path) -> None:
