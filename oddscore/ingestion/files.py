@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from oddscore.clock import parse_timestamp
 from oddscore.exceptions import MalformedResponseError
 from oddscore.ingestion import store
+from oddscore.ingestion.pending import PendingRows
 from oddscore.ingestion.pipeline import (
     IngestOptions,
     IngestResult,
@@ -192,6 +193,7 @@ async def _write_group(
     conn: AsyncConnection, group: Sequence[LoadedFile], options: IngestOptions, now: datetime
 ) -> list[IngestResult]:
     results = []
+    pending = PendingRows()  # one COPY for the group's odds rows, not one per file
     for item in group:
         if item.kind == "events":
             result = await write_events_payload(
@@ -201,6 +203,7 @@ async def _write_group(
                 response=None,
                 options=options,
                 now=now,
+                pending=pending,
             )
         else:
             result = await write_odds_payload(
@@ -212,8 +215,10 @@ async def _write_group(
                 response=None,
                 options=options,
                 now=now,
+                pending=pending,
             )
         results.append(result)
+    await pending.flush(conn)
     return results
 
 

@@ -37,6 +37,7 @@ from oddscore.config import Settings, get_settings
 from oddscore.exceptions import DataQualityError, MalformedResponseError
 from oddscore.ingestion import store
 from oddscore.ingestion.events import EventPlan, plan_events, write_events
+from oddscore.ingestion.pending import PendingRows
 from oddscore.ingestion.quotes import Quote, TimestampCache, quotes_of, raw_quotes
 from oddscore.ingestion.validation import (
     Finding,
@@ -349,8 +350,14 @@ async def write_odds_payload(
     response: ApiResponse[Any] | None,
     options: IngestOptions,
     now: datetime,
+    pending: PendingRows | None = None,
 ) -> IngestResult:
-    """Everything of one parsed odds payload, inside the caller's transaction."""
+    """Everything of one parsed odds payload, inside the caller's transaction.
+
+    Its odds rows and findings are written before it returns, or, given ``pending``, held
+    there for the caller to write with those of other payloads of the same transaction.
+    """
+    held = pending if pending is not None else PendingRows()
     result = IngestResult()
     events = [item.info for item in parsed]
     late = check_snapshot_time(snapshot_time, now)
@@ -373,8 +380,11 @@ async def write_odds_payload(
         await _log_fetch(conn, response, events, parsed, snapshot_time, options, [late.description])
         return result
     plan = await plan_events(conn, events, snapshot_time)
-    previous = await store.load_previous_quotes(
-        conn, sorted({plan.stored_id(e.id) for e in events}), snapshot_time
+    stored_ids = sorted({plan.stored_id(e.id) for e in events})
+    previous = held.overlay(
+        await store.load_previous_quotes(conn, stored_ids, snapshot_time),
+        stored_ids,
+        snapshot_time,
     )
     items = _validate(parsed, plan, previous, snapshot_time, options)
     findings = [f for item in items for f in item.findings]
@@ -399,11 +409,15 @@ async def write_odds_payload(
         result.rejected = 1
         result.rejection_reasons.extend(rejecting)
     else:
+        if plan.merges:
+            await held.flush(conn)  # a merge moves rows by event id: they must be stored
         await write_events(conn, plan, snapshot_time, now)
         result.events_inserted = len(plan.inserts)
         result.events_updated = len(plan.updates)
         result.events_merged = len(plan.merges) + len(plan.aliases)
-        await _write_snapshots(conn, items, snapshot_time, source, request_id, now, result)
+        await _write_snapshots(conn, items, snapshot_time, source, request_id, now, result, held)
+        if pending is None:
+            await held.flush(conn)
     rejected = rejecting if options.strict else []
     await _log_fetch(conn, response, events, parsed, snapshot_time, options, rejected)
     return result
@@ -477,6 +491,7 @@ async def _write_snapshots(
     request_id: str | None,
     now: datetime,
     result: IngestResult,
+    pending: PendingRows,
 ) -> None:
     rows: list[dict[str, Any]] = []
     firsts: list[_EventSnapshot] = []
@@ -505,15 +520,12 @@ async def _write_snapshots(
     inserted = await store.insert_snapshots(conn, rows)
     result.snapshots_inserted = len(inserted)
     result.snapshots_skipped += len(firsts) - len(inserted)
-    records: list[tuple[Any, ...]] = []
-    finding_rows: list[dict[str, Any]] = []
     for item in firsts:
         snapshot_id = inserted.get(item.stored_id)
         if snapshot_id is None:
             continue  # stored before: its rows and findings are already there
-        records.extend(_odds_records(item, snapshot_id, snapshot_time, now))
-        result.odds_excluded += sum(1 for q in item.quotes if q.excluded)
-        finding_rows.extend(
+        records = _odds_records(item, snapshot_id, snapshot_time, now)
+        finding_rows = [
             finding_row(
                 f,
                 event_id=item.stored_id,
@@ -523,12 +535,12 @@ async def _write_snapshots(
                 now=now,
             )
             for f in item.findings
-        )
-    await store.copy_odds(conn, records)
-    await store.insert_findings(conn, finding_rows)
-    result.odds_rows = len(records)
-    result.odds_flagged = sum(1 for r in records if not r[11])
-    result.findings = len(finding_rows)
+        ]
+        pending.add(item.stored_id, snapshot_time, records, finding_rows)
+        result.odds_excluded += sum(1 for q in item.quotes if q.excluded)
+        result.odds_rows += len(records)
+        result.odds_flagged += sum(1 for r in records if not r[11])
+        result.findings += len(finding_rows)
 
 
 async def write_events_payload(
@@ -539,9 +551,13 @@ async def write_events_payload(
     response: ApiResponse[Any] | None,
     options: IngestOptions,
     now: datetime,
+    pending: PendingRows | None = None,
 ) -> IngestResult:
-    """Upsert the events of one payload, inside the caller's transaction."""
+    """Upsert the events of one payload, inside the caller's transaction (``pending``: odds
+    rows of earlier payloads of it not written yet)."""
     plan = await plan_events(conn, events, seen_at)
+    if plan.merges and pending is not None:
+        await pending.flush(conn)  # a merge moves rows by event id: they must be stored
     await write_events(conn, plan, seen_at, now)
     await _log_fetch(conn, response, events, (), seen_at, options, [])
     return IngestResult(

@@ -1,0 +1,79 @@
+"""An import writes a group of files in one transaction and their odds rows with one COPY;
+what a later file of the group reads must still see the earlier files' rows."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from oddscore.ingestion.files import import_snapshots
+from oddscore.storage import Database, DataQualityLog, Odds, OddsSnapshot
+from tests.ingestion.conftest import TAKEN, book, event, iso
+from tests.ingestion.test_pipeline import OPTIONS
+
+HOURS = (0, 3, 6)  # three snapshots of one game, three hours apart
+SPREADS = (-3.5, -9.5, -9.5)  # a 6-point jump at the second, none at the third
+
+
+def write_files(folder: Path) -> None:
+    for hours, spread in zip(HOURS, SPREADS, strict=True):
+        taken = TAKEN + timedelta(hours=hours)
+        books = [book(spread=(spread, -110, -110), updated=taken - timedelta(minutes=1))]
+        payload = {"timestamp": iso(taken), "data": [event(1, books=books)]}
+        name = f"odds_{taken:%Y-%m-%d}_{taken:%H%M}.json"
+        (folder / name).write_text(json.dumps(payload))
+
+
+@pytest.mark.parametrize("batch_files", [1, 32], ids=["a-file-a-group", "one-group"])
+async def test_line_jumps_see_the_previous_file_of_the_same_group(
+    db: Database, tmp_path: Path, batch_files: int
+) -> None:
+    write_files(tmp_path)
+    summary = await import_snapshots(db, tmp_path, options=OPTIONS, batch_files=batch_files)
+    assert summary.failures == [] and summary.result.snapshots_inserted == 3
+    async with db.session() as session:
+        jumps = (
+            await session.execute(
+                select(DataQualityLog.snapshot_time, DataQualityLog.market_key).where(
+                    DataQualityLog.issue_type == "line_jump"
+                )
+            )
+        ).all()
+        noted = (
+            await session.execute(
+                select(Odds.odds_timestamp).where(Odds.validation_notes == "line_jump").distinct()
+            )
+        ).scalars()
+        noted_times = sorted(noted)
+    # Only the second snapshot jumped: the first has nothing before it, and the third
+    # compares with the second (held in the same group), not with the first.
+    second = TAKEN + timedelta(hours=3)
+    assert [(moment, market) for moment, market in jumps] == [(second, "spreads")]
+    assert noted_times == [second]
+
+
+@pytest.mark.parametrize("batch_files", [1, 32], ids=["a-file-a-group", "one-group"])
+async def test_a_game_relisted_under_a_new_id_takes_the_held_rows_along(
+    db: Database, tmp_path: Path, batch_files: int
+) -> None:
+    """The provider's second id of one game (SOURCES.md quirk 1) merges the first into it,
+    moving its rows by event id; rows of the first still held in the group must move too."""
+    first, second = "a" * 32, "b" * 32
+    for hours, event_id in ((0, first), (3, second)):
+        taken = TAKEN + timedelta(hours=hours)
+        books = [book(updated=taken - timedelta(minutes=1))]
+        payload = {"timestamp": iso(taken), "data": [event(event_id=event_id, books=books)]}
+        (tmp_path / f"odds_{taken:%Y-%m-%d}_{taken:%H%M}.json").write_text(json.dumps(payload))
+    summary = await import_snapshots(db, tmp_path, options=OPTIONS, batch_files=batch_files)
+    assert summary.result.events_merged == 1 and summary.result.odds_rows == 12
+    async with db.session() as session:
+        stored = (await session.execute(select(Odds.event_id, Odds.snapshot_id))).all()
+        snapshots = dict(
+            (await session.execute(select(OddsSnapshot.id, OddsSnapshot.event_id))).all()
+        )
+    assert len(stored) == 12 and {event_id for event_id, _ in stored} == {second}
+    assert {snapshots.get(snapshot_id) for _, snapshot_id in stored} == {second}
