@@ -59,9 +59,15 @@ def validate(
     from oddscore.ingestion.pipeline import IngestOptions
     from oddscore.ingestion.report import recheck as run_recheck
     from oddscore.ingestion.report import validation_report
+    from oddscore.ingestion.validation import ISSUE_TYPES
     from oddscore.storage.engine import Database
 
     start, end = _moment(since, "--since"), _moment(until, "--until")
+    if issue_type is not None and issue_type not in ISSUE_TYPES:
+        raise fail(
+            f"--type {issue_type!r} is not a data-quality issue type; one of: "
+            f"{', '.join(sorted(ISSUE_TYPES))}"
+        )
     settings = get_settings()
 
     async def go() -> tuple[Any, Any]:

@@ -68,6 +68,7 @@ from oddscore.ingestion.quotes import Quote, is_back_market, two_way_kind
 from oddscore.storage.models import Severity
 
 __all__ = [
+    "ISSUE_TYPES",
     "Action",
     "Finding",
     "PreviousQuote",
@@ -103,6 +104,32 @@ class Action(StrEnum):
 OutcomeKey = tuple[str, str | None, float | None]
 
 
+# Every issue type a rule can report (the table above); ``odds validate --type`` takes one.
+ISSUE_TYPES = frozenset(
+    {
+        "future_snapshot",
+        "in_play",
+        "unknown_market",
+        "duplicate_outcome",
+        "price_out_of_range",
+        "missing_point",
+        "unexpected_outcome",
+        "missing_side",
+        "spread_asymmetry",
+        "totals_mismatch",
+        "overround_out_of_band",
+        "identical_prices",
+        "future_last_update",
+        "stale_quote",
+        "line_jump",
+        "price_jump",
+        "missing_bookmakers",
+        "missing_markets",
+        "unexpected_bookmaker",
+    }
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
     """One data-quality finding; ``outcomes`` None means every quote in its scope."""
@@ -116,6 +143,11 @@ class Finding:
     market_key: str | None = None
     outcomes: tuple[OutcomeKey, ...] | None = None
     context: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # Keeps ISSUE_TYPES whole: a new rule with an unlisted type fails its first test.
+        if self.issue_type not in ISSUE_TYPES:
+            raise ValueError(f"unknown data-quality issue type {self.issue_type!r}")
 
 
 @dataclass(frozen=True, slots=True)

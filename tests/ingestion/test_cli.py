@@ -73,3 +73,19 @@ def test_bad_results_file_is_one_red_line(env: str, tmp_path: Path) -> None:
 def test_import_of_an_empty_folder_fails_cleanly(env: str, tmp_path: Path) -> None:
     code, out = odds("import", "snapshots", str(tmp_path))
     assert code == 1 and "no .json" in out
+
+
+def test_validate_refuses_an_unknown_issue_type(env: str) -> None:
+    """A typo in --type would otherwise report "0 findings" and look like clean data."""
+    code, out = odds("validate", "--type", "nonsense")
+    assert code == 1 and "--type 'nonsense' is not a data-quality issue type" in out
+    assert "line_jump" in out and "Traceback" not in out
+    code, out = odds("validate", "--type", "line_jump", "--json")
+    assert code == 0 and json.loads(out)["findings"] == 0
+
+
+def test_every_rule_reports_a_listed_issue_type() -> None:
+    from oddscore.ingestion.validation import Action, Finding, Severity
+
+    with pytest.raises(ValueError, match="unknown data-quality issue type 'made_up'"):
+        Finding("made_up", Severity.INFO, Action.NONE, "x")
