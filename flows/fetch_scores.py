@@ -84,7 +84,7 @@ async def fetch_scores(
 async def store_scores(db: Database, response: ApiResponse[list[ScoreEvent]]) -> dict[str, int]:
     from oddscore.ingestion.scores import ingest_scores
 
-    result = await ingest_scores(db, response)
+    result = await ingest_scores(db, response, flow_name="fetch-scores")
     return {"events": result.events, "finals": result.finals, "live": result.live}
 
 

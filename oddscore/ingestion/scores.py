@@ -55,8 +55,10 @@ async def ingest_scores(
     *,
     fetched_at: datetime | None = None,
     clock: Clock | None = None,
+    flow_name: str | None = None,
 ) -> ScoresResult:
-    """Upsert the events of a ``/scores`` response and record finals and live games."""
+    """Upsert the events of a ``/scores`` response and record finals and live games
+    (``flow_name``: what made the call, kept on its fetch-log row)."""
     response: ApiResponse[list[ScoreEvent]] | None = None
     if isinstance(scores, ApiResponse):
         response = scores
@@ -105,7 +107,11 @@ async def ingest_scores(
             await store.insert_fetch_log(
                 conn,
                 fetch_log_row(
-                    response, events=events, snapshot_time=seen_at, flow_name=None, rejected=[]
+                    response,
+                    events=events,
+                    snapshot_time=seen_at,
+                    flow_name=flow_name,
+                    rejected=[],
                 ),
             )
         return result

@@ -31,6 +31,11 @@ async def test_forced_scores_store_finals_and_plan_after_the_next_games(flow_env
     assert summary["basketball_nba.credits"] == 2
     assert summary["basketball_nba.stored"]["finals"] > 0
     assert await _finals(flow_env) == summary["basketball_nba.stored"]["finals"]
+    async with Database.from_url(flow_env, null_pool=True) as db, db.session() as session:
+        logged = (await session.execute(select(FetchLog.endpoint, FetchLog.flow_name))).all()
+    assert [(endpoint.rsplit("/", 1)[-1], flow) for endpoint, flow in logged] == [
+        ("scores", "fetch-scores")
+    ]
     # the next call waits for the upcoming games to be over: at least 2.5 h after a tip
     assert summary["next_run"] > (utcnow() + timedelta(hours=2)).isoformat()
 
