@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
@@ -26,6 +27,11 @@ import oddscore.storage.models  # noqa: F401  (registers every table)
 from oddscore.config import get_settings
 from oddscore.storage.engine import Database
 from oddscore.storage.migrate import upgrade
+
+# CI replays the same generated examples on every machine (a red run blocks landing, so it
+# must not depend on the draw); a local run explores new ones each time.
+hypothesis_settings.register_profile("ci", derandomize=True)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 DEFAULT_TEST_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/odds_test"
 SHARED_DIR = Path(__file__).resolve().parents[1].parent / "shared"

@@ -93,7 +93,7 @@ async def scores_run(world: World, log: CollectionLog) -> datetime:
         days = int(str(decision.extra.get("days_from", 1)))
         response = await world.client.scores(SPORT, days_from=days)
         log.calls["scores"] += 1
-        await ingest_scores(world.db, response, clock=world.clock)
+        await ingest_scores(world.db, response, clock=world.clock, flow_name="fetch-scores")
         decision = await plan()
     return next_slot(decision.at, world.clock.now(), world.policy)
 

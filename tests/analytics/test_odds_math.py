@@ -40,9 +40,12 @@ FITTED = [m for m in DevigMethod if m is not DevigMethod.WORST_CASE]
 
 
 def market(n: int, vig: float) -> st.SearchStrategy[list[float]]:
-    """n decimal prices whose implied probabilities sum to 1 + vig."""
-    return st.lists(st.floats(0.05, 1.0), min_size=n, max_size=n).map(
-        lambda w: [sum(w) / (x * (1.0 + vig)) for x in w]
+    """n decimal prices whose implied probabilities sum to 1 + vig, each a real price (> 1:
+    with a large vig one dominant weight would otherwise imply a probability of 1 or more)."""
+    return (
+        st.lists(st.floats(0.05, 1.0), min_size=n, max_size=n)
+        .map(lambda w: [sum(w) / (x * (1.0 + vig)) for x in w])
+        .filter(lambda prices: all(p > 1.0 + 1e-9 for p in prices))
     )
 
 
