@@ -200,13 +200,9 @@ async def write_events(
     await store.insert_aliases(conn, plan.aliases, now)
 
 
-async def upsert_events(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert events; one a concurrent writer inserted meanwhile takes these values only if
-    this listing is at least as new as the one it holds (newer payload wins, either order)."""
-    if not rows:
-        return
+def _upsert(conn: AsyncConnection) -> Any:
     insert = (pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)(EV)
-    statement = insert.on_conflict_do_update(
+    return insert.on_conflict_do_update(
         index_elements=["id"],
         set_={
             **{name: insert.excluded[name] for name in _LISTED_COLUMNS},
@@ -214,14 +210,10 @@ async def upsert_events(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -
         },
         where=or_(EV.c.last_seen_at.is_(None), EV.c.last_seen_at <= insert.excluded.last_seen_at),
     )
-    await conn.execute(statement, list(rows))
 
 
-async def update_listed_events(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
-    """Rows of ``b_id`` with the listed values; skipped where a newer listing already won."""
-    if not rows:
-        return
-    statement = (
+def _update_listed(_conn: AsyncConnection) -> Any:
+    return (
         update(EV)
         .where(
             EV.c.id == bindparam("b_id"),
@@ -232,4 +224,16 @@ async def update_listed_events(conn: AsyncConnection, rows: Sequence[dict[str, A
             updated_at=bindparam("updated_at"),
         )
     )
-    await conn.execute(statement, list(rows))
+
+
+async def upsert_events(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert events; one a concurrent writer inserted meanwhile takes these values only if
+    this listing is at least as new as the one it holds (newer payload wins, either order)."""
+    if rows:
+        await conn.execute(store.cached_statement(conn, _upsert), list(rows))
+
+
+async def update_listed_events(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
+    """Rows of ``b_id`` with the listed values; skipped where a newer listing already won."""
+    if rows:
+        await conn.execute(store.cached_statement(conn, _update_listed), list(rows))

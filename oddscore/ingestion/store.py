@@ -47,6 +47,7 @@ from oddscore.storage.models import (
 __all__ = [
     "ODDS_COLUMNS",
     "EventState",
+    "cached_statement",
     "copy_odds",
     "insert_aliases",
     "insert_fetch_log",
@@ -115,16 +116,16 @@ def _insert(conn: AsyncConnection, table: Any) -> Any:
     return (pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)(table)
 
 
-_STATEMENTS: dict[tuple[str, str], Any] = {}
+_STATEMENTS: dict[tuple[Callable[[AsyncConnection], Any], str], Any] = {}
 
 
-def _statement(conn: AsyncConnection, build: Callable[[AsyncConnection], Any]) -> Any:
+def cached_statement(conn: AsyncConnection, build: Callable[[AsyncConnection], Any]) -> Any:
     """``build(conn)``, built once per dialect and reused with bound parameters.
 
     An import runs ~4,000 small statements; building each one afresh (and computing its
     cache key) cost twice the time of executing it (0.36 ms against 0.17 ms a statement).
     """
-    key = (build.__name__, conn.dialect.name)
+    key = (build, conn.dialect.name)
     found = _STATEMENTS.get(key)
     if found is None:
         found = _STATEMENTS[key] = build(conn)
@@ -149,7 +150,7 @@ def _aliases_of(conn: AsyncConnection) -> Any:
 async def load_aliases(conn: AsyncConnection, ids: Sequence[str]) -> dict[str, str]:
     """alias id -> the event id it was merged into, for the ids given."""
     found: dict[str, str] = {}
-    statement = _statement(conn, _aliases_of)
+    statement = cached_statement(conn, _aliases_of)
     for chunk in _chunks(list(ids)):
         rows = await conn.execute(statement, {"ids": list(chunk)})
         found.update({str(alias): str(event) for alias, event in rows})
@@ -196,7 +197,7 @@ def _events_near(conn: AsyncConnection) -> Any:
 
 async def load_events(conn: AsyncConnection, ids: Iterable[str]) -> dict[str, EventState]:
     found: dict[str, EventState] = {}
-    statement = _statement(conn, _events_of)
+    statement = cached_statement(conn, _events_of)
     for chunk in _chunks(sorted(set(ids))):
         rows = await conn.execute(statement, {"ids": list(chunk)})
         found.update({row.id: _state(row) for row in rows})
@@ -213,7 +214,7 @@ async def load_events_near(
     """Stored events of these (home, away) pairs commencing in [start, end]."""
     found: list[EventState] = []
     wanted = set(pairs)
-    statement = _statement(conn, _events_near)
+    statement = cached_statement(conn, _events_near)
     for chunk in _chunks(sorted({home for home, _ in wanted})):
         result = await conn.execute(
             statement, {"sport_key": sport_key, "start": start, "end": end, "homes": list(chunk)}
@@ -274,7 +275,7 @@ async def insert_aliases(
 ) -> None:
     """Remember ids that were never stored because another id of the same game won."""
     if pairs:
-        stmt = _statement(conn, _new_aliases)
+        stmt = cached_statement(conn, _new_aliases)
         await conn.execute(
             stmt, [{"alias_id": a, "event_id": e, "created_at": now} for a, e in pairs]
         )
@@ -292,7 +293,7 @@ async def insert_snapshots(conn: AsyncConnection, rows: Sequence[dict[str, Any]]
     """Insert the snapshots not stored yet; event id -> new snapshot id (skipped ones absent)."""
     if not rows:
         return {}
-    result = await conn.execute(_statement(conn, _new_snapshots), list(rows))
+    result = await conn.execute(cached_statement(conn, _new_snapshots), list(rows))
     return {event_id: snapshot_id for snapshot_id, event_id in result}
 
 
@@ -328,7 +329,7 @@ async def load_previous_quotes(
     """Per event, the quotes of its latest stored snapshot strictly before ``before``."""
     found: dict[str, dict[tuple[str, str, str, str | None], PreviousQuote]] = {}
     times: dict[Any, datetime] = {}
-    statement = _statement(conn, _previous_quotes)
+    statement = cached_statement(conn, _previous_quotes)
     for chunk in _chunks(list(event_ids)):
         result = await conn.execute(statement, {"ids": list(chunk), "before": before})
         # The driver's rows (no SQLAlchemy Row each): a season import reads ~120,000 of them.
@@ -389,12 +390,12 @@ def _new_fetch_log(conn: AsyncConnection) -> Any:
 
 async def insert_findings(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
     if rows:
-        await conn.execute(_statement(conn, _new_findings), list(rows))
+        await conn.execute(cached_statement(conn, _new_findings), list(rows))
 
 
 async def insert_fetch_log(conn: AsyncConnection, row: Mapping[str, Any]) -> None:
     """One provider request; a replay of the same request id adds nothing."""
-    await conn.execute(_statement(conn, _new_fetch_log), dict(row))
+    await conn.execute(cached_statement(conn, _new_fetch_log), dict(row))
 
 
 async def set_final_scores(
