@@ -3,6 +3,8 @@ what a later file of the group reads must still see the earlier files' rows."""
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import json
 from datetime import timedelta
 from pathlib import Path
@@ -10,7 +12,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from oddscore.ingestion.files import import_snapshots
+from oddscore.exceptions import StorageError
+from oddscore.ingestion.files import _no_full_collections, import_snapshots
 from oddscore.storage import Database, DataQualityLog, Odds, OddsSnapshot
 from tests.ingestion.conftest import TAKEN, book, event, iso
 from tests.ingestion.test_pipeline import OPTIONS
@@ -77,3 +80,47 @@ async def test_a_game_relisted_under_a_new_id_takes_the_held_rows_along(
         )
     assert len(stored) == 12 and {event_id for event_id, _ in stored} == {second}
     assert {snapshots.get(snapshot_id) for _, snapshot_id in stored} == {second}
+
+
+async def test_an_import_pauses_full_collections_and_restores_them(
+    db: Database, tmp_path: Path
+) -> None:
+    write_files(tmp_path)
+    before = gc.get_threshold()
+    during: list[int] = []
+    await import_snapshots(
+        db, tmp_path, options=OPTIONS, on_file=lambda *_: during.append(gc.get_threshold()[2])
+    )
+    assert during == [2**30] * 3 and gc.get_threshold() == before
+    (tmp_path / "odds_2024-01-01_broken.json").write_text("{not json")
+    broken = Database.from_url(f"sqlite+aiosqlite:///{tmp_path / 'no-schema.db'}")
+    try:
+        with pytest.raises(StorageError):  # no tables: the first group fails
+            await import_snapshots(broken, tmp_path, options=OPTIONS)
+    finally:
+        await broken.dispose()
+    assert gc.get_threshold() == before
+
+
+async def test_overlapping_imports_share_one_pause() -> None:
+    """The first import to finish must not end the pause of one still running, and the last
+    must restore the threshold (not the paused one it would have read on entering)."""
+    before = gc.get_threshold()
+    first_in, second_in, first_out = asyncio.Event(), asyncio.Event(), asyncio.Event()
+    seen: list[int] = []
+
+    async def first() -> None:
+        with _no_full_collections():
+            first_in.set()
+            await second_in.wait()
+        first_out.set()
+
+    async def second() -> None:
+        await first_in.wait()
+        with _no_full_collections():
+            second_in.set()
+            await first_out.wait()
+            seen.append(gc.get_threshold()[2])
+
+    await asyncio.gather(first(), second())
+    assert seen == [2**30] and gc.get_threshold() == before
