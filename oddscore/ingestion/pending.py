@@ -20,11 +20,11 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from oddscore.ingestion import store
-from oddscore.ingestion.validation import PreviousQuote
+from oddscore.ingestion.quotes import Quote
+from oddscore.ingestion.validation import PreviousQuote, QuoteKey, previous_quotes
 
-__all__ = ["PendingRows", "QuoteKey"]
+__all__ = ["PendingRows"]
 
-QuoteKey = tuple[str, str, str, str | None]  # book, market, outcome, description
 Previous = Mapping[str, Mapping[QuoteKey, PreviousQuote]]
 
 
@@ -34,22 +34,23 @@ class PendingRows:
 
     records: list[tuple[Any, ...]] = field(default_factory=list)
     findings: list[dict[str, Any]] = field(default_factory=list)
-    # event id -> snapshot time -> where its records lie in ``records`` (start, end)
-    _held: dict[str, dict[datetime, tuple[int, int]]] = field(default_factory=dict)
+    # event id -> snapshot time -> the quotes its records were made from
+    _held: dict[str, dict[datetime, Sequence[Quote]]] = field(default_factory=dict)
 
     def add(
         self,
         event_id: str,
         snapshot_time: datetime,
+        quotes: Sequence[Quote],
         records: Sequence[tuple[Any, ...]],
         findings: Sequence[dict[str, Any]],
     ) -> None:
-        """Hold the odds rows and findings of one new snapshot (an empty one counts too: it
-        is still the latest snapshot, and a later payload then sees no previous quotes)."""
-        start = len(self.records)
+        """Hold the odds rows (made from ``quotes``) and findings of one new snapshot (an
+        empty one counts too: it is still the latest snapshot, and a later payload then sees
+        no previous quotes)."""
         self.records.extend(records)
         self.findings.extend(findings)
-        self._held.setdefault(event_id, {})[snapshot_time] = (start, len(self.records))
+        self._held.setdefault(event_id, {})[snapshot_time] = quotes
 
     def overlay(self, stored: Previous, event_ids: Iterable[str], before: datetime) -> Previous:
         """Per event of ``event_ids``, the latest quotes strictly before ``before``, held or
@@ -57,8 +58,8 @@ class PendingRows:
         file is imported after a newer one)."""
         merged: dict[str, Mapping[QuoteKey, PreviousQuote]] | None = None
         for event_id in event_ids:
-            snapshots = self._held.get(event_id)
-            held = [moment for moment in snapshots or () if moment < before]
+            snapshots = self._held.get(event_id, {})
+            held = [moment for moment in snapshots if moment < before]
             if not held:
                 continue
             latest = max(held)
@@ -67,11 +68,7 @@ class PendingRows:
                 continue
             if merged is None:
                 merged = dict(stored)
-            start, end = snapshots[latest]  # type: ignore[index]
-            merged[event_id] = {
-                (r[2], r[4], r[5], r[6]): PreviousQuote(r[7], r[8], latest)
-                for r in self.records[start:end]
-            }
+            merged[event_id] = previous_quotes(snapshots[latest], latest)
         return stored if merged is None else merged
 
     async def flush(self, conn: AsyncConnection) -> None:

@@ -41,6 +41,8 @@ from oddscore.ingestion.pending import PendingRows
 from oddscore.ingestion.quotes import Quote, TimestampCache, quotes_of, raw_quotes
 from oddscore.ingestion.validation import (
     Finding,
+    PreviousQuote,
+    QuoteKey,
     ValidationRules,
     apply_findings,
     check_snapshot_time,
@@ -457,7 +459,7 @@ async def ingest_odds(
 def _validate(
     parsed: Sequence[ParsedEvent],
     plan: EventPlan,
-    previous: Mapping[str, Mapping[tuple[str, str, str, str | None], Any]],
+    previous: Mapping[str, Mapping[QuoteKey, PreviousQuote]],
     snapshot_time: datetime,
     options: IngestOptions,
 ) -> list[_EventSnapshot]:
@@ -536,10 +538,10 @@ async def _write_snapshots(
             )
             for f in item.findings
         ]
-        pending.add(item.stored_id, snapshot_time, records, finding_rows)
+        pending.add(item.stored_id, snapshot_time, item.quotes, records, finding_rows)
         result.odds_excluded += sum(1 for q in item.quotes if q.excluded)
         result.odds_rows += len(records)
-        result.odds_flagged += sum(1 for r in records if not r[11])
+        result.odds_flagged += sum(1 for q in item.quotes if not (q.excluded or q.is_valid))
         result.findings += len(finding_rows)
 
 

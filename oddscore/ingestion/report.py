@@ -22,7 +22,14 @@ from oddscore.clock import as_utc
 from oddscore.ingestion import store
 from oddscore.ingestion.pipeline import IngestOptions, finding_row
 from oddscore.ingestion.quotes import raw_quotes
-from oddscore.ingestion.validation import Action, PreviousQuote, apply_findings, validate_event
+from oddscore.ingestion.validation import (
+    Action,
+    PreviousQuote,
+    QuoteKey,
+    apply_findings,
+    previous_quotes,
+    validate_event,
+)
 from oddscore.storage.models import DataQualityLog, Event, Odds, OddsSnapshot
 
 __all__ = ["RecheckResult", "ValidationReport", "recheck", "validation_report"]
@@ -184,7 +191,7 @@ async def _recheck_events(
             .order_by(SNAP.c.event_id, SNAP.c.snapshot_time)
         )
     ).all()
-    previous: dict[str, dict[tuple[str, str, str, str | None], PreviousQuote]] = defaultdict(dict)
+    previous: dict[str, dict[QuoteKey, PreviousQuote]] = defaultdict(dict)
     for snap in snapshots:
         event = events[snap.event_id]
         quotes, _ = raw_quotes(snap.raw_data, options.odds_format)
@@ -204,14 +211,9 @@ async def _recheck_events(
             structural_only=not options.validate,
         )
         apply_findings(quotes, findings)
-        kept = [q for q in quotes if not q.excluded]
+        kept = previous_quotes(quotes, snap.snapshot_time)
         if kept:
-            previous[snap.event_id] = {
-                (q.bookmaker_key, q.market_key, q.outcome_name, q.outcome_description): (
-                    PreviousQuote(q.price, q.point, snap.snapshot_time)
-                )
-                for q in kept
-            }
+            previous[snap.event_id] = kept
         if not in_window:
             continue
         result.snapshots += 1

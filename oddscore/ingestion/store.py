@@ -31,7 +31,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from oddscore.exceptions import DataQualityError, MalformedResponseError, StorageError
-from oddscore.ingestion.validation import PreviousQuote
+from oddscore.ingestion.validation import PreviousQuote, QuoteKey
 from oddscore.logs import redact
 from oddscore.storage.engine import driver_rows
 from oddscore.storage.models import (
@@ -325,9 +325,9 @@ def _previous_quotes(conn: AsyncConnection) -> Any:
 
 async def load_previous_quotes(
     conn: AsyncConnection, event_ids: Sequence[str], before: datetime
-) -> dict[str, dict[tuple[str, str, str, str | None], PreviousQuote]]:
+) -> dict[str, dict[QuoteKey, PreviousQuote]]:
     """Per event, the quotes of its latest stored snapshot strictly before ``before``."""
-    found: dict[str, dict[tuple[str, str, str, str | None], PreviousQuote]] = {}
+    found: dict[str, dict[QuoteKey, PreviousQuote]] = {}
     times: dict[Any, datetime] = {}
     statement = cached_statement(conn, _previous_quotes)
     for chunk in _chunks(list(event_ids)):

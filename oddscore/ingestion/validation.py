@@ -72,6 +72,7 @@ __all__ = [
     "Action",
     "Finding",
     "PreviousQuote",
+    "QuoteKey",
     "ValidationRules",
     "apply_findings",
     "check_completeness",
@@ -82,6 +83,8 @@ __all__ = [
     "check_timing",
     "implied_probability",
     "is_rejecting",
+    "previous_quotes",
+    "quote_key",
     "validate_event",
 ]
 
@@ -157,6 +160,19 @@ class PreviousQuote:
     price: int
     point: float | None
     odds_timestamp: datetime
+
+
+QuoteKey = tuple[str, str, str, str | None]  # book, market, outcome, description
+
+
+def quote_key(quote: Quote) -> QuoteKey:
+    return (quote.bookmaker_key, quote.market_key, quote.outcome_name, quote.outcome_description)
+
+
+def previous_quotes(quotes: Iterable[Quote], taken: datetime) -> dict[QuoteKey, PreviousQuote]:
+    """What a later snapshot of the event compares with: this one's stored (not excluded)
+    quotes, as :func:`oddscore.ingestion.store.load_previous_quotes` reads them back."""
+    return {quote_key(q): PreviousQuote(q.price, q.point, taken) for q in quotes if not q.excluded}
 
 
 @dataclass(frozen=True, slots=True)
@@ -586,14 +602,13 @@ def _pairs(
 def check_movement(
     event_id: str,
     quotes: Sequence[Quote],
-    previous: Mapping[tuple[str, str, str, str | None], PreviousQuote],
+    previous: Mapping[QuoteKey, PreviousQuote],
     rules: ValidationRules,
 ) -> list[Finding]:
     """Line and price moves since the previous snapshot beyond the configured limits."""
     jumps: dict[tuple[str, str, str], list[tuple[Quote, PreviousQuote]]] = defaultdict(list)
     for quote in quotes:
-        key = (quote.bookmaker_key, quote.market_key, quote.outcome_name, quote.outcome_description)
-        before = previous.get(key)
+        before = previous.get(quote_key(quote))
         if before is None:
             continue
         if quote.point is not None and before.point is not None:
@@ -697,7 +712,7 @@ def validate_event(
     snapshot_time: datetime,
     quotes: Sequence[Quote],
     rules: ValidationRules,
-    previous: Mapping[tuple[str, str, str, str | None], PreviousQuote] | None = None,
+    previous: Mapping[QuoteKey, PreviousQuote] | None = None,
     expected_bookmakers: Sequence[str] | None = None,
     expected_markets: Sequence[str] | None = None,
     structural_only: bool = False,
