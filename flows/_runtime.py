@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -28,19 +31,23 @@ from prefect.deployments import arun_deployment
 from prefect.runtime import deployment as runtime_deployment
 from prefect.runtime import flow_run as runtime_flow_run
 
+from oddscore.clock import utcnow
 from oddscore.config import get_settings
 from oddscore.exceptions import TRANSIENT_ERRORS, MalformedResponseError
 from oddscore.logs import configure_logging, get_logger, register_secret
-from oddscore.scheduling.planner import ceil_minute
+from oddscore.scheduling.planner import Decision, ceil_minute, next_slot
+from oddscore.scheduling.policy import SchedulePolicy
 from oddscore.scheduling.slots import already_covered, slot_key
 
 __all__ = [
     "PAID_CALL_CACHE",
     "PAID_CALL_CACHE_EXPIRATION",
+    "RunPlan",
     "current_deployment",
     "publish_summary",
     "retry_transient",
     "schedule_next",
+    "self_rescheduling",
     "setup_logging",
 ]
 
@@ -171,3 +178,47 @@ async def publish_summary(key: str, title: str, facts: dict[str, Any]) -> None:
     lines = [f"### {title}", "", "| | |", "|---|---|"]
     lines += [f"| {name} | {value} |" for name, value in facts.items()]
     await acreate_markdown_artifact(markdown="\n".join(lines), key=key, description=title)
+
+
+@dataclass(slots=True)
+class RunPlan:
+    """The summary of one self-rescheduling run, and when and why its next run is due."""
+
+    summary: dict[str, Any]
+    next_at: datetime
+    reason: str
+
+    def plan(self, decision: Decision, policy: SchedulePolicy) -> None:
+        """The next run at the decision's slot (``next_slot``), noted in the summary."""
+        now = utcnow()
+        self.next_at, self.reason = next_slot(decision.at, now, policy), decision.reason
+        self.summary.update(
+            planned_at=now.isoformat(), next_run=self.next_at.isoformat(), next_reason=self.reason
+        )
+
+
+@asynccontextmanager
+async def self_rescheduling(
+    flow_name: str, *, dry_run: bool, reschedule: bool, retry_later: timedelta
+) -> AsyncIterator[RunPlan]:
+    """One run of a flow that schedules its own next run.
+
+    Whatever happens inside, the deployment's next run is scheduled (unless this is a dry run
+    or ``reschedule`` is off): at the slot planned with :meth:`RunPlan.plan`, or
+    ``retry_later`` from now when the run failed before it could plan, so that a failure
+    never ends the chain. The summary is published as the ``<flow_name>-summary`` artifact.
+    """
+    started = utcnow()
+    run = RunPlan(
+        {"started": started.isoformat(), "dry_run": dry_run},
+        started + retry_later,
+        "the run failed before planning: try again",
+    )
+    try:
+        yield run
+    finally:
+        if reschedule and not dry_run:
+            run.summary["reschedule"] = await schedule_next(
+                current_deployment(), run.next_at, reason=run.reason
+            )
+        await publish_summary(f"{flow_name}-summary", flow_name, run.summary)

@@ -16,11 +16,9 @@ from pydantic import BaseModel, Field
 from flows._runtime import (
     PAID_CALL_CACHE,
     PAID_CALL_CACHE_EXPIRATION,
-    current_deployment,
     load_api_key,
-    publish_summary,
     retry_transient,
-    schedule_next,
+    self_rescheduling,
     setup_logging,
 )
 from oddscore.clock import utcnow
@@ -31,7 +29,7 @@ from oddscore.logs import get_logger
 from oddscore.provider.client import OddsApiClient
 from oddscore.provider.models import EventInfo, EventOdds
 from oddscore.provider.response import ApiResponse
-from oddscore.scheduling.planner import Action, Decision, decide_odds, next_slot
+from oddscore.scheduling.planner import Action, Decision, decide_odds
 from oddscore.scheduling.policy import SchedulePolicy
 from oddscore.scheduling.state import load_games, load_quota, merge_listed
 from oddscore.storage.engine import Database
@@ -132,39 +130,28 @@ async def fetch_odds_flow(params: FetchOddsParams | None = None) -> dict[str, An
     settings = get_settings()
     policy = SchedulePolicy.from_settings(settings.scheduler, settings.collection)
     dry_run = settings.scheduler.dry_run if params.dry_run is None else params.dry_run
-    started = utcnow()
-    summary: dict[str, Any] = {"started": started.isoformat(), "dry_run": dry_run}
-    next_at = started + RETRY_LATER
-    reason = "the run failed before planning: try again"
-    try:
-        async with (
-            Database.from_settings(settings.database) as db,
-            OddsApiClient.from_settings(settings.api) as client,
-        ):
-            decisions = []
-            for sport in params.sports or settings.collection.sports:
-                decision = await _collect(
-                    sport, db, client, policy, settings, params, dry_run, summary
-                )
-                decisions.append(decision)
-            upcoming = min(decisions, key=lambda d: d.at)
-            now = utcnow()
-            next_at = next_slot(upcoming.at, now, policy)
-            reason = upcoming.reason
-            summary.update(
-                planned_at=now.isoformat(),
-                next_run=next_at.isoformat(),
-                next_action=upcoming.action.value,
-                next_reason=upcoming.reason,
-                next_estimated_credits=upcoming.estimated_credits,
-                quota_mode=upcoming.mode.value,
-            )
-    finally:
-        if params.reschedule and not dry_run:
-            summary["reschedule"] = await schedule_next(
-                current_deployment(), next_at, reason=reason
-            )
-        await publish_summary("fetch-odds-summary", "fetch-odds", summary)
+    async with (
+        self_rescheduling(
+            "fetch-odds",
+            dry_run=dry_run,
+            reschedule=params.reschedule,
+            retry_later=RETRY_LATER,
+        ) as run,
+        Database.from_settings(settings.database) as db,
+        OddsApiClient.from_settings(settings.api) as client,
+    ):
+        summary = run.summary
+        decisions = []
+        for sport in params.sports or settings.collection.sports:
+            decision = await _collect(sport, db, client, policy, settings, params, dry_run, summary)
+            decisions.append(decision)
+        upcoming = min(decisions, key=lambda d: d.at)
+        run.plan(upcoming, policy)
+        summary.update(
+            next_action=upcoming.action.value,
+            next_estimated_credits=upcoming.estimated_credits,
+            quota_mode=upcoming.mode.value,
+        )
     log.info("fetch-odds done", **{k: v for k, v in summary.items() if k != "reschedule"})
     return summary
 

@@ -17,11 +17,9 @@ from pydantic import BaseModel, Field
 from flows._runtime import (
     PAID_CALL_CACHE,
     PAID_CALL_CACHE_EXPIRATION,
-    current_deployment,
     load_api_key,
-    publish_summary,
     retry_transient,
-    schedule_next,
+    self_rescheduling,
     setup_logging,
 )
 from oddscore.clock import utcnow
@@ -32,7 +30,7 @@ from oddscore.logs import get_logger
 from oddscore.provider.client import OddsApiClient
 from oddscore.provider.models import ScoreEvent
 from oddscore.provider.response import ApiResponse
-from oddscore.scheduling.planner import Action, Decision, next_slot
+from oddscore.scheduling.planner import Action, Decision
 from oddscore.scheduling.policy import SchedulePolicy
 from oddscore.scheduling.results import decide_scores
 from oddscore.scheduling.state import last_fetch_time, load_games
@@ -97,50 +95,45 @@ async def fetch_scores_flow(params: FetchScoresParams | None = None) -> dict[str
     settings = get_settings()
     policy = SchedulePolicy.from_settings(settings.scheduler, settings.collection)
     dry_run = settings.scheduler.dry_run if params.dry_run is None else params.dry_run
-    started = utcnow()
-    summary: dict[str, Any] = {"started": started.isoformat(), "dry_run": dry_run}
-    next_at, reason = started + RETRY_LATER, "the run failed before planning: try again"
-    try:
-        async with (
-            Database.from_settings(settings.database) as db,
-            OddsApiClient.from_settings(settings.api) as client,
-        ):
-            decisions = []
-            for sport in params.sports or settings.collection.sports:
-                decision = await plan_scores(db, sport, policy)
-                due = decision.action is Action.FETCH_SCORES and decision.is_due(
-                    utcnow(), policy.due_tolerance
-                )
-                summary[f"{sport}.decision"] = decision.reason
-                if (due or params.force) and not dry_run:
-                    days = params.days_from or int(str(decision.extra.get("days_from", 1)))
-                    try:
-                        response = await fetch_scores(client, sport, days)
-                    except ProviderError as exc:
-                        await record_failed_fetch(
-                            db,
-                            exc,
-                            sport=sport,
-                            flow_name="fetch-scores",
-                            params={"daysFrom": str(days)},
-                        )
-                        raise
-                    summary[f"{sport}.stored"] = await store_scores(db, response)
-                    summary[f"{sport}.credits"] = response.cost
-                    decision = await plan_scores(db, sport, policy)
-                else:
-                    summary[f"{sport}.stored"] = "dry run" if due and dry_run else "nothing due"
-                decisions.append(decision)
-            upcoming = min(decisions, key=lambda d: d.at)
-            now = utcnow()
-            next_at, reason = next_slot(upcoming.at, now, policy), upcoming.reason
-            summary.update(planned_at=now.isoformat(), next_run=next_at.isoformat())
-            summary.update(next_reason=reason, next_estimated_credits=upcoming.estimated_credits)
-    finally:
-        if params.reschedule and not dry_run:
-            summary["reschedule"] = await schedule_next(
-                current_deployment(), next_at, reason=reason
+    async with (
+        self_rescheduling(
+            "fetch-scores",
+            dry_run=dry_run,
+            reschedule=params.reschedule,
+            retry_later=RETRY_LATER,
+        ) as run,
+        Database.from_settings(settings.database) as db,
+        OddsApiClient.from_settings(settings.api) as client,
+    ):
+        summary = run.summary
+        decisions = []
+        for sport in params.sports or settings.collection.sports:
+            decision = await plan_scores(db, sport, policy)
+            due = decision.action is Action.FETCH_SCORES and decision.is_due(
+                utcnow(), policy.due_tolerance
             )
-        await publish_summary("fetch-scores-summary", "fetch-scores", summary)
+            summary[f"{sport}.decision"] = decision.reason
+            if (due or params.force) and not dry_run:
+                days = params.days_from or int(str(decision.extra.get("days_from", 1)))
+                try:
+                    response = await fetch_scores(client, sport, days)
+                except ProviderError as exc:
+                    await record_failed_fetch(
+                        db,
+                        exc,
+                        sport=sport,
+                        flow_name="fetch-scores",
+                        params={"daysFrom": str(days)},
+                    )
+                    raise
+                summary[f"{sport}.stored"] = await store_scores(db, response)
+                summary[f"{sport}.credits"] = response.cost
+                decision = await plan_scores(db, sport, policy)
+            else:
+                summary[f"{sport}.stored"] = "dry run" if due and dry_run else "nothing due"
+            decisions.append(decision)
+        upcoming = min(decisions, key=lambda d: d.at)
+        run.plan(upcoming, policy)
+        summary["next_estimated_credits"] = upcoming.estimated_credits
     log.info("fetch-scores done", **{k: v for k, v in summary.items() if k != "reschedule"})
     return summary

@@ -10,11 +10,11 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel, Field
 
-from flows._runtime import current_deployment, publish_summary, schedule_next, setup_logging
+from flows._runtime import self_rescheduling, setup_logging
 from oddscore.clock import utcnow
 from oddscore.config import get_settings
 from oddscore.logs import get_logger
-from oddscore.scheduling.planner import Decision, next_slot
+from oddscore.scheduling.planner import Decision
 from oddscore.scheduling.policy import SchedulePolicy
 from oddscore.scheduling.results import decide_status
 from oddscore.scheduling.state import load_games
@@ -60,25 +60,17 @@ async def update_status_flow(params: UpdateStatusParams | None = None) -> dict[s
     policy = SchedulePolicy.from_settings(settings.scheduler, settings.collection)
     dry_run = settings.scheduler.dry_run if params.dry_run is None else params.dry_run
     sports = params.sports or list(settings.collection.sports)
-    started = utcnow()
-    summary: dict[str, Any] = {"started": started.isoformat(), "dry_run": dry_run}
-    next_at, reason = started + RETRY_LATER, "the run failed before planning: try again"
-    try:
-        async with Database.from_settings(settings.database) as db:
-            if dry_run:
-                summary["moved"] = "dry run"
-            else:
-                summary["moved"] = await move_statuses(db)
-            decision = await plan_status(db, sports, policy)
-            now = utcnow()
-            next_at, reason = next_slot(decision.at, now, policy), decision.reason
-            summary.update(planned_at=now.isoformat(), next_run=next_at.isoformat())
-            summary["next_reason"] = reason
-    finally:
-        if params.reschedule and not dry_run:
-            summary["reschedule"] = await schedule_next(
-                current_deployment(), next_at, reason=reason
-            )
-        await publish_summary("update-status-summary", "update-status", summary)
+    async with (
+        self_rescheduling(
+            "update-status",
+            dry_run=dry_run,
+            reschedule=params.reschedule,
+            retry_later=RETRY_LATER,
+        ) as run,
+        Database.from_settings(settings.database) as db,
+    ):
+        summary = run.summary
+        summary["moved"] = "dry run" if dry_run else await move_statuses(db)
+        run.plan(await plan_status(db, sports, policy), policy)
     log.info("update-status done", **{k: v for k, v in summary.items() if k != "reschedule"})
     return summary
