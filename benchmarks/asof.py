@@ -36,6 +36,7 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 
+from benchmarks._database import fresh_database
 from oddscore.config import DEFAULT_BOOKMAKERS
 from oddscore.queries._sql import EVENTS
 from oddscore.queries.asof import odds_as_of, odds_before_tip, odds_before_tip_statement
@@ -114,24 +115,8 @@ def snapshots(events: list[tuple[str, datetime, str, str]]) -> Iterator[tuple[in
 async def load_postgres(url: str, events: list[tuple[str, datetime, str, str]]) -> int:
     import asyncpg
 
-    target = make_url(url)
-    admin = await asyncpg.connect(
-        target.set(drivername="postgresql", database="postgres").render_as_string(False)
-    )
-    try:
-        if not await admin.fetchval(
-            "SELECT 1 FROM pg_database WHERE datname = $1", target.database
-        ):
-            await admin.execute(f'CREATE DATABASE "{target.database}"')
-    finally:
-        await admin.close()
-    dsn = target.set(drivername="postgresql").render_as_string(False)
-    conn = await asyncpg.connect(dsn)
-    try:
-        await conn.execute("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;")
-    finally:
-        await conn.close()
-    await asyncio.to_thread(upgrade, url)
+    await fresh_database(url)
+    dsn = make_url(url).set(drivername="postgresql").render_as_string(False)
     conn = await asyncpg.connect(dsn)
     now = datetime.now(UTC)
     try:

@@ -32,14 +32,13 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.engine import make_url
 
+from benchmarks._database import fresh_database
 from oddscore.backtest.config import BacktestConfig
 from oddscore.backtest.data import QUOTE_COLUMNS
 from oddscore.backtest.engine import run_backtest
 from oddscore.queries._sql import EVENTS, ODDS
 from oddscore.storage.engine import Database
-from oddscore.storage.migrate import upgrade
 
 DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/odds_bench_backtest"
 REAL = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "real_nba_odds"
@@ -57,25 +56,6 @@ CONFIG = BacktestConfig(
     max_staleness_hours=24.0,
     clv_books=["lowvig", "betonlineag"],
 )
-
-
-async def _reset_postgres(url: str) -> None:
-    import asyncpg
-
-    target = make_url(url)
-    admin = await asyncpg.connect(
-        target.set(drivername="postgresql", database="postgres").render_as_string(False)
-    )
-    try:
-        if not await admin.fetchval("SELECT 1 FROM pg_database WHERE datname=$1", target.database):
-            await admin.execute(f'CREATE DATABASE "{target.database}"')
-    finally:
-        await admin.close()
-    conn = await asyncpg.connect(target.set(drivername="postgresql").render_as_string(False))
-    try:
-        await conn.execute("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;")
-    finally:
-        await conn.close()
 
 
 async def _load(url: str) -> None:
@@ -150,9 +130,7 @@ def main() -> None:
             urls["postgres"] = os.environ.get("BENCH_DATABASE_URL", DEFAULT_PG)
         for name, url in urls.items():
             print(f"{name}:")
-            if name == "postgres":
-                asyncio.run(_reset_postgres(url))
-            upgrade(url)
+            asyncio.run(fresh_database(url))
             asyncio.run(_load(url))
             figures[name] = asyncio.run(_measure(url, args.repeat))
     print()

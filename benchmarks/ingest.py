@@ -33,12 +33,12 @@ from pathlib import Path
 import asyncpg
 from sqlalchemy.engine import make_url
 
+from benchmarks._database import fresh_database
 from oddscore.clock import FrozenClock, utcnow
 from oddscore.ingestion.files import import_snapshots, list_archive, load_file
 from oddscore.ingestion.pipeline import IngestOptions
 from oddscore.ingestion.store import ODDS_COLUMNS
 from oddscore.storage.engine import Database
-from oddscore.storage.migrate import upgrade_async
 
 DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/odds_bench_ingest"
 DEFAULT_ARCHIVE = (
@@ -55,20 +55,8 @@ CREATE TABLE bench_odds_copy (
 """
 
 
-async def _fresh_database(url: str) -> None:
-    target = make_url(url)
-    server = target.set(drivername="postgresql", database="postgres")
-    conn = await asyncpg.connect(server.render_as_string(hide_password=False))
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)')
-        await conn.execute(f'CREATE DATABASE "{target.database}"')
-    finally:
-        await conn.close()
-    await upgrade_async(url)
-
-
 async def main(season: str, archive: Path, url: str) -> None:
-    await _fresh_database(url)
+    await fresh_database(url)
     db = Database.from_url(url)
     options = IngestOptions(
         expected_markets=("h2h", "spreads", "totals"),

@@ -43,6 +43,8 @@ from typing import Any
 
 import httpx
 
+from benchmarks._database import fresh_database
+
 KEY = "bench-load-key"
 SEED = 7
 SPORT = "basketball_nba"
@@ -216,35 +218,6 @@ async def _baseline(url: str, plan_file: Path, concurrency: int) -> dict[str, An
     }
 
 
-async def _fresh(url: str) -> str:
-    """An empty, migrated database at ``url`` (PostgreSQL: created if missing)."""
-    from sqlalchemy.engine import make_url
-
-    from oddscore.storage.migrate import upgrade_async
-
-    target = make_url(url)
-    if target.get_backend_name() == "postgresql":
-        import asyncpg
-
-        server = target.set(drivername="postgresql", database="postgres")
-        conn = await asyncpg.connect(server.render_as_string(hide_password=False))
-        try:
-            if not await conn.fetchval(
-                "SELECT 1 FROM pg_database WHERE datname = $1", target.database
-            ):
-                await conn.execute(f'CREATE DATABASE "{target.database}"')
-        finally:
-            await conn.close()
-        dsn = target.set(drivername="postgresql").render_as_string(hide_password=False)
-        conn = await asyncpg.connect(dsn)
-        try:
-            await conn.execute("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;")
-        finally:
-            await conn.close()
-    await upgrade_async(url)
-    return url
-
-
 async def _load(url: str, plan_file: Path, database_url: str, concurrency: int) -> dict[str, Any]:
     from sqlalchemy import func, select
 
@@ -254,7 +227,7 @@ async def _load(url: str, plan_file: Path, database_url: str, concurrency: int) 
     from oddscore.storage.models import Odds, OddsSnapshot
 
     plan = read_plan(plan_file)
-    await _fresh(database_url)
+    await fresh_database(database_url)
     async with Database.from_url(database_url) as db, _client(url) as client:
         started = time.perf_counter()
         report = await Executor(db, client, plan).execute(concurrency=concurrency)
