@@ -5,11 +5,15 @@ from __future__ import annotations
 import copy
 import gzip
 import json
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import text
+
+from oddscore.storage import Database
 from tests.conftest import real_data
 
 HOME = "Denver Nuggets"
@@ -120,3 +124,16 @@ def load_archive_file(season: str, day: str) -> dict[str, Any]:
     with gzip.open(path) as handle:
         payload: dict[str, Any] = json.load(handle)
     return payload
+
+
+@asynccontextmanager
+async def violated_odds_index(db: Database, column: str, where: str) -> AsyncIterator[None]:
+    """A temporary unique index on ``odds(column)`` over the rows matching ``where``: a real
+    constraint error in the middle of a write (the second such row fails its COPY)."""
+    async with db.engine.begin() as conn:
+        await conn.execute(text(f"CREATE UNIQUE INDEX test_boom ON odds ({column}) WHERE {where}"))
+    try:
+        yield
+    finally:
+        async with db.engine.begin() as conn:
+            await conn.execute(text("DROP INDEX test_boom"))

@@ -16,7 +16,7 @@ from sqlalchemy import and_, func, inspect, or_, select, text
 from oddscore.exceptions import StorageError
 from oddscore.ingestion.files import import_snapshots
 from oddscore.storage import Database, Event, Odds, OddsSnapshot
-from tests.ingestion.conftest import TAKEN, TIP, archive_dir, book, event
+from tests.ingestion.conftest import TAKEN, TIP, archive_dir, book, event, violated_odds_index
 from tests.ingestion.test_pipeline import OPTIONS, counts, ingest
 
 
@@ -75,16 +75,10 @@ async def test_a_failed_payload_leaves_no_odds_row_behind(db: Database) -> None:
     # went out in the same transaction: the rollback takes all of them, nothing dangles.
     await ingest(db, [event(1)], taken=TAKEN - timedelta(hours=6))
     before = await counts(db)
-    ddl = "CREATE UNIQUE INDEX test_boom ON odds (bookmaker_key) WHERE bookmaker_key = 'boom'"
-    async with db.engine.begin() as conn:
-        await conn.execute(text(ddl))
-    try:
+    async with violated_odds_index(db, "bookmaker_key", "bookmaker_key = 'boom'"):
         payload = [event(1), event(2, books=[book("boom")]), event(3, books=[book("boom")])]
         with pytest.raises(StorageError, match="nothing stored"):
             await ingest(db, payload)
-    finally:
-        async with db.engine.begin() as conn:
-            await conn.execute(text("DROP INDEX test_boom"))
     assert await counts(db) == before
     assert await orphans(db) == 0
     result = await ingest(db, [event(1), event(2, books=[book("fanduel")])])
@@ -126,18 +120,10 @@ async def test_an_archive_import_interrupted_by_a_failure_leaves_no_orphans(
     """Real files, one transaction per group: a failing group leaves nothing of its own."""
     week = {"seasons": ["2023-2024"], "start": date(2023, 10, 24), "end": date(2023, 10, 31)}
     archive = archive_dir()
-    ddl = (
-        "CREATE UNIQUE INDEX test_boom ON odds (market_key) "
-        "WHERE market_key = 'h2h' AND odds_timestamp > '2023-10-28'"
-    )
-    async with db.engine.begin() as conn:
-        await conn.execute(text(ddl))
-    try:
+    late_h2h = "market_key = 'h2h' AND odds_timestamp > '2023-10-28'"
+    async with violated_odds_index(db, "market_key", late_h2h):
         with pytest.raises(StorageError):
             await import_snapshots(db, archive, options=OPTIONS, batch_files=4, **week)
-    finally:
-        async with db.engine.begin() as conn:
-            await conn.execute(text("DROP INDEX test_boom"))
     partial = await counts(db)
     assert 0 < partial["odds"] and await orphans(db) == 0
     summary = await import_snapshots(db, archive, options=OPTIONS, batch_files=4, **week)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, select, update
 
 from oddscore.clock import FrozenClock
 from oddscore.exceptions import DataQualityError, StorageError
@@ -21,7 +21,18 @@ from oddscore.storage import (
     Odds,
     OddsSnapshot,
 )
-from tests.ingestion.conftest import AWAY, HOME, NOW, TAKEN, TIP, book, event, iso, rows_in
+from tests.ingestion.conftest import (
+    AWAY,
+    HOME,
+    NOW,
+    TAKEN,
+    TIP,
+    book,
+    event,
+    iso,
+    rows_in,
+    violated_odds_index,
+)
 
 OPTIONS = IngestOptions(clock=FrozenClock(NOW), expected_markets=("h2h", "spreads", "totals"))
 STRICT = IngestOptions(clock=FrozenClock(NOW), strict=True)
@@ -157,17 +168,11 @@ async def test_in_play_snapshot_keeps_raw_json_but_no_odds(db: Database) -> None
 async def test_a_database_error_mid_batch_leaves_nothing(db: Database) -> None:
     # A real constraint, violated by the third event's odds rows after the first two events,
     # their snapshots and rows were written in the same transaction.
-    ddl = "CREATE UNIQUE INDEX test_boom ON odds (bookmaker_key) WHERE bookmaker_key = 'boom'"
-    async with db.engine.begin() as conn:
-        await conn.execute(text(ddl))
-    try:
+    async with violated_odds_index(db, "bookmaker_key", "bookmaker_key = 'boom'"):
         payload = [event(1), event(2, books=[book("boom")]), event(3, books=[book("boom")])]
         with pytest.raises(StorageError, match="nothing stored"):
             await ingest(db, payload)
         assert set((await counts(db)).values()) == {0}
-    finally:
-        async with db.engine.begin() as conn:
-            await conn.execute(text("DROP INDEX test_boom"))
     await ingest(db, [event(1)])
     assert (await counts(db))["odds"] == 12
 
