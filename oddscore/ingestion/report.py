@@ -9,7 +9,7 @@ stored row that the rules would now exclude is flagged instead.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import partial
@@ -191,7 +191,7 @@ async def _recheck_events(
             .order_by(SNAP.c.event_id, SNAP.c.snapshot_time)
         )
     ).all()
-    previous: dict[str, dict[QuoteKey, PreviousQuote]] = defaultdict(dict)
+    previous: dict[str, dict[QuoteKey, PreviousQuote]] = {}
     for snap in snapshots:
         event = events[snap.event_id]
         quotes, _ = raw_quotes(snap.raw_data, options.odds_format)
@@ -211,9 +211,8 @@ async def _recheck_events(
             structural_only=not options.validate,
         )
         apply_findings(quotes, findings)
-        kept = previous_quotes(quotes, snap.snapshot_time)
-        if kept:
-            previous[snap.event_id] = kept
+        # Even an empty one: ingestion compares with the latest snapshot, quotes or not.
+        previous[snap.event_id] = previous_quotes(quotes, snap.snapshot_time)
         if not in_window:
             continue
         result.snapshots += 1

@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from oddscore.cli.app import app
-from oddscore.clock import FrozenClock
+from oddscore.clock import FrozenClock, as_utc
 from oddscore.ingestion.pipeline import IngestOptions
 from oddscore.ingestion.report import recheck, validation_report
 from oddscore.ingestion.validation import ValidationRules
 from oddscore.storage import Database, DataQualityLog, Odds, OddsSnapshot
-from tests.ingestion.conftest import NOW, book, event
-from tests.ingestion.test_pipeline import ingest
+from tests.ingestion.conftest import NOW, TAKEN, book, event
+from tests.ingestion.test_pipeline import OPTIONS, ingest
 from tests.servers import serve_in_thread
 
 
@@ -43,6 +43,31 @@ async def test_recheck_applies_new_thresholds_to_stored_rows(db: Database) -> No
     assert total == 1 and notes == {None, "overround_out_of_band"}
     back = await recheck(db, options=IngestOptions(clock=FrozenClock(NOW)))
     assert back.rows_changed == 2 and (await validation_report(db)).flagged_rows == 0
+
+
+async def test_recheck_compares_with_the_same_previous_snapshot_as_ingestion(
+    db: Database,
+) -> None:
+    """A snapshot without quotes (no book listed the game) is still the previous snapshot:
+    the next one is not compared with an older one, on ingestion or on re-check."""
+    await ingest(db, [event(1, books=[book(spread=(-3.5, -110, -110))])])
+    await ingest(db, [event(1, books=[])], taken=TAKEN + timedelta(hours=1))
+    later = TAKEN + timedelta(hours=3)
+    moved = book(spread=(-9.5, -110, -110), updated=later)
+    await ingest(db, [event(1, books=[moved])], taken=later)
+
+    async def findings() -> list[tuple[str, datetime | None]]:
+        async with db.session() as session:
+            rows = await session.execute(
+                select(DataQualityLog.issue_type, DataQualityLog.snapshot_time)
+            )
+            return sorted((kind, as_utc(moment) if moment else None) for kind, moment in rows)
+
+    ingested = await findings()
+    assert "line_jump" not in {kind for kind, _ in ingested}
+    result = await recheck(db, options=OPTIONS)
+    assert result.snapshots == 3 and result.rows_changed == 0
+    assert await findings() == ingested
 
 
 SIM_KEY = "served-simulator-key"
