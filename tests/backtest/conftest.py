@@ -6,7 +6,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from oddscore.storage import Database, Event, Odds, OddsSnapshot
+from oddscore.storage import Database, Event
+from tests.queries.factories import add_snapshot
 
 T0 = datetime(2024, 1, 10, 0, 30, tzinfo=UTC)  # 7:30 pm Eastern on Jan 9
 
@@ -40,6 +41,7 @@ class Q:
     price: int
     point: float | None = None
     hours: float = 2.0
+    valid: bool = True
 
     @property
     def at(self) -> datetime:
@@ -75,20 +77,4 @@ async def seed(db: Database, games: Sequence[Game], quotes: Iterable[Q]) -> None
         for q in quotes:
             by_snapshot.setdefault((q.game.id, q.at), []).append(q)
         for (event_id, at), group in sorted(by_snapshot.items()):
-            snapshot = OddsSnapshot(event_id=event_id, snapshot_time=at, raw_data={})
-            session.add(snapshot)
-            await session.flush()
-            assert snapshot.id is not None
-            session.add_all(
-                Odds(
-                    snapshot_id=snapshot.id,
-                    event_id=event_id,
-                    bookmaker_key=q.book,
-                    market_key=q.market,
-                    outcome_name=q.outcome,
-                    price=q.price,
-                    point=q.point,
-                    odds_timestamp=at,
-                )
-                for q in group
-            )
+            await add_snapshot(session, event_id, at, group)

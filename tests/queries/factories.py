@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from oddscore.storage import Database, Event, FetchLog, Odds, OddsSnapshot
 
@@ -58,6 +61,61 @@ async def add_events(db: Database, events: Iterable[Event]) -> None:
         session.add_all(list(events))
 
 
+class Quoted(Protocol):
+    """What :func:`add_snapshot` stores of a quote (the query and backtest tests' ``Q``)."""
+
+    @property
+    def book(self) -> str: ...
+    @property
+    def market(self) -> str: ...
+    @property
+    def outcome(self) -> str: ...
+    @property
+    def price(self) -> int: ...
+    @property
+    def point(self) -> float | None: ...
+    @property
+    def valid(self) -> bool: ...
+
+
+async def add_snapshot(
+    session: AsyncSession,
+    event: str,
+    taken: datetime,
+    quotes: Sequence[Quoted],
+    *,
+    tier: str | None = None,
+) -> None:
+    """One raw snapshot of ``event`` observed at ``taken`` and its odds rows, as ingestion
+    writes them (the raw JSON left empty)."""
+    snapshot = OddsSnapshot(
+        event_id=event,
+        snapshot_time=taken,
+        raw_data={},
+        bookmaker_count=len({q.book for q in quotes}),
+        fetch_tier=tier,
+    )
+    session.add(snapshot)
+    await session.flush()
+    assert snapshot.id is not None
+    session.add_all(
+        Odds(
+            snapshot_id=snapshot.id,
+            event_id=event,
+            bookmaker_key=q.book,
+            bookmaker_title=q.book.title(),
+            market_key=q.market,
+            outcome_name=q.outcome,
+            price=q.price,
+            point=q.point,
+            odds_timestamp=taken,
+            last_update=taken - timedelta(minutes=1),
+            is_valid=q.valid,
+        )
+        for q in quotes
+    )
+
+
 async def add_quotes(
     db: Database,
     event: str,
@@ -71,32 +129,7 @@ async def add_quotes(
         by_time.setdefault(quote.at, []).append(quote)
     async with db.session() as session:
         for taken, group in sorted(by_time.items()):
-            snapshot = OddsSnapshot(
-                event_id=event,
-                snapshot_time=taken,
-                raw_data={},
-                bookmaker_count=len({q.book for q in group}),
-                fetch_tier=(tiers or {}).get(taken),
-            )
-            session.add(snapshot)
-            await session.flush()
-            assert snapshot.id is not None
-            session.add_all(
-                Odds(
-                    snapshot_id=snapshot.id,
-                    event_id=event,
-                    bookmaker_key=q.book,
-                    bookmaker_title=q.book.title(),
-                    market_key=q.market,
-                    outcome_name=q.outcome,
-                    price=q.price,
-                    point=q.point,
-                    odds_timestamp=taken,
-                    last_update=taken - timedelta(minutes=1),
-                    is_valid=q.valid,
-                )
-                for q in group
-            )
+            await add_snapshot(session, event, taken, group, tier=(tiers or {}).get(taken))
 
 
 async def add_fetch_logs(db: Database, logs: Iterable[FetchLog]) -> None:
