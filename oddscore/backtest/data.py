@@ -1,11 +1,13 @@
 """Loading a whole backtest range set-based: a fixed number of statements, whatever its size.
 
 * the events commencing in the range (the schedule; results are kept apart from strategies);
-* ONE scan of every valid pre-tip quote of those events, from which two as-of sets are kept:
-  every event's quotes as of its own decision time ``commence - decision_hours`` (the latest
-  per book, market and outcome observed at or before it, no older than ``max_staleness``,
-  ties to the later-written row) and its closing quotes (the latest observed strictly before
-  commence; for CLV only, strategies never see them);
+* ONE scan of every pre-tip quote of those events, from which two as-of sets are kept:
+  every event's quotes as of its own decision time ``commence - decision_hours`` (per book
+  and market, the valid quotes of its latest observation at or before it, no older than
+  ``max_staleness``) and its closing quotes (of the latest observation strictly before
+  commence; for CLV only, strategies never see them). A market's quotes always come from one
+  observation: an outcome missing from it or flagged invalid in it is not filled in with an
+  older price, so a pair never mixes two moments (or two points);
 * with an execution haircut, the first quote after the decision time within the window.
 
 The as-of rule is the query layer's (:func:`oddscore.queries.asof.odds_before_tip`), and a
@@ -72,24 +74,23 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _scan_sql(dialect: str, n_books: int | None, n_markets: int | None) -> str:
-    """Every valid pre-tip quote of the sport's events commencing in [start, end)."""
+    """Every pre-tip quote of the sport's events commencing in [start, end)."""
     marks: Iterator[str]
     if dialect == "postgresql":
         marks = iter(f"${i}" for i in range(1, 100))
-        valid = "o.is_valid"
         # Whole microseconds since the epoch: ints hash and compare far faster than aware
         # datetimes (whose every hash and comparison asks for the UTC offset).
         stamp = "(EXTRACT(EPOCH FROM o.odds_timestamp) * 1000000)::bigint"
     else:
         marks = iter("?" * 100)
-        valid = "o.is_valid = 1"
         stamp = "o.odds_timestamp"  # text that sorts as time (see queries._sql)
+    # Invalid rows too: they still make their observation the latest one.
     sql = (
         "SELECT o.event_id, o.bookmaker_key, o.market_key, o.outcome_name, "
-        f"o.outcome_description, o.point, o.price, {stamp}, o.id "
+        f"o.outcome_description, o.point, o.price, {stamp}, o.is_valid "
         "FROM odds o JOIN events e ON e.id = o.event_id "
         f"WHERE e.sport_key = {next(marks)} AND e.commence_time >= {next(marks)} "
-        f"AND e.commence_time < {next(marks)} AND o.odds_timestamp < e.commence_time AND {valid}"
+        f"AND e.commence_time < {next(marks)} AND o.odds_timestamp < e.commence_time"
     )
     for column, count in (("o.bookmaker_key", n_books), ("o.market_key", n_markets)):
         if count is None:
@@ -171,7 +172,9 @@ class _Converter:
     def quotes(self, rows: Iterable[Any]) -> list[MarketQuote]:
         stamps, times, decimals = self.stamps, self.stamps.cache, self.decimals
         out = []
-        for _event, book, market, outcome, _description, point, price, ts, _id in rows:
+        for _event, book, market, outcome, _description, point, price, ts, valid in rows:
+            if not valid:
+                continue  # flagged: it shows the book's market moved, but is no price
             decimal = decimals.get(price)
             if decimal is None:
                 if -100 < price < 100:
@@ -210,42 +213,52 @@ class LazyQuotes(Mapping[str, list[MarketQuote]]):
 
 
 def _as_of_sets(
-    rows: Iterable[Any],
+    rows: Sequence[Any],
     events: Sequence[EventInfo],
     lead: timedelta,
     staleness: timedelta | None,
     stamps: _Timestamps,
 ) -> tuple[dict[str, list[MarketQuote]], LazyQuotes]:
-    """Latest quote per (event, book, market, outcome, description) at the decision time
-    (within the staleness) and strictly before commence, ties to the higher row id."""
+    """Per (event, book, market), the valid rows of its latest observation at the decision
+    time (within the staleness) and of its latest before commence: the query layer's rule
+    (:func:`oddscore.queries.asof.odds_before_tip`)."""
     windows = {}
     for event in events:
         decided = event.commence_time - lead
         oldest = None if staleness is None else stamps.key(decided - staleness)
         windows[event.id] = (stamps.key(decided), oldest)
-    decision_best: dict[tuple[Any, ...], Any] = {}
-    closing_best: dict[tuple[Any, ...], Any] = {}
+    # Pass one: the time of each (event, book, market)'s latest observation, at the decision
+    # time and before commence (the scan only holds quotes observed before commence).
+    decision_at: dict[tuple[Any, ...], Any] = {}
+    closing_at: dict[tuple[Any, ...], Any] = {}
     for row in rows:
         event_id = row[0]
-        key = (event_id, row[1], row[2], row[3], row[4])
+        key = (event_id, row[1], row[2])
         ts = row[7]
-        best = closing_best.get(key)
-        # The scan only holds quotes observed before commence: the latest is the close.
-        if best is None or ts > best[7] or (ts == best[7] and row[8] > best[8]):
-            closing_best[key] = row
+        latest = closing_at.get(key)
+        if latest is None or ts > latest:
+            closing_at[key] = ts
         until, oldest = windows[event_id]
         if ts <= until and (oldest is None or ts >= oldest):
-            best = decision_best.get(key)
-            if best is None or ts > best[7] or (ts == best[7] and row[8] > best[8]):
-                decision_best[key] = row
-    converter = _Converter(stamps)
+            latest = decision_at.get(key)
+            if latest is None or ts > latest:
+                decision_at[key] = ts
+    # Pass two: the rows of those observations, per event.
     decision_rows: dict[str, list[Any]] = defaultdict(list)
-    for row in decision_best.values():
-        decision_rows[row[0]].append(row)
     closing_rows: dict[str, list[Any]] = defaultdict(list)
-    for row in closing_best.values():
-        closing_rows[row[0]].append(row)
-    decision = {event_id: converter.quotes(group) for event_id, group in decision_rows.items()}
+    for row in rows:
+        key = (row[0], row[1], row[2])
+        ts = row[7]
+        if closing_at[key] == ts:
+            closing_rows[row[0]].append(row)
+        if decision_at.get(key) == ts:
+            decision_rows[row[0]].append(row)
+    converter = _Converter(stamps)
+    decision = {}
+    for event_id, group in decision_rows.items():
+        quotes = converter.quotes(group)  # invalid rows dropped
+        if quotes:
+            decision[event_id] = quotes
     return decision, LazyQuotes(dict(closing_rows), converter)
 
 

@@ -24,6 +24,7 @@ row = st.tuples(
     st.sampled_from(["Home", "Away"]),
     st.integers(-600, 600).filter(lambda p: abs(p) >= 100),
     st.integers(1, 12 * 60),  # minutes before tip
+    st.sampled_from([True, True, True, False]),  # valid
 )
 
 
@@ -35,7 +36,7 @@ def _micros(moment: datetime) -> int:
     return (moment - EPOCH) // timedelta(microseconds=1)
 
 
-def _rows(spec: list[tuple[int, str, str, str, int, int]], first_id: int = 1) -> list[tuple]:
+def _rows(spec: list[tuple[int, str, str, str, int, int, bool]]) -> list[tuple]:
     return [
         (
             f"e{e}",
@@ -46,26 +47,29 @@ def _rows(spec: list[tuple[int, str, str, str, int, int]], first_id: int = 1) ->
             None,
             price,
             _micros(EVENTS[e].commence_time - timedelta(minutes=minutes)),
-            first_id + n,
+            valid,
         )
-        for n, (e, book, market, outcome, price, minutes) in enumerate(spec)
+        for e, book, market, outcome, price, minutes, valid in spec
     ]
 
 
 def _brute_force(rows: list[tuple]) -> set[tuple]:
-    """The rule stated plainly: latest eligible per key, ties to the higher id."""
+    """The rule stated plainly: per (event, book, market), the valid rows of the latest
+    eligible observation."""
     out = set()
-    by_key: dict[tuple, list[tuple]] = {}
+    by_market: dict[tuple, list[tuple]] = {}
     for r in rows:
-        by_key.setdefault(r[:5], []).append(r)
-    for group in by_key.values():
+        by_market.setdefault(r[:3], []).append(r)
+    for group in by_market.values():
         event = next(e for e in EVENTS if e.id == group[0][0])
         decision = event.commence_time - LEAD
         eligible = [r for r in group if _micros(decision - STALE) <= r[7] <= _micros(decision)]
         if eligible:
-            best = max(eligible, key=lambda r: (r[7], r[8]))
-            when = EPOCH + timedelta(microseconds=best[7])
-            out.add((best[0], best[1], best[2], best[3], best[6], when))
+            latest = max(r[7] for r in eligible)
+            when = EPOCH + timedelta(microseconds=latest)
+            out |= {
+                (r[0], r[1], r[2], r[3], r[6], when) for r in eligible if r[7] == latest and r[8]
+            }
     return out
 
 
@@ -84,5 +88,5 @@ def test_later_quotes_change_no_decision(past: list, late: list) -> None:
     rows = _rows(past)
     assert _decided(rows) == _brute_force(rows)
     # Any number of quotes after the decision time (but before tip) changes nothing.
-    later = [(e, b, m, o, p, minutes % 59 + 1) for e, b, m, o, p, minutes in late]
-    assert _decided(rows + _rows(later, first_id=1000)) == _decided(rows)
+    later = [(e, b, m, o, p, minutes % 59 + 1, v) for e, b, m, o, p, minutes, v in late]
+    assert _decided(rows + _rows(later)) == _decided(rows)

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import update
 
 from oddscore.backtest.config import BacktestConfig
+from oddscore.backtest.data import load_backtest_data
 from oddscore.backtest.engine import run_backtest
 from oddscore.backtest.market import MarketView
 from oddscore.backtest.results import BacktestResult
@@ -226,6 +227,34 @@ async def test_loader_applies_the_query_layers_as_of_rule(seeded: Database) -> N
     for hours, staleness in ((1.0, 24.0), (1.0, 0.5), (0.0, 48.0), (2.0, 1.0)):
         size = await assert_loader_matches_query_layer(seeded, c.start, c.end, hours, staleness)
         assert size > 0 or staleness < 1
+
+
+async def test_a_market_is_read_from_one_observation(seeded: Database) -> None:
+    """At 1.5 h before tip, the latest observation before the decision time, DraftKings
+    flags its G1 away price, FanDuel quotes only G2's home side and Pinnacle's G3 prices are
+    both flagged: none of the missing prices may be filled in from the 2-hour quotes."""
+    extra = [
+        Q(G1, "draftkings", "h2h", G1.home, -160, hours=1.5),
+        Q(G1, "draftkings", "h2h", G1.away, 140, hours=1.5, valid=False),
+        Q(G2, "fanduel", "h2h", G2.home, -155, hours=1.5),
+        Q(G3, "pinnacle", "h2h", G3.home, -105, hours=1.5, valid=False),
+        Q(G3, "pinnacle", "h2h", G3.away, -105, hours=1.5, valid=False),
+    ]
+    await seed_quotes_only(seeded, extra)
+    c = config()
+    data = await load_backtest_data(
+        seeded, c.start, c.end, decision_hours=1.0, max_staleness_hours=24.0
+    )
+
+    def board_of(game: Game, book: str) -> set[tuple[str, int]]:
+        return {(q.outcome, q.price) for q in data.decision[game.id] if q.book == book}
+
+    assert board_of(G1, "draftkings") == {(G1.home, -160)}
+    assert board_of(G2, "fanduel") == {(G2.home, -155)}
+    assert board_of(G3, "pinnacle") == set()
+    assert board_of(G1, "pinnacle") == {(G1.home, -200), (G1.away, 180)}  # untouched
+    for hours, staleness in ((1.0, 24.0), (2.0, 24.0), (0.0, 48.0)):
+        await assert_loader_matches_query_layer(seeded, c.start, c.end, hours, staleness)
 
 
 async def test_kelly_sizes_the_slate_together(seeded: Database) -> None:
