@@ -83,6 +83,7 @@ async def backfill_call(executor: Executor, call: PlannedCall) -> dict[str, Any]
         "snapshot_time": outcome.snapshot_time.isoformat() if outcome.snapshot_time else None,
         "games_stored": outcome.games_stored,
         "games_missing": list(outcome.games_missing),
+        "served_by": list(outcome.served_by),
     }
 
 
@@ -136,6 +137,7 @@ async def _run_calls(executor: Executor, plan: BackfillPlan, limit: int) -> dict
             failed += 1
     return {
         "calls_paid": sum(1 for r in fresh if r["paid"]),
+        "calls_served": sum(1 for r in fresh if r["served_by"]),
         "credits_spent": sum(r["credits_spent"] for r in fresh),
         "calls_cached": cached,
         "failed": failed,

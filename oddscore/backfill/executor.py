@@ -14,6 +14,12 @@ The ``backfill_calls`` table is the ledger. A call moves
 The one window no client can close: the provider bills when it answers, so a process killed
 between the answer and the ``fetched`` write (milliseconds) pays that call again on resume.
 
+A call is not paid at all when other plans' finished calls already fetched every one of its
+games, each inside its slot's window, having asked for the same books and regions and at
+least its markets (an overlapping or repeated backfill): it is marked done, ``served_by``
+those plans. A game such a call found missing from the slate counts as fetched when it asked
+at the same time or later (a game, once listed, stays listed until it starts).
+
 Each call asks for the whole slate at the planned time (exactly what was priced) and stores
 only the planned games. Ingestion stamps each snapshot with the response's ``timestamp``
 (the real snapshot time) and labels its tier from that timestamp, not from the plan.
@@ -22,7 +28,7 @@ only the planned games. Ingestion stamps each snapshot with the response's ``tim
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -41,14 +47,16 @@ from oddscore.provider.client import OddsApiClient
 from oddscore.storage.engine import Database
 from oddscore.storage.models import BackfillCall
 
-from .planner import BackfillPlan, PlannedCall
+from .planner import BackfillPlan, PlannedCall, PlanSettings, slot_window
 
 __all__ = [
     "CallOutcome",
     "CallStatus",
     "ExecutionReport",
     "Executor",
+    "Served",
     "outstanding_credits",
+    "request_of",
 ]
 
 log = get_logger(__name__)
@@ -77,9 +85,19 @@ class CallOutcome:
     games_stored: int = 0
     games_missing: tuple[str, ...] = ()
     note: str = ""
+    served_by: tuple[str, ...] = ()  # plans whose stored calls made paying unnecessary
     # Why the call is not done (a failed request, a failed ingest), for callers that must
     # fail loudly, e.g. a Prefect task that may not cache a failure as a result.
     error: BaseException | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Served:
+    """Other plans' finished calls that make a call unnecessary, and the games they found
+    missing from the slate."""
+
+    donors: list[BackfillCall]
+    missing: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -101,6 +119,11 @@ class ExecutionReport:
         return sum(1 for o in self.outcomes if o.paid)
 
     @property
+    def calls_served(self) -> int:
+        """Calls done this run without paying: other plans had stored their games."""
+        return sum(1 for o in self.outcomes if o.served_by)
+
+    @property
     def failures(self) -> list[CallOutcome]:
         return [o for o in self.outcomes if o.status is CallStatus.FAILED]
 
@@ -113,13 +136,38 @@ class ExecutionReport:
         return [o for o in self.outcomes if o.status is CallStatus.CLAIMED]
 
 
-def outstanding_credits(plan: BackfillPlan, rows: Mapping[datetime, BackfillCall]) -> int:
-    """Credits still to pay: every call neither done nor already fetched."""
+def outstanding_credits(
+    plan: BackfillPlan, rows: Mapping[datetime, BackfillCall], served: Collection[datetime] = ()
+) -> int:
+    """Credits still to pay: every call neither done nor already fetched nor ``served`` by
+    other plans' stored calls."""
     paid = {CallStatus.DONE.value, CallStatus.FETCHED.value}
     return sum(
         call.credits
         for call in plan.calls
-        if (row := rows.get(call.time)) is None or row.status not in paid
+        if call.time not in served
+        and ((row := rows.get(call.time)) is None or row.status not in paid)
+    )
+
+
+def request_of(settings: PlanSettings) -> dict[str, list[str]]:
+    """What a plan's calls ask the provider for, as the ledger records it."""
+    return {
+        "markets": sorted(settings.markets),
+        "regions": sorted(settings.regions),
+        "bookmakers": sorted(settings.bookmakers),
+    }
+
+
+def _answers(asked: Mapping[str, Any] | None, wanted: Mapping[str, list[str]]) -> bool:
+    """A finished call that asked ``asked`` stored what a call asking ``wanted`` would: the
+    same books and regions, and every wanted market."""
+    if not asked:
+        return False  # recorded before requests were: unknown, so never reused
+    return (
+        asked.get("bookmakers") == wanted["bookmakers"]
+        and asked.get("regions") == wanted["regions"]
+        and set(wanted["markets"]) <= set(asked.get("markets") or ())
     )
 
 
@@ -157,6 +205,7 @@ class Executor:
         # Once the account is out of credits every further paid call would fail the same way:
         # the calls not started yet are left pending for a run after the reset.
         self._quota_exhausted: QuotaExhaustedError | None = None
+        self._served: dict[datetime, Served] | None = None
 
     # -- ledger ------------------------------------------------------------------------------
 
@@ -184,6 +233,7 @@ class Executor:
                 "credits_spent": 0,
                 "attempts": 0,
                 "games_stored": 0,
+                "request": request_of(self.plan.settings),
                 "created_at": now,
                 "updated_at": now,
             }
@@ -246,6 +296,73 @@ class Executor:
                 )
             ).scalar_one_or_none()
 
+    async def served_elsewhere(self) -> dict[datetime, Served]:
+        """This plan's calls whose every game other plans' finished calls already stored
+        inside its slot's window (or found missing from the slate at the same time or
+        later): call time -> those calls. Read once per executor."""
+        if self._served is not None:
+            return self._served
+        self._served = {}
+        if not self.plan.calls:
+            return self._served
+        settings = self.plan.settings
+        slots = {slot.name: slot for slot in settings.slots}
+        commence = {game.id: game.commence_time for game in self.plan.games}
+        windows = {
+            call.time: [
+                (
+                    target.event_id,
+                    slot_window(
+                        commence[target.event_id],
+                        slots[target.slot],
+                        settings.max_shift_fraction,
+                    ),
+                )
+                for target in call.targets
+            ]
+            for call in self.plan.calls
+        }
+        spans = [window for targets in windows.values() for _, window in targets]
+        wanted = request_of(settings)
+        async with self.db.session() as session:
+            rows = (
+                await session.execute(
+                    select(BackfillCall).where(
+                        col(BackfillCall.sport_key) == settings.sport,
+                        col(BackfillCall.plan_id) != self.plan.plan_id,
+                        col(BackfillCall.status) == CallStatus.DONE.value,
+                        # Only calls that fetched: their snapshots were taken at their time.
+                        col(BackfillCall.served_by).is_(None),
+                        col(BackfillCall.call_time) >= min(start for start, _ in spans),
+                        col(BackfillCall.call_time) <= max(end for _, end in spans),
+                    )
+                )
+            ).scalars()
+            donors: dict[str, list[BackfillCall]] = {}  # event id -> the calls that asked
+            for row in rows:
+                if not row.error and _answers(row.request, wanted):  # error: rejected, unstored
+                    for event_id in row.event_ids or ():
+                        donors.setdefault(event_id, []).append(row)
+        for call_time, targets in windows.items():
+            used: dict[tuple[str, datetime], BackfillCall] = {}
+            missing: list[str] = []
+            for event_id, (start, end) in targets:
+                listed = [row for row in donors.get(event_id, ()) if start <= row.call_time <= end]
+                donor = next(
+                    (row for row in listed if event_id not in (row.games_missing or ())), None
+                )
+                if donor is None:
+                    # Absent from a slate asked for at this time or later: a game listed once
+                    # stays listed until it starts, so this call's slate lacks it too.
+                    donor = next((row for row in listed if row.call_time >= call_time), None)
+                    if donor is None:
+                        break
+                    missing.append(event_id)
+                used[(donor.plan_id, donor.call_time)] = donor
+            else:
+                self._served[call_time] = Served(list(used.values()), tuple(sorted(set(missing))))
+        return self._served
+
     # -- checks ------------------------------------------------------------------------------
 
     async def quota_remaining(self) -> int | None:
@@ -259,7 +376,8 @@ class Executor:
         self, *, budget: int | None = None, check_quota: bool = True
     ) -> tuple[int, int | None]:
         """(outstanding credits, quota remaining); refuses a plan over budget or quota."""
-        outstanding = outstanding_credits(self.plan, await self.ledger())
+        served = await self.served_elsewhere()
+        outstanding = outstanding_credits(self.plan, await self.ledger(), served)
         if budget is not None and outstanding > budget:
             raise PlanningError(
                 f"plan {self.plan.plan_id} needs {outstanding} more credits, "
@@ -293,6 +411,9 @@ class Executor:
             )
         if row.status == CallStatus.FETCHED.value and row.raw_response is not None:
             return await self._ingest(call, row.raw_response, row.request_id, None, paid=0)
+        served = (await self.served_elsewhere()).get(call.time)
+        if served is not None:
+            return await self._reuse(call, served)
         if self._quota_exhausted is not None:
             return CallOutcome(
                 call.time,
@@ -301,16 +422,7 @@ class Executor:
                 error=self._quota_exhausted,
             )
         if not await self._claim(call):
-            return CallOutcome(
-                call.time,
-                CallStatus.CLAIMED,
-                note="claimed by another run",
-                error=PlanningError(
-                    f"call {call.time.isoformat()} of plan {self.plan.plan_id} is claimed by "
-                    "another run (or one that crashed less than "
-                    f"{self.stale_claim_after} ago)"
-                ),
-            )
+            return self._claimed_elsewhere(call)
         if self.client is None:
             raise PlanningError("executing a backfill needs an API client")
         settings = self.plan.settings
@@ -341,6 +453,44 @@ class Executor:
             snapshot_time=parse_timestamp(envelope["timestamp"]),
         )
         return await self._ingest(call, envelope, response.request_id, response, paid=spent)
+
+    def _claimed_elsewhere(self, call: PlannedCall) -> CallOutcome:
+        return CallOutcome(
+            call.time,
+            CallStatus.CLAIMED,
+            note="claimed by another run",
+            error=PlanningError(
+                f"call {call.time.isoformat()} of plan {self.plan.plan_id} is claimed by "
+                f"another run (or one that crashed less than {self.stale_claim_after} ago)"
+            ),
+        )
+
+    async def _reuse(self, call: PlannedCall, served: Served) -> CallOutcome:
+        """Done without paying: other plans' finished calls stored every game (or found it
+        missing)."""
+        if not await self._claim(call):
+            return self._claimed_elsewhere(call)
+        plans = tuple(sorted({donor.plan_id for donor in served.donors}))
+        times = [d.snapshot_time for d in served.donors if d.snapshot_time is not None]
+        snapshot_time = max(times) if times else None
+        stored = len(call.event_ids) - len(served.missing)
+        await self._set(
+            call,
+            status=CallStatus.DONE.value,
+            snapshot_time=snapshot_time,
+            games_stored=stored,
+            games_missing=list(served.missing),
+            served_by=",".join(plans)[:200],
+        )
+        return CallOutcome(
+            call.time,
+            CallStatus.DONE,
+            snapshot_time=snapshot_time,
+            games_stored=stored,
+            games_missing=served.missing,
+            note=f"already fetched by plan {', '.join(plans)}: nothing paid",
+            served_by=plans,
+        )
 
     def _keep_planned(self, call: PlannedCall, raw: Any) -> dict[str, Any]:
         if not isinstance(raw, Mapping) or "timestamp" not in raw:

@@ -256,6 +256,7 @@ def execute(
                 "credits_outstanding": report.credits_outstanding,
                 "quota_remaining": report.quota_remaining,
                 "calls_paid": report.calls_paid,
+                "calls_served": report.calls_served,
                 "credits_spent": report.credits_spent,
                 "failed": [o.call_time for o in report.failures],
                 "not_ingested": [o.call_time for o in report.not_ingested],
@@ -277,6 +278,11 @@ def execute(
         f"paid {report.calls_paid} calls, {report.credits_spent} credits this run",
         highlight=False,
     )
+    if report.calls_served:
+        console.print(
+            f"{report.calls_served} calls not paid: other plans had already stored their games",
+            highlight=False,
+        )
     if report.failures:
         console.print(f"[red]{len(report.failures)} calls failed[/]; run execute again to retry")
     if report.not_ingested:

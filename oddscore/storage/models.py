@@ -249,6 +249,11 @@ class BackfillCall(SQLModel, table=True):
     games_missing: list[str] | None = Field(default=None, sa_column=Column(JSONDocument))
     error: str | None = Field(default=None, max_length=1000)
     raw_response: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONDocument))
+    # What was asked (markets, regions, bookmakers): another plan may reuse a finished call's
+    # stored games only if it asked for no more than this.
+    request: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONDocument))
+    # The plans whose finished calls already stored every game of this one (nothing paid).
+    served_by: str | None = Field(default=None, max_length=200)
     claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime, nullable=False)
     updated_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime, nullable=False)

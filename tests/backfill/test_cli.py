@@ -10,6 +10,7 @@ from starlette.applications import Starlette
 from typer.testing import CliRunner
 
 from oddscore.cli.app import app
+from oddscore.config import get_settings
 from oddscore.simulator import simulator_of
 from tests.backfill.conftest import API_KEY, BOOKS
 
@@ -31,7 +32,9 @@ def _json(*args: str) -> dict:
     return json.loads(result.stdout)  # type: ignore[no-any-return]
 
 
-def test_plan_execute_status_round_trip(env: None, tmp_path: Path, replay_app: Starlette) -> None:
+def test_plan_execute_status_round_trip(
+    env: None, tmp_path: Path, replay_app: Starlette, monkeypatch: pytest.MonkeyPatch
+) -> None:
     ledger = simulator_of(replay_app).ledger
     plan_file = tmp_path / "plan.json"
     args = ["backfill", "plan", "--start", "2023-12-01", "--end", "2023-12-07"]
@@ -86,6 +89,22 @@ def test_plan_execute_status_round_trip(env: None, tmp_path: Path, replay_app: S
     )
     assert replanned["source"] == "stored" and replanned["credits_spent_selecting"] == 0
     assert replanned["games_without_results"] == 4  # stored, played, never settled
+    assert ledger.used == used
+
+    # The same games for moneylines only: a new plan, every call of it fetched by the first.
+    monkeypatch.setenv("MARKETS", "h2h")
+    get_settings.cache_clear()
+    narrower = tmp_path / "h2h.json"
+    replanned = _json(
+        *args, "--games", "4", "--strategy", "random", "--seed", "2", "--output", str(narrower)
+    )
+    assert replanned["plan_id"] != planned["plan_id"] and replanned["calls"] == planned["calls"]
+    dry = _json("backfill", "execute", "--plan", str(narrower), "--dry-run")
+    assert dry["credits_outstanding"] == 0
+    result = runner.invoke(app, ["backfill", "execute", "--plan", str(narrower)])
+    assert result.exit_code == 0, result.output
+    assert "paid 0 calls, 0 credits" in result.output
+    assert f"{replanned['calls']} calls not paid: other plans had already stored" in result.output
     assert ledger.used == used
 
 

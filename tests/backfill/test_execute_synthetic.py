@@ -10,17 +10,18 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlmodel import col
 from starlette.applications import Starlette
 
-from oddscore.backfill.executor import CallStatus, Executor
+from oddscore.backfill.executor import CallStatus, ExecutionReport, Executor
 from oddscore.backfill.planner import BackfillPlan, PlanSettings, build_plan
-from oddscore.backfill.selection import select_games
+from oddscore.backfill.selection import Game, select_games
 from oddscore.backfill.sources import endpoint_games
 from oddscore.clock import FrozenClock
 from oddscore.simulator import create_app, simulator_of
 from oddscore.storage.engine import Database
-from oddscore.storage.models import OddsSnapshot
+from oddscore.storage.models import BackfillCall, OddsSnapshot
 from tests.backfill.conftest import API_KEY, BOOKS, SPORT, InjectedCrash, make_client
 
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
@@ -38,17 +39,25 @@ def synthetic_app() -> Starlette:
     )
 
 
-async def _plan(app: Starlette, count: int) -> BackfillPlan:
+SETTINGS = PlanSettings(sport=SPORT, start=DATES[0], end=DATES[1], bookmakers=BOOKS)
+
+
+async def _games(app: Starlette) -> list[Game]:
     async with make_client(app) as client:
         games, credits, calls = await endpoint_games(client, SPORT, *DATES)
-    assert calls == 3 and credits == 3 and len(games) >= count
-    settings = PlanSettings(sport=SPORT, start=DATES[0], end=DATES[1], bookmakers=BOOKS)
+    assert calls == 3 and credits == 3
+    return games
+
+
+async def _plan(app: Starlette, count: int) -> BackfillPlan:
+    games = await _games(app)
+    assert len(games) >= count
     return build_plan(
         select_games(games, count=count),
-        settings,
+        SETTINGS,
         now=NOW,
         selection_source="endpoint",
-        selection_credits=credits,
+        selection_credits=3,
     )
 
 
@@ -111,3 +120,85 @@ async def test_crash_and_resume_on_the_synthetic_market(
         await Executor(db, client, plan, stale_claim_after=timedelta(0)).execute()
     assert ledger.used - used == plan.costs.grouped
     _check_stored(plan, await _snapshots(db))
+
+
+async def test_overlapping_plans_pay_only_for_games_not_stored_yet(
+    db: Database, synthetic_app: Starlette
+) -> None:
+    """A second plan over stored games pays nothing, unless it asks for more (other books);
+    a wider one pays only for the calls that hold a new game."""
+    ledger = simulator_of(synthetic_app).ledger
+    first = await _plan(synthetic_app, count=4)
+    async with make_client(synthetic_app) as client:
+        await Executor(db, client, first).execute()
+    stored = len(await _snapshots(db))
+
+    async def run(plan: BackfillPlan) -> tuple[int, int, ExecutionReport]:
+        used = ledger.used
+        async with make_client(synthetic_app) as client:
+            executor = Executor(db, client, plan)
+            dry = await executor.execute(dry_run=True)
+            report = await executor.execute()
+        assert ledger.used - used == report.credits_spent
+        assert all(o.status is CallStatus.DONE for o in report.outcomes)
+        return dry.credits_outstanding, report.credits_spent, report
+
+    for settings in (SETTINGS, SETTINGS.model_copy(update={"markets": ["h2h"]})):
+        subset = build_plan(first.games[:2], settings, now=NOW, selection_source="endpoint")
+        assert subset.plan_id != first.plan_id
+        outstanding, spent, report = await run(subset)
+        assert (outstanding, spent) == (0, 0)
+        assert report.calls_served == len(subset.calls) > 0
+        assert {o.served_by for o in report.outcomes} == {(first.plan_id,)}
+    assert len(await _snapshots(db)) == stored
+
+    other_books = SETTINGS.model_copy(update={"bookmakers": BOOKS[:1]})
+    narrower = build_plan(first.games[:2], other_books, now=NOW, selection_source="endpoint")
+    outstanding, spent, report = await run(narrower)
+    assert outstanding == spent == narrower.costs.grouped > 0 and report.calls_served == 0
+
+    known = {game.id for game in first.games}
+    new = [game for game in await _games(synthetic_app) if game.id not in known][:2]
+    wider = build_plan([*first.games, *new], SETTINGS, now=NOW, selection_source="endpoint")
+    paying = [call for call in wider.calls if not set(call.event_ids) <= known]
+    outstanding, spent, report = await run(wider)
+    assert outstanding == spent == sum(call.credits for call in paying) > 0
+    assert report.calls_served == len(wider.calls) - len(paying) > 0
+
+
+async def test_a_game_missing_from_an_earlier_slate_is_asked_for_again(
+    db: Database, synthetic_app: Starlette
+) -> None:
+    """Another plan's call that found a game missing serves only calls at its time or
+    earlier: a later slate may list the game."""
+    first = await _plan(synthetic_app, count=4)
+    async with make_client(synthetic_app) as client:
+        await Executor(db, client, first).execute()
+    asked = {
+        (target.event_id, target.slot): call.time for call in first.calls for target in call.targets
+    }
+    # The game with a slot asked for before its target, in a call shared with another game.
+    game = next(
+        g
+        for g in first.games
+        for slot in SETTINGS.slots
+        if asked[(g.id, slot.name)] < g.commence_time - slot.lead
+    )
+    async with db.session() as session:  # pretend every slate of the first plan lacked it
+        await session.execute(
+            update(BackfillCall)
+            .where(col(BackfillCall.plan_id) == first.plan_id)
+            .values(games_missing=[game.id])
+        )
+    # Alone, the game's calls sit at its slots' targets; shared, some were asked earlier.
+    single = build_plan([game], SETTINGS, now=NOW, selection_source="endpoint")
+    later = [call for call in single.calls if asked[(game.id, call.targets[0].slot)] < call.time]
+    assert later and len(later) < len(single.calls)
+    ledger = simulator_of(synthetic_app).ledger
+    used = ledger.used
+    async with make_client(synthetic_app) as client:
+        report = await Executor(db, client, single).execute()
+    assert ledger.used - used == report.credits_spent == sum(call.credits for call in later)
+    served = [o for o in report.outcomes if o.served_by]
+    assert len(served) == len(single.calls) - len(later)
+    assert all(o.games_missing == (game.id,) and o.games_stored == 0 for o in served)
