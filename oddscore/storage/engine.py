@@ -79,8 +79,10 @@ def _sqlite_pragmas(busy_timeout_ms: int) -> Any:
 
 def _storage_error(url: str, exc: BaseException) -> StorageError:
     text = str(exc)
-    missing_table = "no such table" in text or ("relation" in text and "does not exist" in text)
-    if missing_table:
+    # A table or column missing: no schema, or one older than this release's migrations.
+    missing = "no such table" in text or "no such column" in text
+    missing |= ("relation" in text or "column" in text) and "does not exist" in text
+    if missing:
         return StorageError(
             f"the database at {url} has no schema yet (or an old one): run `odds db upgrade`"
         )

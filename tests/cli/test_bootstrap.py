@@ -32,3 +32,19 @@ def test_unmigrated_postgres_is_a_clear_one_line_error(
     assert result.exit_code == 1
     assert "run `odds db upgrade`" in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_database_of_an_older_release_names_the_upgrade(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from oddscore.storage.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    upgrade(url, "0001")  # the first release's schema: backfill_calls without later columns
+    monkeypatch.setenv("DATABASE_URL", url)
+    result = runner.invoke(app, ["backfill", "status"])
+    assert result.exit_code == 1
+    assert "run `odds db upgrade`" in result.output and "Traceback" not in result.output
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    result = runner.invoke(app, ["backfill", "status"])
+    assert result.exit_code == 0 and "no backfill has been executed yet" in result.output
