@@ -55,6 +55,7 @@ class PlanProgress:
     snapshots_stored: int
     game_slots_missing: int  # planned (call, game) pairs the provider did not list
     games: int
+    calls_served: int = 0  # done without paying: other plans had fetched their games
     failures: list[CallFailure] = field(default_factory=list)
     missing_results: list[MissingResult] = field(default_factory=list)
     first_call: datetime | None = None
@@ -146,6 +147,7 @@ def _progress(
         snapshots_stored=sum(call.games_stored for call in calls),
         game_slots_missing=sum(len(call.games_missing or []) for call in calls),
         games=len(game_ids),
+        calls_served=sum(1 for call in calls if call.served_by),
         failures=[
             CallFailure(call.call_time, call.status, call.attempts, call.error or "")
             for call in calls

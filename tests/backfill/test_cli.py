@@ -106,6 +106,9 @@ def test_plan_execute_status_round_trip(
     assert "paid 0 calls, 0 credits" in result.output
     assert f"{replanned['calls']} calls not paid: other plans had already stored" in result.output
     assert ledger.used == used
+    [status] = _json("backfill", "status", "--plan-id", replanned["plan_id"])
+    assert status["calls_served"] == status["calls_done"] == replanned["calls"]
+    assert status["credits_spent"] == 0
 
 
 def test_bad_input_is_one_red_line(env: None, tmp_path: Path) -> None:
