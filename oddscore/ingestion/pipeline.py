@@ -62,6 +62,7 @@ __all__ = [
     "ingest_events",
     "ingest_odds",
     "ingest_response",
+    "log_fetch",
     "parse_event_infos",
     "parse_events",
     "write_events_payload",
@@ -318,14 +319,15 @@ def _odds_records(
     ]
 
 
-async def _log_fetch(
+async def log_fetch(
     conn: AsyncConnection,
     response: ApiResponse[Any] | None,
+    *,
     events: Sequence[EventInfo],
-    parsed: Sequence[ParsedEvent],
     snapshot_time: datetime,
-    options: IngestOptions,
-    rejected: list[str],
+    flow_name: str | None,
+    parsed: Sequence[ParsedEvent] = (),
+    rejected: list[str] | None = None,
 ) -> None:
     """The payload's fetch-log row, when it came from a client response (files have none)."""
     if response is not None:
@@ -336,8 +338,8 @@ async def _log_fetch(
                 events=events,
                 parsed=parsed,
                 snapshot_time=snapshot_time,
-                flow_name=options.flow_name,
-                rejected=rejected,
+                flow_name=flow_name,
+                rejected=rejected or [],
             ),
         )
 
@@ -379,7 +381,15 @@ async def write_odds_payload(
         if options.strict:
             result.rejected = 1
             result.rejection_reasons.append(late.description)
-        await _log_fetch(conn, response, events, parsed, snapshot_time, options, [late.description])
+        await log_fetch(
+            conn,
+            response,
+            events=events,
+            parsed=parsed,
+            snapshot_time=snapshot_time,
+            flow_name=options.flow_name,
+            rejected=[late.description],
+        )
         return result
     plan = await plan_events(conn, events, snapshot_time)
     stored_ids = sorted({plan.stored_id(e.id) for e in events})
@@ -421,7 +431,15 @@ async def write_odds_payload(
         if pending is None:
             await held.flush(conn)
     rejected = rejecting if options.strict else []
-    await _log_fetch(conn, response, events, parsed, snapshot_time, options, rejected)
+    await log_fetch(
+        conn,
+        response,
+        events=events,
+        parsed=parsed,
+        snapshot_time=snapshot_time,
+        flow_name=options.flow_name,
+        rejected=rejected,
+    )
     return result
 
 
@@ -561,7 +579,9 @@ async def write_events_payload(
     if plan.merges and pending is not None:
         await pending.flush(conn)  # a merge moves rows by event id: they must be stored
     await write_events(conn, plan, seen_at, now)
-    await _log_fetch(conn, response, events, (), seen_at, options, [])
+    await log_fetch(
+        conn, response, events=events, snapshot_time=seen_at, flow_name=options.flow_name
+    )
     return IngestResult(
         events_inserted=len(plan.inserts),
         events_updated=len(plan.updates),

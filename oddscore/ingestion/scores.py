@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from oddscore.clock import Clock, SystemClock, as_utc
 from oddscore.ingestion import store
 from oddscore.ingestion.events import plan_events, write_events
-from oddscore.ingestion.pipeline import fetch_log_row
+from oddscore.ingestion.pipeline import log_fetch
 from oddscore.provider.models import ScoreEvent
 from oddscore.provider.response import ApiResponse
 from oddscore.storage.models import Event, EventStatus
@@ -103,17 +103,7 @@ async def ingest_scores(
                 live,
             )
         result.finals, result.live = len(finals), len(live)
-        if response is not None:
-            await store.insert_fetch_log(
-                conn,
-                fetch_log_row(
-                    response,
-                    events=events,
-                    snapshot_time=seen_at,
-                    flow_name=flow_name,
-                    rejected=[],
-                ),
-            )
+        await log_fetch(conn, response, events=events, snapshot_time=seen_at, flow_name=flow_name)
         return result
 
     return await store.transaction(db, work)
