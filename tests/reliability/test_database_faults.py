@@ -11,11 +11,12 @@ import pytest
 from sqlalchemy import text
 
 from oddscore.backfill.executor import CallStatus, Executor
-from oddscore.backfill.planner import PlanSettings, build_plan
+from oddscore.backfill.planner import BackfillPlan, PlanSettings, build_plan
 from oddscore.backfill.selection import select_games
 from oddscore.backfill.sources import endpoint_games
 from oddscore.exceptions import StorageError
 from oddscore.ingestion.pipeline import IngestOptions, ingest_odds
+from oddscore.provider.client import OddsApiClient
 from oddscore.simulator import simulator_of
 from oddscore.storage.engine import Database
 from tests.reliability.conftest import (
@@ -125,6 +126,16 @@ async def test_a_connection_killed_mid_ingest_leaves_no_partial_snapshot(db_url:
         await killer.dispose()
 
 
+async def _fanduel_plan(client: OddsApiClient, last_day: date, *, games: int) -> BackfillPlan:
+    """A plan for ``games`` games from 10 November to ``last_day``, FanDuel only."""
+    first_day = date(2026, 11, 10)
+    listed, _, _ = await endpoint_games(client, SPORT, first_day, last_day)
+    settings = PlanSettings(sport=SPORT, start=first_day, end=last_day, bookmakers=["fanduel"])
+    return build_plan(
+        select_games(listed, count=games), settings, now=NOW, selection_source="endpoint"
+    )
+
+
 async def test_a_backfill_whose_ingest_fails_after_paying_resumes_from_its_ledger(
     db: Database,
 ) -> None:
@@ -133,13 +144,7 @@ async def test_a_backfill_whose_ingest_fails_after_paying_resumes_from_its_ledge
     app = fault_app(quota=1_000_000)
     client, wire = make_client(app=app)
     async with client:
-        games, _, _ = await endpoint_games(client, SPORT, date(2026, 11, 10), date(2026, 11, 11))
-        settings = PlanSettings(
-            sport=SPORT, start=date(2026, 11, 10), end=date(2026, 11, 11), bookmakers=["fanduel"]
-        )
-        plan = build_plan(
-            select_games(games, count=2), settings, now=NOW, selection_source="endpoint"
-        )
+        plan = await _fanduel_plan(client, date(2026, 11, 11), games=2)
         ledger = simulator_of(app).ledger
         paid_before = ledger.used
         await _arm_failure(db)
@@ -165,13 +170,7 @@ async def test_quota_exhausted_mid_backfill_stops_cleanly_and_the_resume_pays_th
     faults = faults_app.state.faults
     client, wire = make_client(app=faults_app)
     async with client:
-        games, _, _ = await endpoint_games(client, SPORT, date(2026, 11, 10), date(2026, 11, 12))
-        settings = PlanSettings(
-            sport=SPORT, start=date(2026, 11, 10), end=date(2026, 11, 12), bookmakers=["fanduel"]
-        )
-        plan = build_plan(
-            select_games(games, count=3), settings, now=NOW, selection_source="endpoint"
-        )
+        plan = await _fanduel_plan(client, date(2026, 11, 12), games=3)
         assert len(plan.calls) >= 4
         executor = Executor(db, client, plan)
         start = sim.ledger.used

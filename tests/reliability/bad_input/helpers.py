@@ -11,6 +11,8 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlmodel import SQLModel
 
+from oddscore.clock import FrozenClock
+from oddscore.ingestion.pipeline import IngestOptions, ingest_odds
 from oddscore.storage.engine import Database
 
 HERE = Path(__file__).resolve().parent
@@ -34,6 +36,17 @@ def base_payload() -> list[dict[str, Any]]:
         (PAYLOADS / "base_event.json").read_text(encoding="utf-8")
     )
     return loaded
+
+
+async def store_base_payload(db: Database) -> None:
+    """The one game every results and CLI case runs against."""
+    await ingest_odds(
+        db,
+        base_payload(),
+        snapshot_time=SNAPSHOT,
+        source="import",
+        options=IngestOptions(clock=FrozenClock(NOW)),
+    )
 
 
 def _value(value: Any) -> Any:

@@ -18,11 +18,9 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from oddscore.clock import FrozenClock
 from oddscore.config import get_settings
-from oddscore.ingestion.pipeline import IngestOptions, ingest_odds
 from oddscore.storage.engine import Database
-from tests.reliability.bad_input.helpers import HERE, NOW, SNAPSHOT, base_payload, manifest
+from tests.reliability.bad_input.helpers import HERE, manifest, store_base_payload
 
 CASES = manifest()["cli"]
 UNREACHABLE = "http://127.0.0.1:9"
@@ -35,13 +33,7 @@ def _args(case: dict[str, Any], tmp: Path) -> list[str]:
 @pytest.fixture
 async def cli_env(db_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
     async with Database.from_url(db_url, null_pool=True) as db:
-        await ingest_odds(
-            db,
-            base_payload(),
-            snapshot_time=SNAPSHOT,
-            source="import",
-            options=IngestOptions(clock=FrozenClock(NOW)),
-        )
+        await store_base_payload(db)
     monkeypatch.setenv("DATABASE_URL", db_url)
     monkeypatch.setenv("ODDS_API_KEY", "bad-input-cli-key")
     monkeypatch.setenv("ODDS_API_BASE_URL", UNREACHABLE)

@@ -14,15 +14,13 @@ from sqlalchemy import text
 
 import oddscore.exceptions as errors
 from oddscore.clock import FrozenClock
-from oddscore.ingestion.pipeline import IngestOptions, ingest_odds
 from oddscore.ingestion.results import import_results
 from oddscore.storage.engine import Database
 from tests.reliability.bad_input.helpers import (
     NOW,
     RESULTS,
-    SNAPSHOT,
-    base_payload,
     manifest,
+    store_base_payload,
     table_counts,
 )
 
@@ -37,13 +35,7 @@ async def _scores(db: Database) -> list[tuple[Any, ...]]:
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c["id"])
 async def test_bad_results_file(db: Database, case: dict[str, Any]) -> None:
-    await ingest_odds(
-        db,
-        base_payload(),
-        snapshot_time=SNAPSHOT,
-        source="import",
-        options=IngestOptions(clock=FrozenClock(NOW)),
-    )
+    await store_base_payload(db)
     before = await table_counts(db)
     scores = await _scores(db)
     expect = case["expect"]
