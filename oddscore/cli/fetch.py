@@ -7,10 +7,18 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from oddscore.cli.common import JsonOption, handle_errors, print_json, print_table, run
+from oddscore.cli.common import (
+    JsonOption,
+    console,
+    handle_errors,
+    print_json,
+    print_table,
+    run,
+)
 
 if TYPE_CHECKING:
     from oddscore.config import Settings
+    from oddscore.ingestion.pipeline import IngestResult
     from oddscore.provider.client import OddsApiClient
     from oddscore.storage.engine import Database
 
@@ -63,7 +71,55 @@ def current(sport: SportOption = None, json_output: JsonOption = False) -> None:
     result.raise_if_rejected()
     data = result.as_dict()
     data.pop("rejection_reasons")
-    _show(data, f"odds for {key}", json_output)
+    if json_output:
+        print_json(data)
+        return
+    data.pop("excluded_by")  # a dict, said in words by nothing_stored
+    print_table(list(data.items()), ["", "count"], title=f"odds for {key}")
+    empty = nothing_stored(result, sport=key)
+    if empty:
+        console.print(f"[yellow]{empty}[/yellow]")
+
+
+# Short reasons for the exclusion rules (oddscore.ingestion.validation's table), so the
+# one-line summary says why in words a bettor reads without the rule book.
+_EXCLUSION_REASONS = {
+    "in_play": "quoted at or after tip-off: those games have started",
+    "unknown_market": "not back odds (lay or unknown markets)",
+    "duplicate_outcome": "exact repeats of an outcome",
+    "price_out_of_range": "prices that cannot be read",
+}
+
+
+def nothing_stored(result: IngestResult, *, sport: str) -> str | None:
+    """One line saying why a fetch stored no odds rows, or None when it stored some: a user
+    must never read a table of counts and then find an empty odds table."""
+    if result.odds_rows:
+        return None
+    snapshots = result.snapshots_inserted
+    if result.odds_excluded:
+        reasons = "; ".join(
+            f"{count} {_EXCLUSION_REASONS.get(issue, issue)} ({issue})"
+            for issue, count in sorted(result.excluded_by.items(), key=lambda kv: -kv[1])
+        )
+        return (
+            f"No odds stored: all {result.odds_excluded} quotes were excluded: {reasons}. "
+            f"{snapshots} raw snapshots kept, {result.findings} findings "
+            "(odds validate lists them)."
+        )
+    if result.snapshots_skipped and not snapshots:
+        return (
+            f"No new odds stored: the {result.snapshots_skipped} snapshots of this "
+            "response were stored before."
+        )
+    if snapshots:
+        return f"No odds stored: no book quoted the {snapshots} listed games of {sport}."
+    if result.findings:
+        return (
+            f"Nothing stored: validation dropped every snapshot ({result.findings} "
+            "findings; odds validate lists them)."
+        )
+    return f"Nothing stored: the provider listed no games for {sport}."
 
 
 @app.command("scores")

@@ -40,6 +40,7 @@ from oddscore.ingestion.events import EventPlan, plan_events, write_events
 from oddscore.ingestion.pending import PendingRows
 from oddscore.ingestion.quotes import Quote, TimestampCache, quotes_of, raw_quotes
 from oddscore.ingestion.validation import (
+    Action,
     Finding,
     PreviousQuote,
     QuoteKey,
@@ -125,11 +126,17 @@ class IngestResult:
     findings: int = 0
     rejected: int = 0
     rejection_reasons: list[str] = field(default_factory=list)
+    # Why quotes were kept out, by issue type (``in_play``: every game had started), so a
+    # caller can say why nothing was stored instead of printing zeros.
+    excluded_by: dict[str, int] = field(default_factory=dict)
 
     def __iadd__(self, other: IngestResult) -> IngestResult:
         for name, value in asdict(other).items():
             if name == "rejection_reasons":
                 self.rejection_reasons.extend(value)
+            elif name == "excluded_by":
+                for issue, count in value.items():
+                    self.excluded_by[issue] = self.excluded_by.get(issue, 0) + count
             else:
                 setattr(self, name, getattr(self, name) + value)
         return self
@@ -558,6 +565,12 @@ async def _write_snapshots(
         ]
         pending.add(item.stored_id, snapshot_time, item.quotes, records, finding_rows)
         result.odds_excluded += sum(1 for q in item.quotes if q.excluded)
+        for finding in item.findings:
+            if finding.action == Action.EXCLUDE:
+                kept_out = int(finding.context.get("rows", 0) or 0)
+                result.excluded_by[finding.issue_type] = (
+                    result.excluded_by.get(finding.issue_type, 0) + kept_out
+                )
         result.odds_rows += len(records)
         result.odds_flagged += sum(1 for q in item.quotes if not (q.excluded or q.is_valid))
         result.findings += len(finding_rows)

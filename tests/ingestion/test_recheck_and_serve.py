@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from oddscore.cli.app import app
-from oddscore.clock import FrozenClock, as_utc
+from oddscore.clock import FrozenClock, as_utc, utcnow
 from oddscore.ingestion.pipeline import IngestOptions
 from oddscore.ingestion.report import recheck, validation_report
 from oddscore.ingestion.validation import ValidationRules
@@ -74,23 +75,46 @@ SIM_KEY = "served-simulator-key"
 
 
 @pytest.fixture(scope="module")
-def simulator_url() -> Iterator[str]:
-    """The simulator over real HTTP (uvicorn in a thread): what ODDS_API_BASE_URL points at."""
+def simulator() -> Iterator[tuple[str, FrozenClock]]:
+    """The simulator over real HTTP (uvicorn in a thread), what ODDS_API_BASE_URL points at,
+    and its clock: frozen at the real now, so the market it serves is today's on any date."""
     from oddscore.simulator import create_app
 
-    sim = create_app(
-        api_key=SIM_KEY, seed=11, clock=FrozenClock(datetime(2026, 11, 29, 12, tzinfo=UTC))
-    )
+    clock = FrozenClock(utcnow())
+    sim = create_app(api_key=SIM_KEY, seed=11, clock=clock)
     with serve_in_thread(sim) as url:
-        yield url
+        yield url, clock
+
+
+def cli_on(clock: FrozenClock, monkeypatch: pytest.MonkeyPatch, url: str, db_url: str) -> None:
+    """The CLI's clock (SystemClock reads oddscore.clock.utcnow) is the simulator's: a game the
+    simulator serves as upcoming is upcoming for the CLI too, whatever today is."""
+    monkeypatch.setattr("oddscore.clock.utcnow", clock.now)
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    monkeypatch.setenv("ODDS_API_BASE_URL", url)
+    monkeypatch.setenv("ODDS_API_KEY", SIM_KEY)
+
+
+async def stored_rows(db_url: str) -> tuple[int, int, int]:
+    """Snapshots, odds rows, and the outcomes inside the stored raw payloads."""
+    database = Database.from_url(db_url)
+    try:
+        async with database.session() as session:
+            snaps = (await session.execute(select(OddsSnapshot))).scalars().all()
+            odds = (await session.execute(select(func.count()).select_from(Odds))).scalar_one()
+    finally:
+        await database.dispose()
+    in_payload = sum(
+        len(m["outcomes"]) for s in snaps for b in s.raw_data["bookmakers"] for m in b["markets"]
+    )
+    return len(snaps), odds, in_payload
 
 
 def test_odds_fetch_current_against_the_simulator(
-    db_url: str, simulator_url: str, monkeypatch: pytest.MonkeyPatch
+    db_url: str, simulator: tuple[str, FrozenClock], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("DATABASE_URL", db_url)
-    monkeypatch.setenv("ODDS_API_BASE_URL", simulator_url)
-    monkeypatch.setenv("ODDS_API_KEY", SIM_KEY)
+    url, clock = simulator
+    cli_on(clock, monkeypatch, url, db_url)
     runner = CliRunner()
     result = runner.invoke(app, ["fetch", "current", "--json"])
     assert result.exit_code == 0, result.output
@@ -98,28 +122,30 @@ def test_odds_fetch_current_against_the_simulator(
     assert (
         stored["events_inserted"] > 0 and stored["snapshots_inserted"] == stored["events_inserted"]
     )
+    assert stored["odds_excluded"] == 0 and stored["excluded_by"] == {}
     assert SIM_KEY not in result.output
     scores = runner.invoke(app, ["fetch", "scores", "--days", "1", "--json"])
     assert scores.exit_code == 0, scores.output
 
-    import asyncio
-
-    async def rows() -> tuple[int, int, int]:
-        database = Database.from_url(db_url)
-        try:
-            async with database.session() as session:
-                snaps = (await session.execute(select(OddsSnapshot))).scalars().all()
-                odds = (await session.execute(select(func.count()).select_from(Odds))).scalar_one()
-        finally:
-            await database.dispose()
-        in_payload = sum(
-            len(m["outcomes"])
-            for s in snaps
-            for b in s.raw_data["bookmakers"]
-            for m in b["markets"]
-        )
-        return len(snaps), odds, in_payload
-
-    snapshots, odds, in_payload = asyncio.run(rows())
+    snapshots, odds, in_payload = asyncio.run(stored_rows(db_url))
     assert snapshots == stored["snapshots_inserted"]
-    assert odds == in_payload == stored["odds_rows"]
+    assert odds == in_payload == stored["odds_rows"] > 0
+
+
+def test_odds_fetch_current_says_why_nothing_was_stored(
+    db_url: str, simulator: tuple[str, FrozenClock], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The CLI's clock a week past the simulator's: every served game has started, so every
+    quote is excluded as in-play, and the human output says so instead of only counts."""
+    url, clock = simulator
+    cli_on(FrozenClock(clock.now() + timedelta(days=8)), monkeypatch, url, db_url)
+    result = CliRunner().invoke(app, ["fetch", "current"], terminal_width=400)
+    assert result.exit_code == 0, result.output
+
+    snapshots, odds, in_payload = asyncio.run(stored_rows(db_url))
+    assert snapshots > 0 and odds == 0 and in_payload > 0
+    line = (
+        f"No odds stored: all {in_payload} quotes were excluded: {in_payload} quoted at or "
+        f"after tip-off: those games have started (in_play). {snapshots} raw snapshots kept, "
+    )
+    assert line in " ".join(result.output.split()), result.output
