@@ -47,6 +47,43 @@ _SETTINGS_ENV = (
 ).split()
 
 
+# The test modules (or folders, ending in "/") that run code reading the wall clock: the CLI's
+# "now", live fetches, fetch-log and ledger times, Prefect schedules and flows, simulators on
+# the system clock (in-process or served by a subprocess). Found by recording every read of
+# oddscore.clock during a full run, plus the Prefect and subprocess tests that read it out of
+# process. .ci/run runs them again under faked clocks (`-m wallclock`); the rest pass explicit
+# times only.
+WALL_CLOCK_TESTS = (
+    "alerts/",
+    "backfill/test_cli.py",
+    "backfill/test_execute_replay.py",
+    "backfill/test_execute_synthetic.py",
+    "backtest/test_real_archive.py",
+    "cli/test_bootstrap.py",
+    "cli/test_schedule.py",
+    "e2e/",
+    "flows/",
+    "ingestion/test_archive.py",
+    "ingestion/test_cli.py",
+    "ingestion/test_live.py",
+    "ingestion/test_recheck_and_serve.py",
+    "ingestion/test_results.py",
+    "queries/test_cli.py",
+    "reliability/bad_input/test_cli_args.py",
+    "reliability/bad_input/test_flow.py",
+    "reliability/test_",
+    "simulator/test_serve.py",
+    "status/test_next_runs.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    tests = Path(__file__).parent
+    for item in items:
+        if item.path.relative_to(tests).as_posix().startswith(WALL_CLOCK_TESTS):
+            item.add_marker(pytest.mark.wallclock)
+
+
 def require_postgres() -> bool:
     return os.environ.get("ODDS_REQUIRE_POSTGRES", "").lower() in {"1", "true", "yes"}
 

@@ -35,8 +35,11 @@ E2 = event_id(2)
 
 @pytest.fixture
 def populated(db_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    """The database behind DATABASE_URL, filled (the commands run their own event loop)."""
+    """The database behind DATABASE_URL, filled (the commands run their own event loop), and
+    the commands' clock pinned at NOW: the module's NOW is read once at import, and a test that
+    runs minutes later (across a midnight or a month start) must still judge the same "now"."""
     asyncio.run(_fill(db_url))
+    monkeypatch.setattr("oddscore.clock.utcnow", lambda: NOW)
     monkeypatch.setenv("DATABASE_URL", db_url)
     get_settings.cache_clear()
     return db_url
@@ -182,8 +185,11 @@ def test_status_events_by_team_with_tiers(populated: str) -> None:
 def test_status_quota_and_show(populated: str) -> None:
     quota = json.loads(invoke("status", "quota", "--json"))
     assert (quota["remaining"], quota["used"], quota["last_cost"]) == (18_997, 1_003, 3)
-    if NOW.day > 1 or NOW.hour >= 3:  # all three fetches fall in this month
-        assert quota["credits_this_month"] == 6
+    # The paid fetches were 2 h and 1 h before NOW: in the first hours of a month, one or both
+    # fall in the last one and must not count (asserted, not skipped, on every date).
+    month_start = NOW.replace(day=1, hour=0, minute=0, second=0)
+    paid_this_month = [t for t in (NOW - 2 * H, NOW - H) if t >= month_start]
+    assert quota["credits_this_month"] == 3 * len(paid_this_month)
     shown = json.loads(invoke("status", "show", "--verbose", "--json"))
     assert shown["rows"]["odds"] == 14
     assert shown["rows"]["events"] == 2
