@@ -62,6 +62,8 @@ def credits(
     else:
         print_table(
             [
+                ("from", f"{report.since:%Y-%m-%d %H:%M} UTC"),
+                ("to", f"{report.until:%Y-%m-%d %H:%M} UTC"),
                 ("calls paid", report.calls_paid),
                 ("credits paid", report.credits_paid),
                 ("credits stored", report.credits_stored),
@@ -69,7 +71,7 @@ def credits(
                 ("failed requests (not billed)", report.calls_failed),
             ],
             ["", "value"],
-            title=f"credits {report.since:%Y-%m-%d %H:%M} to {report.until:%Y-%m-%d %H:%M} UTC",
+            title="paid-call credits",
         )
         if report.unsettled:
             print_table(
