@@ -37,6 +37,7 @@ def upgrade() -> None:
     sa.Column('request_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
     sa.Column('status_code', sa.Integer(), nullable=True),
     sa.Column('credits', sa.Integer(), nullable=True),
+    sa.Column('credits_unread', sa.Integer(), nullable=False),
     sa.Column('quota_used', sa.Integer(), nullable=True),
     sa.Column('quota_remaining', sa.Integer(), nullable=True),
     sa.Column('fetched_at', oddscore.storage.types.UTCDateTime(timezone=True), nullable=True),

@@ -68,7 +68,7 @@ def credits(
                 ("credits paid", report.credits_paid),
                 ("credits stored", report.credits_stored),
                 ("credits in fetch_logs", report.credits_logged),
-                ("failed requests (not billed)", report.calls_failed),
+                ("failed requests", report.calls_failed),
             ],
             ["", "value"],
             title="paid-call credits",

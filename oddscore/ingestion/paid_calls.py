@@ -12,7 +12,8 @@ A call with request key K (endpoint, parameters without the key, minute slot) go
    to do; paid -> it stores that answer; claimed -> another run is paying right now (busy,
    nothing paid); failed, or claimed more than ``stale_claim_after`` ago (its run died in
    the request) -> taken over by a conditional UPDATE, which again only one run wins.
-3. Send. A failed request marks the row failed (the provider bills answers, not errors).
+3. Send. A failed request marks the row failed (the provider bills answers, not errors; a
+   200 whose body was cut short is billed, and its credits stay on the failed row).
 4. Write the raw answer and its credit headers (``x-requests-last/used/remaining``) to the
    row, status paid, before the body is even checked against the schema.
 5. Parse and store. A failure keeps the answer (paid, the error noted): the next run stores
@@ -35,7 +36,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlmodel import col
 
 from oddscore.clock import Clock, as_utc
@@ -157,6 +158,7 @@ class _Ledger:
                     request_key=self.key,
                     status=PaidCallStatus.CLAIMED.value,
                     attempts=1,
+                    credits_unread=0,
                     claimed_at=now,
                     created_at=now,
                     updated_at=now,
@@ -205,13 +207,23 @@ def _rowcount(result: Any) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+def _add_credits(credits: int | None, unread: int | None) -> dict[str, Any]:
+    """The row's credits plus these: a taken-over row keeps what earlier attempts paid."""
+    values: dict[str, Any] = {}
+    if credits is not None:
+        values["credits"] = func.coalesce(col(PaidCall.credits), 0) + credits
+    if unread:
+        values["credits_unread"] = col(PaidCall.credits_unread) + unread
+    return values
+
+
 def _answer_values(answer: RawAnswer) -> dict[str, Any]:
     return {
         "status": PaidCallStatus.PAID.value,
         "raw_response": answer.payload,
         "request_id": answer.request_id[:64],
         "status_code": answer.status_code,
-        "credits": answer.quota.last,
+        **_add_credits(answer.credits, answer.credits_before),
         "quota_used": answer.quota.used,
         "quota_remaining": answer.quota.remaining,
         "fetched_at": as_utc(answer.fetched_at),
@@ -351,7 +363,12 @@ async def paid_call(
     try:
         answer = await client.send(request)
     except ProviderError as exc:
-        await ledger.set(status=PaidCallStatus.FAILED.value, error=redact(str(exc))[:1000])
+        # Failed answers are not billed, except bodies cut short: their credits stay on the row.
+        await ledger.set(
+            status=PaidCallStatus.FAILED.value,
+            **_add_credits(exc.credits_billed, exc.credits_billed),
+            error=redact(str(exc))[:1000],
+        )
         raise
     try:
         await ledger.set(**_answer_values(answer))
@@ -361,11 +378,11 @@ async def paid_call(
             "paid answer not recorded",
             request_key=key,
             endpoint=request.endpoint,
-            credits=answer.quota.last,
+            credits=answer.credits,
             request_id=answer.request_id,
         )
         raise
-    credits = answer.quota.last or 0
+    credits = answer.credits or 0
     stored, response = await _finish(ledger, client, request, answer, store)
     return PaidCallOutcome(
         key,

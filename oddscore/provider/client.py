@@ -37,7 +37,12 @@ from tenacity import RetryCallState
 
 from oddscore.clock import Clock, SystemClock, as_utc
 from oddscore.config import ApiSettings
-from oddscore.exceptions import ConfigurationError, OddscoreError, ProviderStatusError
+from oddscore.exceptions import (
+    ConfigurationError,
+    OddscoreError,
+    ProviderError,
+    ProviderStatusError,
+)
 from oddscore.logs import get_logger, guard_loggers, redact, register_secret
 from oddscore.provider.costs import estimate_cost, is_empty, markets_returned, split_csv
 from oddscore.provider.errors import (
@@ -395,6 +400,7 @@ class OddsApiClient:
         endpoint, params = request.endpoint, request.params
         request_id = uuid4().hex
         attempts = 0
+        billed: list[int] = []  # what answers that could not be read were billed
 
         def before_sleep(state: RetryCallState) -> None:
             error = state.outcome.exception() if state.outcome is not None else None
@@ -408,12 +414,16 @@ class OddsApiClient:
                 wait_s=round(wait, 3) if wait is not None else None,
             )
 
-        async for attempt in self.retry_policy.retrying(before_sleep):
-            with attempt:
-                attempts += 1
-                response, payload, elapsed_ms = await self._attempt(
-                    endpoint, params, request_id, attempts
-                )
+        try:
+            async for attempt in self.retry_policy.retrying(before_sleep):
+                with attempt:
+                    attempts += 1
+                    response, payload, elapsed_ms = await self._attempt(
+                        endpoint, params, request_id, attempts, billed
+                    )
+        except ProviderError as exc:
+            exc.credits_billed = sum(billed) if billed else None
+            raise
         return RawAnswer(
             endpoint=endpoint,
             params=dict(params),
@@ -424,6 +434,7 @@ class OddsApiClient:
             fetched_at=as_utc(self.clock.now()),
             elapsed_ms=elapsed_ms,
             attempts=attempts,
+            credits_before=sum(billed),
         )
 
     def parse(self, request: PreparedRequest, answer: RawAnswer) -> ApiResponse[Any]:
@@ -481,7 +492,12 @@ class OddsApiClient:
         )
 
     async def _attempt(
-        self, endpoint: str, params: Mapping[str, str], request_id: str, attempt: int
+        self,
+        endpoint: str,
+        params: Mapping[str, str],
+        request_id: str,
+        attempt: int,
+        billed: list[int],
     ) -> tuple[httpx.Response, Any, float]:
         await self.limiter.acquire()
         query = {**params, "apiKey": self._key.get_secret_value()}
@@ -497,6 +513,9 @@ class OddsApiClient:
             payload = decode_json(response, endpoint=endpoint)
         except OddscoreError as exc:
             elapsed_ms = (time.perf_counter() - started) * 1000
+            if response is not None and response.is_success:
+                # An answer arrived (a body cut short): the provider billed it.
+                billed.append(Quota.from_headers(response.headers).last or 0)
             self._log_failure(endpoint, request_id, attempt, exc, response, elapsed_ms)
             raise
         return response, payload, elapsed_ms

@@ -101,7 +101,9 @@ class RawAnswer:
     """A successful HTTP exchange before its body is checked against the schema: what a paid
     call must write down first (the provider has billed it by now).
 
-    ``payload`` is the decoded JSON; ``params`` never hold the key.
+    ``payload`` is the decoded JSON; ``params`` never hold the key. ``credits_before`` is what
+    earlier attempts of the same call were billed although their body could not be read (a
+    200 cut short); :attr:`credits` adds it to this answer's cost.
     """
 
     endpoint: str
@@ -113,3 +115,11 @@ class RawAnswer:
     fetched_at: datetime
     elapsed_ms: float
     attempts: int = 1
+    credits_before: int = 0
+
+    @property
+    def credits(self) -> int | None:
+        """Credits the whole call cost: this answer (``x-requests-last``) and earlier attempts."""
+        if self.quota.last is None:
+            return self.credits_before or None
+        return self.quota.last + self.credits_before

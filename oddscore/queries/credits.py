@@ -1,9 +1,10 @@
 """Credits paid against credits stored, from the paid-call ledger (``paid_calls``).
 
 Every live paid call has one ledger row carrying the credits of its answer, written before
-the answer is stored. A row that was paid but never stored (the store failed and no run has
-stored it yet, or the answer was unusable), or that was claimed but has no recorded answer (a
-run that died in the request: maybe billed, maybe not), is a difference to look at.
+the answer is stored. A difference to look at: a row paid but never stored (the store failed
+and no run has stored it yet, or the answer was unusable), credits billed for answers that
+could not be read (a body cut short, then retried), or a claim with no recorded answer (a
+run that died in the request: maybe billed, maybe not).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import Table, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oddscore.clock import as_utc
@@ -25,7 +26,7 @@ PAID_CALLS = cast(Table, PaidCall.__table__)  # type: ignore[attr-defined]
 PC = PAID_CALLS.c
 FL = FETCH_LOGS.c
 
-_PAID = ("paid", "stored", "unusable")
+_UNSETTLED = ("paid", "unusable", "claimed")
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,11 +38,17 @@ class UnsettledCall:
     flow_name: str | None
     status: str
     credits: int | None
+    credits_unread: int
     fetched_at: datetime | None
     error: str | None
 
     @property
     def why(self) -> str:
+        if self.status in ("stored", "failed"):
+            return (
+                f"{self.credits_unread} credit(s) billed for answers that could not be read "
+                "(a body cut short)"
+            )
         if self.status == "paid":
             return "paid, not stored yet (the next run stores it without paying)"
         if self.status == "unusable":
@@ -53,12 +60,12 @@ class UnsettledCall:
 class CreditsReport:
     since: datetime
     until: datetime
-    calls_paid: int = 0
+    calls_paid: int = 0  # calls whose answers cost credits
     credits_paid: int = 0
     credits_stored: int = 0
     # What fetch_logs (the quota projection's source) recorded for the stored calls.
     credits_logged: int = 0
-    calls_failed: int = 0  # requests that failed (no answer, nothing billed)
+    calls_failed: int = 0  # requests that failed (billed only when a body was cut short)
     unsettled: list[UnsettledCall] = field(default_factory=list)
 
     @property
@@ -86,19 +93,20 @@ async def credits_report(session: AsyncSession, since: datetime, until: datetime
                 PC.status,
                 func.count(),
                 func.coalesce(func.sum(PC.credits), 0),
+                func.coalesce(func.sum(case((PC.credits > 0, 1), else_=0)), 0),
+                func.coalesce(func.sum(PC.credits_unread), 0),
             )
             .where(*window)
             .group_by(PC.status)
         )
     ).all()
-    for status, count, credits in totals:
-        if status in _PAID:
-            report.calls_paid += int(count)
-            report.credits_paid += int(credits)
-        if status == "stored":
-            report.credits_stored = int(credits)
+    for status, count, credits, billed, unread in totals:
+        report.credits_paid += int(credits)
+        report.calls_paid += int(billed)
         if status == "failed":
             report.calls_failed = int(count)
+        if status == "stored":
+            report.credits_stored = int(credits) - int(unread)
     report.credits_logged = int(
         (
             await session.execute(
@@ -109,9 +117,21 @@ async def credits_report(session: AsyncSession, since: datetime, until: datetime
         ).scalar_one()
     )
     rows = await session.execute(
-        select(PC.slot, PC.endpoint, PC.flow_name, PC.status, PC.credits, PC.fetched_at, PC.error)
-        .where(*window, PC.status.in_(("paid", "unusable", "claimed")))
+        select(
+            PC.slot,
+            PC.endpoint,
+            PC.flow_name,
+            PC.status,
+            PC.credits,
+            PC.credits_unread,
+            PC.fetched_at,
+            PC.error,
+        )
+        .where(
+            *window,
+            PC.status.in_(_UNSETTLED) | (PC.credits_unread > 0),
+        )
         .order_by(PC.slot)
     )
-    report.unsettled = [UnsettledCall(*row) for row in rows.all()]
+    report.unsettled = [UnsettledCall(**row._mapping) for row in rows.all()]
     return report

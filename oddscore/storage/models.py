@@ -294,8 +294,10 @@ class PaidCall(SQLModel, table=True):
     claimed_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     request_id: str | None = Field(default=None, max_length=64)
     status_code: int | None = Field(default=None)
-    # The credit headers of the answer: x-requests-last (what this call cost), -used, -remaining.
+    # What this call was billed in all (x-requests-last of its answers, every attempt), and of
+    # that what answers that could not be read cost (a 200 cut short, retried): paid, unstored.
     credits: int | None = Field(default=None)
+    credits_unread: int = Field(default=0)
     quota_used: int | None = Field(default=None)
     quota_remaining: int | None = Field(default=None)
     fetched_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

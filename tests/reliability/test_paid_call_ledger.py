@@ -19,7 +19,7 @@ from oddscore.exceptions import StorageError
 from oddscore.ingestion.fetch import fetch_current, fetch_scores
 from oddscore.ingestion.paid_calls import PaidCallStatus, request_hash, request_key
 from oddscore.queries.credits import credits_report
-from oddscore.simulator import simulator_of
+from oddscore.simulator import Fault, FaultPlan, simulator_of
 from oddscore.storage.engine import Database
 from oddscore.storage.models import FetchLog, PaidCall
 from tests.reliability.conftest import NOW, SPORT, fault_app, make_client, table_counts
@@ -112,6 +112,25 @@ async def test_scores_stored_after_a_failed_store_are_paid_once_and_ledgered_onc
     [row] = await _ledger(db)
     assert (row.status, row.credits) == ("stored", SCORES_COST)
     assert await _report(db) == (SCORES_COST, SCORES_COST, SCORES_COST, True, [])
+
+
+async def test_an_answer_cut_short_then_retried_is_ledgered_with_both_payments(
+    db: Database,
+) -> None:
+    """The provider bills a 200 whose body is cut short; the client retries and the second
+    answer is stored. One row carries both payments, and the report flags the unread one."""
+    faults = FaultPlan()
+    app = fault_app(faults)
+    billed = simulator_of(app).ledger
+    faults.add(Fault("truncated", times=1, path="/odds"))
+    client, wire = make_client(app=app)
+    async with client:
+        outcome = await fetch_current(db, client, sport=SPORT, slot=NOW)
+    assert [p.rsplit("/", 1)[-1] for p in wire.requests] == ["odds", "odds"]
+    assert billed.used == 2 * ODDS_COST == outcome.credits_paid
+    [row] = await _ledger(db)
+    assert (row.status, row.credits, row.credits_unread) == ("stored", 2 * ODDS_COST, ODDS_COST)
+    assert await _report(db) == (2 * ODDS_COST, ODDS_COST, ODDS_COST, False, ["stored"])
 
 
 async def test_two_runs_of_one_slot_at_once_pay_once_and_write_one_row(db_url: str) -> None:
