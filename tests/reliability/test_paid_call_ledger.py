@@ -9,19 +9,22 @@ import asyncio
 import json
 from datetime import timedelta
 
+import httpx
 import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
 from oddscore.clock import FrozenClock
 from oddscore.config import get_settings
-from oddscore.exceptions import StorageError
+from oddscore.exceptions import MalformedResponseError, StorageError
 from oddscore.ingestion.fetch import fetch_current, fetch_scores
 from oddscore.ingestion.paid_calls import PaidCallStatus, request_hash, request_key
+from oddscore.provider.client import OddsApiClient
 from oddscore.queries.credits import credits_report
 from oddscore.simulator import Fault, FaultPlan, simulator_of
 from oddscore.storage.engine import Database
 from oddscore.storage.models import FetchLog, PaidCall
+from tests.conftest import SAMPLES_DIR
 from tests.reliability.conftest import NOW, SPORT, fault_app, make_client, table_counts
 from tests.reliability.test_database_faults import _arm_failure, _disarm
 
@@ -131,6 +134,44 @@ async def test_an_answer_cut_short_then_retried_is_ledgered_with_both_payments(
     [row] = await _ledger(db)
     assert (row.status, row.credits, row.credits_unread) == ("stored", 2 * ODDS_COST, ODDS_COST)
     assert await _report(db) == (2 * ODDS_COST, ODDS_COST, ODDS_COST, False, ["stored"])
+
+
+async def test_an_answer_that_does_not_fit_the_schema_is_kept_unusable_and_not_bought_again(
+    db: Database,
+) -> None:
+    """A real recorded /odds body with one broken field: the answer and its credits are in
+    the ledger before the schema check refuses it; the same slot is not bought again."""
+    path = SAMPLES_DIR / "nba_odds_us_h2h_spreads_totals_american_2022-11-23.json"
+    if not path.exists():
+        pytest.skip(f"sample not available at {path}")
+    body = json.loads(path.read_text())
+    body[0]["commence_time"] = "not a time"
+    sent: list[httpx.Request] = []
+
+    def provider(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        headers = {"x-requests-last": "3", "x-requests-used": "3", "x-requests-remaining": "497"}
+        return httpx.Response(200, json=body, headers=headers)
+
+    client = OddsApiClient(
+        "schema-test-key",
+        base_url="http://provider",
+        transport=httpx.MockTransport(provider),
+        clock=FrozenClock(NOW),
+        max_retries=0,
+    )
+    async with client:
+        with pytest.raises(MalformedResponseError, match="commence_time"):
+            await fetch_current(db, client, sport=SPORT, slot=NOW)
+        again = await fetch_current(db, client, sport=SPORT, slot=NOW)
+    assert len(sent) == 1
+    assert (again.status, again.paid, again.credits_paid) == (PaidCallStatus.UNUSABLE, False, 0)
+    [row] = await _ledger(db)
+    assert (row.status, row.credits, row.raw_response) == ("unusable", 3, body)
+    assert row.error is not None and "commence_time" in row.error
+    [failed] = await _fetch_logs(db, "/odds")
+    assert (failed.success, failed.error_code) == (False, "MalformedResponseError")
+    assert await _report(db) == (3, 0, 0, False, ["unusable"])
 
 
 async def test_two_runs_of_one_slot_at_once_pay_once_and_write_one_row(db_url: str) -> None:
