@@ -318,7 +318,12 @@ async def paid_call(
 
     for saved in await _saved_answers(db, digest):
         saved_ledger = _Ledger(db, saved.request_key, clock)
-        stored, response = await _finish(saved_ledger, client, request, _saved_answer(saved), store)
+        try:
+            stored, response = await _finish(
+                saved_ledger, client, request, _saved_answer(saved), store
+            )
+        except MalformedResponseError:
+            continue  # now marked unusable; it cannot stand in for this call
         assert saved.fetched_at is not None
         if saved.fetched_at >= now - reuse_within:
             note = f"stored the answer paid at {saved.fetched_at.isoformat()}: nothing paid"
@@ -364,11 +369,14 @@ async def paid_call(
         answer = await client.send(request)
     except ProviderError as exc:
         # Failed answers are not billed, except bodies cut short: their credits stay on the row.
-        await ledger.set(
-            status=PaidCallStatus.FAILED.value,
-            **_add_credits(exc.credits_billed, exc.credits_billed),
-            error=redact(str(exc))[:1000],
-        )
+        try:
+            await ledger.set(
+                status=PaidCallStatus.FAILED.value,
+                **_add_credits(exc.credits_billed, exc.credits_billed),
+                error=redact(str(exc))[:1000],
+            )
+        except StorageError as storage:  # the provider's error is the one to report
+            log.warning("failed paid call not recorded", request_key=key, error=str(storage))
         raise
     try:
         await ledger.set(**_answer_values(answer))
