@@ -174,6 +174,8 @@ async def _collect(
     if dry_run:
         summary[f"{sport}.fetched"] = f"dry run: would spend {decision.estimated_credits} credits"
         return decision
+    # The planned need's time, not the run's: two runs that planned the same need share the
+    # ledger key, so only one of them pays (a forced call is keyed by the current minute).
     slot = decision.at if due else now
     fetched = await fetch_odds(db, client, sport, slot)
     summary.update(

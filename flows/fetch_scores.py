@@ -107,6 +107,7 @@ async def fetch_scores_flow(params: FetchScoresParams | None = None) -> dict[str
             summary[f"{sport}.decision"] = decision.reason
             if (due or params.force) and not dry_run:
                 days = params.days_from or int(str(decision.extra.get("days_from", 1)))
+                # Keyed by the planned time, not the run (see fetch-odds).
                 fetched = await fetch_scores(
                     db, client, sport, days, decision.at if due else utcnow()
                 )
