@@ -1,5 +1,6 @@
-"""What every flow shares: logging into the run logs, transient-only retries, the cache
-policy of paid calls, the summary artifact, and self-rescheduling.
+"""What every flow shares: logging into the run logs, transient-only retries, the summary
+artifact, and self-rescheduling. (Paid calls are not cached here: the paid-call ledger in the
+database, ``oddscore.ingestion.paid_calls``, keys them by the request, not by the run.)
 
 Orchestration only: the decisions (when, why, what it costs, which slot) come from
 ``oddscore.scheduling``; this module only talks to Prefect.
@@ -17,7 +18,6 @@ from typing import Any
 
 from prefect import get_client
 from prefect.artifacts import acreate_markdown_artifact
-from prefect.cache_policies import INPUTS, RUN_ID, TASK_SOURCE
 from prefect.client.schemas.filters import (
     DeploymentFilter,
     DeploymentFilterId,
@@ -40,22 +40,15 @@ from oddscore.scheduling.policy import SchedulePolicy
 from oddscore.scheduling.slots import already_covered, slot_key
 
 __all__ = [
-    "PAID_CALL_CACHE",
-    "PAID_CALL_CACHE_EXPIRATION",
     "RunPlan",
     "current_deployment",
     "publish_summary",
+    "reschedule_text",
     "retry_transient",
     "schedule_next",
     "self_rescheduling",
     "setup_logging",
 ]
-
-# A paid response is reused when the *same flow run* asks again (a flow retried after a
-# database failure), never by a later run: RUN_ID is in the key. The HTTP client is not
-# hashable and says nothing about the request, so it is left out.
-PAID_CALL_CACHE = (INPUTS + TASK_SOURCE + RUN_ID) - "client"
-PAID_CALL_CACHE_EXPIRATION = timedelta(hours=2)
 
 log = get_logger("flows")
 
@@ -173,10 +166,41 @@ async def schedule_next(
     return {"scheduled": True, "at": slot.isoformat(), "flow_run_id": str(run.id), "why": reason}
 
 
+def reschedule_text(outcome: dict[str, Any]) -> str:
+    """What :func:`schedule_next` did, as one sentence for the summary artifact.
+
+    >>> reschedule_text({"scheduled": True, "at": "2026-11-29T18:05:00+00:00", "why": "x"})
+    'next run scheduled for 2026-11-29 18:05 UTC (x)'
+    >>> reschedule_text({"scheduled": False, "at": "2026-11-29T18:05:00+00:00",
+    ...                  "why": "not run from a deployment"})
+    'not scheduled for 2026-11-29 18:05 UTC: not run from a deployment'
+    """
+    at = outcome.get("at")
+    try:
+        when = datetime.fromisoformat(str(at)).strftime("%Y-%m-%d %H:%M UTC")
+    except ValueError:
+        when = str(at)
+    why = outcome.get("why") or ""
+    if outcome.get("scheduled"):
+        return f"next run scheduled for {when}" + (f" ({why})" if why else "")
+    return f"not scheduled for {when}" + (f": {why}" if why else "")
+
+
+def _cell(value: Any) -> str:
+    """A markdown table cell: readable text, never a raw dict, and no cell-breaking pipe."""
+    if isinstance(value, dict) and "scheduled" in value and "at" in value:
+        text = reschedule_text(value)
+    elif isinstance(value, dict):
+        text = ", ".join(f"{name}: {item}" for name, item in value.items())
+    else:
+        text = str(value)
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
 async def publish_summary(key: str, title: str, facts: dict[str, Any]) -> None:
     """A short markdown artifact on the run (and versioned under ``key``)."""
     lines = [f"### {title}", "", "| | |", "|---|---|"]
-    lines += [f"| {name} | {value} |" for name, value in facts.items()]
+    lines += [f"| {name} | {_cell(value)} |" for name, value in facts.items()]
     await acreate_markdown_artifact(markdown="\n".join(lines), key=key, description=title)
 
 

@@ -6,7 +6,7 @@ Run locally: ``uv run python -m flows.fetch_odds`` (one run, no deployment, no r
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from prefect import flow, task
@@ -14,20 +14,18 @@ from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel, Field
 
 from flows._runtime import (
-    PAID_CALL_CACHE,
-    PAID_CALL_CACHE_EXPIRATION,
     load_api_key,
     retry_transient,
     self_rescheduling,
     setup_logging,
 )
 from oddscore.clock import utcnow
-from oddscore.config import Settings, get_settings
+from oddscore.config import get_settings
 from oddscore.exceptions import ProviderError
 from oddscore.ingestion.fetch import record_failed_fetch
 from oddscore.logs import get_logger
 from oddscore.provider.client import OddsApiClient
-from oddscore.provider.models import EventInfo, EventOdds
+from oddscore.provider.models import EventInfo
 from oddscore.provider.response import ApiResponse
 from oddscore.scheduling.planner import Action, Decision, decide_odds
 from oddscore.scheduling.policy import SchedulePolicy
@@ -89,36 +87,28 @@ async def plan_odds(
     return decide_odds(games, now, policy, quota)
 
 
-@task(
-    cache_policy=PAID_CALL_CACHE,
-    cache_expiration=PAID_CALL_CACHE_EXPIRATION,
-    retries=1,
-    retry_delay_seconds=60,
-    retry_condition_fn=retry_transient,
-)
+@task(cache_policy=NO_CACHE, retries=1, retry_delay_seconds=60, retry_condition_fn=retry_transient)
 async def fetch_odds(
-    client: OddsApiClient,
-    sport: str,
-    markets: list[str],
-    bookmakers: list[str],
-    regions: list[str] | None = None,
-) -> ApiResponse[list[EventOdds]]:
-    """The paid /odds call; cached per flow run so a retried run does not pay twice.
+    db: Database, client: OddsApiClient, sport: str, slot: datetime
+) -> dict[str, Any]:
+    """The paid /odds call for ``slot`` through the paid-call ledger, and its storage.
 
-    ``bookmakers`` wins; ``regions`` is only used when no book is configured.
+    The ledger (keyed by the request and its slot, not by the run) makes a rerun store an
+    answer paid for before instead of paying again; Prefect's cache is not used for it.
     """
-    return await client.odds(
-        sport, markets=markets, bookmakers=bookmakers or None, regions=regions or None
-    )
+    from oddscore.ingestion.fetch import fetch_current
 
-
-@task(cache_policy=NO_CACHE)
-async def store_odds(db: Database, response: ApiResponse[list[EventOdds]]) -> dict[str, Any]:
-    from oddscore.ingestion.pipeline import IngestOptions, ingest_response
-
-    options = IngestOptions.from_settings(flow_name="fetch-odds")
-    result = await ingest_response(db, response, options=options)
-    return result.as_dict()
+    outcome = await fetch_current(db, client, sport=sport, flow_name="fetch-odds", slot=slot)
+    stored = outcome.stored.as_dict() if outcome.stored is not None else {}
+    response = outcome.response
+    return {
+        "stored": outcome.stored is not None,
+        "credits": outcome.credits_paid,
+        "quota_remaining": response.quota.remaining if response is not None else None,
+        "snapshots": stored.get("snapshots_inserted", 0),
+        "odds_rows": stored.get("odds_rows", 0),
+        "note": outcome.note,
+    }
 
 
 @flow(name="fetch-odds", retries=1, retry_delay_seconds=30, log_prints=False)
@@ -143,7 +133,7 @@ async def fetch_odds_flow(params: FetchOddsParams | None = None) -> dict[str, An
         summary = run.summary
         decisions = []
         for sport in params.sports or settings.collection.sports:
-            decision = await _collect(sport, db, client, policy, settings, params, dry_run, summary)
+            decision = await _collect(sport, db, client, policy, params, dry_run, summary)
             decisions.append(decision)
         upcoming = min(decisions, key=lambda d: d.at)
         run.plan(upcoming, policy)
@@ -161,7 +151,6 @@ async def _collect(
     db: Database,
     client: OddsApiClient,
     policy: SchedulePolicy,
-    settings: Settings,
     params: FetchOddsParams,
     dry_run: bool,
     summary: dict[str, Any],
@@ -185,33 +174,21 @@ async def _collect(
     if dry_run:
         summary[f"{sport}.fetched"] = f"dry run: would spend {decision.estimated_credits} credits"
         return decision
-    collection = settings.collection
-    try:
-        response = await fetch_odds(
-            client,
-            sport,
-            list(collection.markets),
-            list(collection.bookmakers),
-            list(collection.regions),
-        )
-    except ProviderError as exc:
-        # The failed call is part of the fetch history (success rates, quota projection).
-        asked = {"markets": ",".join(collection.markets)}
-        asked["bookmakers" if collection.bookmakers else "regions"] = ",".join(
-            collection.bookmakers or collection.regions
-        )
-        await record_failed_fetch(db, exc, sport=sport, flow_name="fetch-odds", params=asked)
-        raise
-    stored = await store_odds(db, response)
+    # The planned need's time, not the run's: two runs that planned the same need share the
+    # ledger key, so only one of them pays (a forced call is keyed by the current minute).
+    slot = decision.at if due else now
+    fetched = await fetch_odds(db, client, sport, slot)
     summary.update(
         {
-            f"{sport}.fetched": True,
-            f"{sport}.credits": response.cost,
-            f"{sport}.quota_remaining": response.quota.remaining,
-            f"{sport}.snapshots": stored["snapshots_inserted"],
-            f"{sport}.odds_rows": stored["odds_rows"],
+            f"{sport}.fetched": fetched["stored"] or fetched["note"],
+            f"{sport}.credits": fetched["credits"],
+            f"{sport}.quota_remaining": fetched["quota_remaining"],
+            f"{sport}.snapshots": fetched["snapshots"],
+            f"{sport}.odds_rows": fetched["odds_rows"],
         }
     )
+    if fetched["note"]:
+        summary[f"{sport}.paid_call"] = fetched["note"]
     return await plan_odds(db, sport, policy, listing.data)
 
 

@@ -7,7 +7,7 @@ provider no longer reports (older than 3 days).
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from prefect import flow, task
@@ -15,8 +15,6 @@ from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel, Field
 
 from flows._runtime import (
-    PAID_CALL_CACHE,
-    PAID_CALL_CACHE_EXPIRATION,
     load_api_key,
     retry_transient,
     self_rescheduling,
@@ -24,12 +22,8 @@ from flows._runtime import (
 )
 from oddscore.clock import utcnow
 from oddscore.config import get_settings
-from oddscore.exceptions import ProviderError
-from oddscore.ingestion.fetch import record_failed_fetch
 from oddscore.logs import get_logger
 from oddscore.provider.client import OddsApiClient
-from oddscore.provider.models import ScoreEvent
-from oddscore.provider.response import ApiResponse
 from oddscore.scheduling.planner import Action, Decision
 from oddscore.scheduling.policy import SchedulePolicy
 from oddscore.scheduling.results import decide_scores
@@ -64,26 +58,24 @@ async def plan_scores(db: Database, sport: str, policy: SchedulePolicy) -> Decis
     return decide_scores(games, now, policy, last_checked=checked)
 
 
-@task(
-    cache_policy=PAID_CALL_CACHE,
-    cache_expiration=PAID_CALL_CACHE_EXPIRATION,
-    retries=1,
-    retry_delay_seconds=60,
-    retry_condition_fn=retry_transient,
-)
+@task(cache_policy=NO_CACHE, retries=1, retry_delay_seconds=60, retry_condition_fn=retry_transient)
 async def fetch_scores(
-    client: OddsApiClient, sport: str, days_from: int
-) -> ApiResponse[list[ScoreEvent]]:
-    """The paid /scores call (2 credits with daysFrom); cached per flow run."""
-    return await client.scores(sport, days_from=days_from)
+    db: Database, client: OddsApiClient, sport: str, days_from: int, slot: datetime
+) -> dict[str, Any]:
+    """The paid /scores call (2 credits with daysFrom) for ``slot`` through the paid-call
+    ledger (a rerun stores an answer paid for before), and its storage."""
+    from oddscore.ingestion.fetch import fetch_scores as fetch_and_store
 
-
-@task(cache_policy=NO_CACHE)
-async def store_scores(db: Database, response: ApiResponse[list[ScoreEvent]]) -> dict[str, int]:
-    from oddscore.ingestion.scores import ingest_scores
-
-    result = await ingest_scores(db, response, flow_name="fetch-scores")
-    return {"events": result.events, "finals": result.finals, "live": result.live}
+    outcome = await fetch_and_store(
+        db, client, sport=sport, days=days_from, flow_name="fetch-scores", slot=slot
+    )
+    result = outcome.stored
+    stored: dict[str, Any] | str = (
+        {"events": result.events, "finals": result.finals, "live": result.live}
+        if result is not None
+        else outcome.note
+    )
+    return {"stored": stored, "credits": outcome.credits_paid, "note": outcome.note}
 
 
 @flow(name="fetch-scores", retries=1, retry_delay_seconds=30)
@@ -115,19 +107,14 @@ async def fetch_scores_flow(params: FetchScoresParams | None = None) -> dict[str
             summary[f"{sport}.decision"] = decision.reason
             if (due or params.force) and not dry_run:
                 days = params.days_from or int(str(decision.extra.get("days_from", 1)))
-                try:
-                    response = await fetch_scores(client, sport, days)
-                except ProviderError as exc:
-                    await record_failed_fetch(
-                        db,
-                        exc,
-                        sport=sport,
-                        flow_name="fetch-scores",
-                        params={"daysFrom": str(days)},
-                    )
-                    raise
-                summary[f"{sport}.stored"] = await store_scores(db, response)
-                summary[f"{sport}.credits"] = response.cost
+                # Keyed by the planned time, not the run (see fetch-odds).
+                fetched = await fetch_scores(
+                    db, client, sport, days, decision.at if due else utcnow()
+                )
+                summary[f"{sport}.stored"] = fetched["stored"]
+                summary[f"{sport}.credits"] = fetched["credits"]
+                if fetched["note"]:
+                    summary[f"{sport}.paid_call"] = fetched["note"]
                 decision = await plan_scores(db, sport, policy)
             else:
                 summary[f"{sport}.stored"] = "dry run" if due and dry_run else "nothing due"

@@ -75,11 +75,14 @@ class ProviderError(OddscoreError):
     """A call to the odds provider failed.
 
     ``endpoint`` is the path that was called, never the full URL: the URL carries the key.
+    ``credits_billed`` is what the answers of the failed call said they cost (a 200 whose body
+    was cut short is billed), when the client saw any; None when it saw none.
     """
 
     def __init__(self, message: str, *, endpoint: str | None = None) -> None:
         super().__init__(message)
         self.endpoint = endpoint
+        self.credits_billed: int | None = None
 
 
 class TransportError(ProviderError):

@@ -35,13 +35,12 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col
 
 from oddscore.clock import Clock, SystemClock, parse_timestamp
 from oddscore.exceptions import PlanningError, ProviderError, QuotaExhaustedError, StorageError
 from oddscore.ingestion.pipeline import IngestOptions, ingest_odds
+from oddscore.ingestion.store import dialect_insert
 from oddscore.logs import get_logger, redact
 from oddscore.provider.client import OddsApiClient
 from oddscore.storage.engine import Database
@@ -171,10 +170,6 @@ def _answers(asked: Mapping[str, Any] | None, wanted: Mapping[str, list[str]]) -
     )
 
 
-def _insert(dialect: str, table: Any) -> Any:
-    return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
-
-
 class Executor:
     """Executes one plan against one database and one client (see the module docstring)."""
 
@@ -243,7 +238,7 @@ class Executor:
             return
         async with self.db.engine.begin() as conn:
             for start in range(0, len(values), 500):
-                statement = _insert(conn.dialect.name, BackfillCall).on_conflict_do_nothing(
+                statement = dialect_insert(conn.dialect.name, BackfillCall).on_conflict_do_nothing(
                     index_elements=["plan_id", "call_time"]
                 )
                 await conn.execute(statement, values[start : start + 500])

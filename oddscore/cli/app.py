@@ -11,6 +11,7 @@ from oddscore.cli import (
     backtest,
     best,
     board,
+    credits,
     db,
     demo,
     fetch,
@@ -47,6 +48,7 @@ app.add_typer(board.app, name="odds")
 app.command("lines")(lines.lines)
 app.command("best")(best.best)
 app.add_typer(status.app, name="status")
+app.command("credits")(credits.credits)
 app.add_typer(plot.app, name="plot")
 
 

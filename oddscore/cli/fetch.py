@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
@@ -18,11 +18,14 @@ from oddscore.cli.common import (
 
 if TYPE_CHECKING:
     from oddscore.config import Settings
+    from oddscore.ingestion.paid_calls import PaidCallOutcome
     from oddscore.ingestion.pipeline import IngestResult
     from oddscore.provider.client import OddsApiClient
     from oddscore.storage.engine import Database
 
 app = typer.Typer(help="Fetch from The Odds API now and store the result.", no_args_is_help=True)
+
+R = TypeVar("R")
 
 SportOption = Annotated[
     str | None, typer.Option("--sport", help="Sport key (default: the first of SPORTS).")
@@ -44,6 +47,16 @@ async def _with_provider(
         await db.dispose()
 
 
+def _stored_or_note(outcome: PaidCallOutcome[R], json_output: bool) -> R | None:
+    """What the call stored; the ledger's note when it paid nothing (a saved answer was
+    stored, or this minute's call was made already)."""
+    if outcome.note and not json_output:
+        console.print(f"[yellow]{outcome.note}[/yellow]")
+    if outcome.stored is None and json_output:
+        print_json({"stored": False, "note": outcome.note})
+    return outcome.stored
+
+
 def _show(data: dict[str, Any], title: str, json_output: bool) -> None:
     if json_output:
         print_json(data)
@@ -63,11 +76,14 @@ def current(sport: SportOption = None, json_output: JsonOption = False) -> None:
 
     settings = get_settings()
     key = sport or settings.collection.sports[0]
-    result = run(
+    outcome = run(
         _with_provider(
             settings, lambda db, client: fetch_current(db, client, sport=key, settings=settings)
         )
     )
+    result = _stored_or_note(outcome, json_output)
+    if result is None:
+        return
     result.raise_if_rejected()
     data = result.as_dict()
     data.pop("rejection_reasons")
@@ -143,7 +159,9 @@ def scores(
 
     settings = get_settings()
     key = sport or settings.collection.sports[0]
-    result = run(
+    outcome = run(
         _with_provider(settings, lambda db, client: fetch_scores(db, client, sport=key, days=days))
     )
-    _show(asdict(result), f"scores for {key}", json_output)
+    result = _stored_or_note(outcome, json_output)
+    if result is not None:
+        _show(asdict(result), f"scores for {key}", json_output)

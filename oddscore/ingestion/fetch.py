@@ -1,4 +1,4 @@
-"""Live collection: call the provider once and push the response through the pipeline.
+"""Live collection: one paid call through the paid-call ledger, its answer through the pipeline.
 
 A failed call is recorded in ``fetch_logs`` too (``success=False`` with the error code), so the
 status dashboard and the quota projection see every attempt, not only the good ones.
@@ -7,23 +7,25 @@ status dashboard and the quota projection see every attempt, not only the good o
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime
+from typing import Any, TypeVar
 
 from oddscore.clock import Clock, SystemClock
 from oddscore.config import Settings, get_settings
 from oddscore.exceptions import ProviderError, ProviderStatusError, StorageError
 from oddscore.ingestion import store
+from oddscore.ingestion.paid_calls import SECRET_PARAM_NAMES, PaidCallOutcome, paid_call
 from oddscore.ingestion.pipeline import IngestOptions, IngestResult, ingest_response
 from oddscore.ingestion.scores import ScoresResult, ingest_scores
 from oddscore.logs import get_logger, redact
+from oddscore.provider.client import PreparedRequest
+from oddscore.provider.response import ApiResponse
 
 __all__ = ["fetch_current", "fetch_scores", "record_failed_fetch"]
 
 log = get_logger("oddscore.ingestion.fetch")
-
-
-_SECRET_NAMES = frozenset({"apikey", "api_key", "key", "token", "secret", "password"})
+T = TypeVar("T")
 
 
 async def record_failed_fetch(
@@ -46,7 +48,7 @@ async def record_failed_fetch(
     clean = {
         str(name): redact(str(value))[:500]
         for name, value in (params or {}).items()
-        if str(name).lower() not in _SECRET_NAMES
+        if str(name).lower() not in SECRET_PARAM_NAMES
     }
     row = {
         "request_id": f"failed-{uuid.uuid4().hex}",
@@ -79,28 +81,34 @@ async def fetch_current(
     sport: str,
     settings: Settings | None = None,
     flow_name: str | None = None,
-) -> IngestResult:
-    """``/odds`` for the configured books and markets, stored as one snapshot per event."""
+    slot: datetime | None = None,
+) -> PaidCallOutcome[IngestResult]:
+    """``/odds`` for the configured books and markets, stored as one snapshot per event.
+
+    The call goes through the paid-call ledger (:mod:`oddscore.ingestion.paid_calls`) for
+    ``slot`` (default: the current minute), so an answer paid for before is stored instead of
+    paid for again.
+    """
     settings = settings or get_settings()
     collection = settings.collection
-    try:
-        response = await client.odds(
-            sport,
-            markets=collection.markets,
-            bookmakers=collection.bookmakers or None,
-            regions=collection.regions,
-        )
-    except ProviderError as exc:
-        await record_failed_fetch(db, exc, sport=sport, flow_name=flow_name)
-        raise
-    requested = response.params.get("bookmakers")
+    request = client.odds_request(
+        sport,
+        markets=collection.markets,
+        bookmakers=collection.bookmakers or None,
+        regions=collection.regions,
+    )
+    requested = request.params.get("bookmakers")
     options = IngestOptions.from_settings(
         settings,
         expected_bookmakers=tuple(requested.split(",")) if requested else None,
-        odds_format=response.params.get("oddsFormat", settings.api.odds_format),
+        odds_format=request.params.get("oddsFormat", settings.api.odds_format),
         flow_name=flow_name,
     )
-    return await ingest_response(db, response, source="live", options=options)
+
+    async def store_odds(response: ApiResponse[Any]) -> IngestResult:
+        return await ingest_response(db, response, source="live", options=options)
+
+    return await _ledgered(db, client, request, sport, flow_name, slot, store_odds)
 
 
 async def fetch_scores(
@@ -110,11 +118,36 @@ async def fetch_scores(
     sport: str,
     days: int | None = None,
     flow_name: str | None = None,
-) -> ScoresResult:
-    """``/scores`` (``daysFrom`` = ``days``): results of finished games, live games marked."""
+    slot: datetime | None = None,
+) -> PaidCallOutcome[ScoresResult]:
+    """``/scores`` (``daysFrom`` = ``days``): results of finished games, live games marked;
+    through the paid-call ledger like :func:`fetch_current`."""
+    request = client.scores_request(sport, days_from=days)
+
+    async def store_scores(response: ApiResponse[Any]) -> ScoresResult:
+        return await ingest_scores(db, response, flow_name=flow_name)
+
+    return await _ledgered(db, client, request, sport, flow_name, slot, store_scores)
+
+
+async def _ledgered(
+    db: Any,
+    client: Any,
+    request: PreparedRequest,
+    sport: str,
+    flow_name: str | None,
+    slot: datetime | None,
+    store: Callable[[ApiResponse[Any]], Awaitable[T]],
+) -> PaidCallOutcome[T]:
     try:
-        response = await client.scores(sport, days_from=days)
+        return await paid_call(
+            db,
+            client,
+            request,
+            slot=slot or client.clock.now(),
+            store=store,
+            flow_name=flow_name,
+        )
     except ProviderError as exc:
-        await record_failed_fetch(db, exc, sport=sport, flow_name=flow_name)
+        await record_failed_fetch(db, exc, sport=sport, flow_name=flow_name, params=request.params)
         raise
-    return await ingest_scores(db, response)

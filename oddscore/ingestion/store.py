@@ -49,6 +49,7 @@ __all__ = [
     "EventState",
     "cached_statement",
     "copy_odds",
+    "dialect_insert",
     "insert_aliases",
     "insert_fetch_log",
     "insert_findings",
@@ -112,8 +113,13 @@ def _chunks(values: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]
         yield values[start : start + size]
 
 
+def dialect_insert(dialect: str, table: Any) -> Any:
+    """An INSERT that takes ``ON CONFLICT`` on this dialect (PostgreSQL's, else SQLite's)."""
+    return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+
+
 def _insert(conn: AsyncConnection, table: Any) -> Any:
-    return (pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)(table)
+    return dialect_insert(conn.dialect.name, table)
 
 
 _STATEMENTS: dict[tuple[Callable[[AsyncConnection], Any], str], Any] = {}

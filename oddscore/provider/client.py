@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Literal, TypeVar
@@ -36,7 +37,12 @@ from tenacity import RetryCallState
 
 from oddscore.clock import Clock, SystemClock, as_utc
 from oddscore.config import ApiSettings
-from oddscore.exceptions import ConfigurationError, OddscoreError, ProviderStatusError
+from oddscore.exceptions import (
+    ConfigurationError,
+    OddscoreError,
+    ProviderError,
+    ProviderStatusError,
+)
 from oddscore.logs import get_logger, guard_loggers, redact, register_secret
 from oddscore.provider.costs import estimate_cost, is_empty, markets_returned, split_csv
 from oddscore.provider.errors import (
@@ -53,10 +59,16 @@ from oddscore.provider.models import (
     Sport,
 )
 from oddscore.provider.ratelimit import RateLimiter
-from oddscore.provider.response import ApiResponse, Quota
+from oddscore.provider.response import ApiResponse, Quota, RawAnswer
 from oddscore.provider.retry import RetryPolicy
 
-__all__ = ["DEFAULT_BASE_URL", "OddsApiClient", "OddsFormat", "format_datetime"]
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "OddsApiClient",
+    "OddsFormat",
+    "PreparedRequest",
+    "format_datetime",
+]
 
 T = TypeVar("T")
 OddsFormat = Literal["american", "decimal"]
@@ -87,6 +99,18 @@ def format_datetime(value: datetime) -> str:
     '2023-11-29T22:40:39Z'
     """
     return as_utc(value).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedRequest:
+    """One request as it will go out, without the key: ``endpoint`` is ``/v4/...``.
+
+    ``adapter`` checks the answer's body; it is not part of what identifies the request.
+    """
+
+    endpoint: str
+    params: dict[str, str]
+    adapter: TypeAdapter[Any] = field(compare=False, repr=False)
 
 
 def _segment(value: str) -> str:
@@ -199,9 +223,36 @@ class OddsApiClient:
         commence_time_to: datetime | None = None,
     ) -> ApiResponse[list[EventOdds]]:
         """``GET /v4/sports/{sport}/odds``: upcoming and live events with featured markets."""
+        request = self.odds_request(
+            sport,
+            markets=markets,
+            bookmakers=bookmakers,
+            regions=regions,
+            odds_format=odds_format,
+            event_ids=event_ids,
+            commence_time_from=commence_time_from,
+            commence_time_to=commence_time_to,
+        )
+        return await self.fetch(request)
+
+    def odds_request(
+        self,
+        sport: str,
+        *,
+        markets: Strings,
+        bookmakers: Strings | None = None,
+        regions: Strings | None = None,
+        odds_format: OddsFormat | None = None,
+        event_ids: Strings | None = None,
+        commence_time_from: datetime | None = None,
+        commence_time_to: datetime | None = None,
+    ) -> PreparedRequest:
+        """The request :meth:`odds` sends, not sent (a ledger keys the paid call by it)."""
         params = self._odds_params(markets, bookmakers, regions, odds_format)
         params.update(_filters(event_ids, commence_time_from, commence_time_to))
-        return await self._get(f"/sports/{_segment(sport)}/odds", params, _EVENT_ODDS_LIST)
+        return PreparedRequest(
+            API_PREFIX + f"/sports/{_segment(sport)}/odds", params, _EVENT_ODDS_LIST
+        )
 
     async def scores(
         self,
@@ -211,11 +262,22 @@ class OddsApiClient:
         event_ids: Strings | None = None,
     ) -> ApiResponse[list[ScoreEvent]]:
         """``GET /v4/sports/{sport}/scores``: 1 credit, 2 with ``days_from`` (1-3)."""
+        request = self.scores_request(sport, days_from=days_from, event_ids=event_ids)
+        return await self.fetch(request)
+
+    def scores_request(
+        self,
+        sport: str,
+        *,
+        days_from: int | None = None,
+        event_ids: Strings | None = None,
+    ) -> PreparedRequest:
+        """The request :meth:`scores` sends, not sent."""
         params: dict[str, str] = {}
         if days_from is not None:
             params["daysFrom"] = str(days_from)
         params.update(_filters(event_ids, None, None))
-        return await self._get(f"/sports/{_segment(sport)}/scores", params, _SCORES)
+        return PreparedRequest(API_PREFIX + f"/sports/{_segment(sport)}/scores", params, _SCORES)
 
     async def events(
         self,
@@ -323,9 +385,22 @@ class OddsApiClient:
     async def _get(
         self, path: str, params: dict[str, str], adapter: TypeAdapter[T]
     ) -> ApiResponse[T]:
-        endpoint = API_PREFIX + path
+        return await self.fetch(PreparedRequest(API_PREFIX + path, params, adapter))
+
+    async def fetch(self, request: PreparedRequest) -> ApiResponse[Any]:
+        """Send ``request`` and check its body: :meth:`send` then :meth:`parse`."""
+        return self.parse(request, await self.send(request))
+
+    async def send(self, request: PreparedRequest) -> RawAnswer:
+        """The HTTP exchange (rate limit, retries), the body decoded but not yet checked.
+
+        The provider bills a call when it answers, so a caller that must never pay twice
+        writes the answer down before :meth:`parse` (which may refuse it).
+        """
+        endpoint, params = request.endpoint, request.params
         request_id = uuid4().hex
         attempts = 0
+        billed: list[int] = []  # what answers that could not be read were billed
 
         def before_sleep(state: RetryCallState) -> None:
             error = state.outcome.exception() if state.outcome is not None else None
@@ -339,31 +414,61 @@ class OddsApiClient:
                 wait_s=round(wait, 3) if wait is not None else None,
             )
 
-        async for attempt in self.retry_policy.retrying(before_sleep):
-            with attempt:
-                attempts += 1
-                response, payload, elapsed_ms = await self._attempt(
-                    endpoint, params, request_id, attempts
-                )
-        quota = Quota.from_headers(response.headers)
         try:
-            data = validate_payload(adapter, payload, endpoint=endpoint)
+            async for attempt in self.retry_policy.retrying(before_sleep):
+                with attempt:
+                    attempts += 1
+                    response, payload, elapsed_ms = await self._attempt(
+                        endpoint, params, request_id, attempts, billed
+                    )
+        except ProviderError as exc:
+            exc.credits_billed = sum(billed) if billed else None
+            raise
+        return RawAnswer(
+            endpoint=endpoint,
+            params=dict(params),
+            payload=payload,
+            quota=Quota.from_headers(response.headers),
+            request_id=request_id,
+            status_code=response.status_code,
+            fetched_at=as_utc(self.clock.now()),
+            elapsed_ms=elapsed_ms,
+            attempts=attempts,
+            credits_before=sum(billed),
+        )
+
+    def parse(self, request: PreparedRequest, answer: RawAnswer) -> ApiResponse[Any]:
+        """The typed response of ``answer`` (fresh, or one written down earlier)."""
+        endpoint, quota = answer.endpoint, answer.quota
+        try:
+            data = validate_payload(request.adapter, answer.payload, endpoint=endpoint)
         except OddscoreError as exc:
             # A schema mismatch is deterministic: retrying would only spend credits again.
-            self._log_failure(endpoint, request_id, attempts, exc, response, elapsed_ms)
+            log.warning(
+                "provider request failed",
+                endpoint=endpoint,
+                status=answer.status_code,
+                error=type(exc).__name__,
+                message=redact(str(exc)),
+                cost=quota.last,
+                remaining=quota.remaining,
+                elapsed_ms=round(answer.elapsed_ms, 1),
+                attempt=answer.attempts,
+                request_id=answer.request_id,
+            )
             raise
-        estimated = self._estimate(endpoint, params, data)
+        estimated = self._estimate(endpoint, answer.params, data)
         log.info(
             "provider request",
             endpoint=endpoint,
-            status=response.status_code,
+            status=answer.status_code,
             cost=quota.last,
             estimated_cost=estimated,
             remaining=quota.remaining,
             used=quota.used,
-            elapsed_ms=round(elapsed_ms, 1),
-            attempts=attempts,
-            request_id=request_id,
+            elapsed_ms=round(answer.elapsed_ms, 1),
+            attempts=answer.attempts,
+            request_id=answer.request_id,
         )
         if quota.last is not None and estimated is not None and quota.last != estimated:
             log.warning(
@@ -371,23 +476,28 @@ class OddsApiClient:
                 endpoint=endpoint,
                 cost=quota.last,
                 estimated_cost=estimated,
-                request_id=request_id,
+                request_id=answer.request_id,
             )
         return ApiResponse(
             data=data,
-            raw=payload,
+            raw=answer.payload,
             quota=quota,
-            request_id=request_id,
+            request_id=answer.request_id,
             endpoint=endpoint,
-            params=dict(params),
-            status_code=response.status_code,
-            fetched_at=as_utc(self.clock.now()),
-            elapsed_ms=elapsed_ms,
-            attempts=attempts,
+            params=dict(answer.params),
+            status_code=answer.status_code,
+            fetched_at=answer.fetched_at,
+            elapsed_ms=answer.elapsed_ms,
+            attempts=answer.attempts,
         )
 
     async def _attempt(
-        self, endpoint: str, params: Mapping[str, str], request_id: str, attempt: int
+        self,
+        endpoint: str,
+        params: Mapping[str, str],
+        request_id: str,
+        attempt: int,
+        billed: list[int],
     ) -> tuple[httpx.Response, Any, float]:
         await self.limiter.acquire()
         query = {**params, "apiKey": self._key.get_secret_value()}
@@ -403,6 +513,9 @@ class OddsApiClient:
             payload = decode_json(response, endpoint=endpoint)
         except OddscoreError as exc:
             elapsed_ms = (time.perf_counter() - started) * 1000
+            if response is not None and response.is_success:
+                # An answer arrived (a body cut short): the provider billed it.
+                billed.append(Quota.from_headers(response.headers).last or 0)
             self._log_failure(endpoint, request_id, attempt, exc, response, elapsed_ms)
             raise
         return response, payload, elapsed_ms

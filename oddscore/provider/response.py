@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-__all__ = ["ApiResponse", "Quota", "parse_header_int"]
+__all__ = ["ApiResponse", "Quota", "RawAnswer", "parse_header_int"]
 
 T = TypeVar("T")
 
@@ -94,3 +94,32 @@ class ApiResponse(Generic[T]):
     def cost(self) -> int | None:
         """Credits this call spent, as the provider reported it (``x-requests-last``)."""
         return self.quota.last
+
+
+@dataclass(frozen=True, slots=True)
+class RawAnswer:
+    """A successful HTTP exchange before its body is checked against the schema: what a paid
+    call must write down first (the provider has billed it by now).
+
+    ``payload`` is the decoded JSON; ``params`` never hold the key. ``credits_before`` is what
+    earlier attempts of the same call were billed although their body could not be read (a
+    200 cut short); :attr:`credits` adds it to this answer's cost.
+    """
+
+    endpoint: str
+    params: dict[str, str]
+    payload: Any
+    quota: Quota
+    request_id: str
+    status_code: int
+    fetched_at: datetime
+    elapsed_ms: float
+    attempts: int = 1
+    credits_before: int = 0
+
+    @property
+    def credits(self) -> int | None:
+        """Credits the whole call cost: this answer (``x-requests-last``) and earlier attempts."""
+        if self.quota.last is None:
+            return self.credits_before or None
+        return self.quota.last + self.credits_before

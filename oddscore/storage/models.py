@@ -24,6 +24,7 @@ __all__ = [
     "FetchLog",
     "Odds",
     "OddsSnapshot",
+    "PaidCall",
     "Severity",
 ]
 
@@ -259,4 +260,62 @@ class BackfillCall(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime, nullable=False)
 
 
-ALL_TABLES = [Event, EventAlias, OddsSnapshot, Odds, DataQualityLog, FetchLog, BackfillCall]
+class PaidCall(SQLModel, table=True):
+    """The write-ahead ledger of live paid calls (``/odds``, ``/scores``): one row per request.
+
+    A row is claimed before the request goes out and receives the answer (raw JSON and the
+    credit headers) before anything parses or stores it, so a run that dies after paying
+    leaves the answer here and the next run stores it instead of paying again. ``status``
+    moves claimed -> paid -> stored (failed: the request failed; unusable: paid, but the
+    answer cannot be stored). The raw answer is dropped once it is stored.
+    """
+
+    __tablename__ = "paid_calls"
+    __table_args__ = (
+        # The request key (endpoint, parameters without the key, time slot): two runs of one
+        # slot insert the same key, and ON CONFLICT lets only one of them pay.
+        UniqueConstraint("request_key", name="uq_paid_calls_request_key"),
+        # A rerun looks for a paid, unstored answer to the same request in any slot.
+        Index("ix_paid_calls_request_status", "request_hash", "status"),
+        # `odds credits` sums a time range.
+        Index("ix_paid_calls_created", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_key: str = Field(max_length=64)
+    request_hash: str = Field(max_length=64)
+    endpoint: str = Field(max_length=200)
+    sport_key: str = Field(default="", max_length=64)
+    params: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONDocument))
+    slot: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    flow_name: str | None = Field(default=None, max_length=64)
+    status: str = Field(default="claimed", max_length=16)
+    attempts: int = Field(default=1)
+    claimed_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    request_id: str | None = Field(default=None, max_length=64)
+    status_code: int | None = Field(default=None)
+    # What this call was billed in all (x-requests-last of its answers, every attempt), and of
+    # that what answers that could not be read cost (a 200 cut short, retried): paid, unstored.
+    credits: int | None = Field(default=None)
+    credits_unread: int = Field(default=0)
+    quota_used: int | None = Field(default=None)
+    quota_remaining: int | None = Field(default=None)
+    fetched_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    elapsed_ms: int | None = Field(default=None)
+    raw_response: Any | None = Field(default=None, sa_column=Column(JSONDocument))
+    stored_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    error: str | None = Field(default=None, max_length=1000)
+    created_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime, nullable=False)
+    updated_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime, nullable=False)
+
+
+ALL_TABLES = [
+    Event,
+    EventAlias,
+    OddsSnapshot,
+    Odds,
+    DataQualityLog,
+    FetchLog,
+    BackfillCall,
+    PaidCall,
+]

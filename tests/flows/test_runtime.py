@@ -1,10 +1,11 @@
-"""The Prefect side of the flows: transient-only retries, the paid-call cache, the run
-logs, and self-rescheduling without forks."""
+"""The Prefect side of the flows: transient-only retries, paid calls once per slot across
+runs, the run logs, readable summary artifacts, and self-rescheduling without forks."""
 
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 from prefect import flow, get_client
@@ -25,11 +26,11 @@ from oddscore.exceptions import (
     MalformedResponseError,
     NotFoundError,
     ServerError,
-    StorageError,
     TransportError,
 )
 from oddscore.provider.client import OddsApiClient
 from oddscore.scheduling.planner import ceil_minute
+from oddscore.storage.engine import Database
 
 
 @pytest.mark.parametrize(
@@ -48,45 +49,26 @@ def test_only_transient_errors_are_retried(error: Exception, retry: bool) -> Non
 
 
 @flow
-async def _twice(sport: str) -> list[str]:
+async def _fetch_slot(sport: str, slot: datetime) -> dict[str, Any]:
     settings = get_settings()
-    ids = []
-    async with OddsApiClient.from_settings(settings.api) as client:
-        for _ in range(2):
-            response = await fetch_odds(client, sport, ["h2h"], ["pinnacle"])
-            ids.append(response.request_id)
-    return ids
+    async with (
+        Database.from_settings(settings.database) as db,
+        OddsApiClient.from_settings(settings.api) as client,
+    ):
+        return await fetch_odds(db, client, sport, slot)
 
 
-async def test_a_paid_call_is_made_once_per_flow_run(flow_env: str) -> None:
-    first = await _twice("basketball_nba")
-    assert first[0] == first[1]  # the second call came from the cache, not the provider
-    second = await _twice("basketball_nba")
-    assert second[0] != first[0]  # a new run pays for fresh odds
-
-
-SEEN: list[str] = []
-
-
-@flow(retries=1, retry_delay_seconds=0)
-async def _pays_then_the_database_fails(sport: str) -> list[str]:
-    from prefect.runtime import flow_run
-
-    async with OddsApiClient.from_settings(get_settings().api) as client:
-        response = await fetch_odds(client, sport, ["h2h"], ["pinnacle"])
-    SEEN.append(response.request_id)
-    if flow_run.run_count == 1:
-        raise StorageError("database down after the paid call")
-    return SEEN
-
-
-async def test_a_flow_retried_after_a_database_failure_reuses_the_paid_response(
-    flow_env: str,
-) -> None:
-    SEEN.clear()
-    seen = await _pays_then_the_database_fails("basketball_nba")
-    assert len(seen) == 2
-    assert seen[0] == seen[1]
+async def test_a_paid_call_is_made_once_per_slot_not_once_per_run(flow_env: str) -> None:
+    """The ledger keys a paid call by its request and slot: a new flow run of the same slot
+    pays nothing (Prefect's cache, keyed by the run, used to make it pay again)."""
+    slot = ceil_minute(utcnow())
+    first = await _fetch_slot("basketball_nba", slot)
+    again = await _fetch_slot("basketball_nba", slot)
+    later = await _fetch_slot("basketball_nba", slot + timedelta(minutes=30))
+    assert (first["stored"], first["credits"]) == (True, 3)
+    assert (again["stored"], again["credits"]) == (False, 0)
+    assert "stored already" in again["note"]
+    assert (later["stored"], later["credits"]) == (True, 3)  # a new slot pays for fresh odds
 
 
 async def test_structlog_lines_reach_the_run_logs(flow_env: str) -> None:
@@ -161,3 +143,39 @@ async def test_the_api_key_can_come_from_a_prefect_secret_block(
     # The environment wins over the block.
     monkeypatch.setenv("ODDS_API_KEY", "env-key-1234")
     assert await load_api_key() is False
+
+
+async def test_summary_artifacts_say_the_reschedule_in_words() -> None:
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    from flows._runtime import publish_summary
+
+    facts = {
+        "reschedule": {
+            "scheduled": True,
+            "at": "2026-11-29T18:05:00+00:00",
+            "flow_run_id": "5b1c",
+            "why": "2 game(s) need a snapshot",
+        },
+        "basketball_nba.stored": {"events": 3, "finals": 2, "live": 0},
+        "note": "a | b",
+    }
+
+    @flow(name="summary-text-test")
+    async def summarise() -> None:
+        await publish_summary("summary-text-test", "summary-text-test", facts)
+
+    await summarise()
+    async with get_client() as client:
+        [artifact] = await client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["summary-text-test"])),
+            limit=1,
+        )
+    markdown = str(artifact.data)
+    assert (
+        "| reschedule | next run scheduled for 2026-11-29 18:05 UTC "
+        "(2 game(s) need a snapshot) |" in markdown
+    )
+    assert "| basketball_nba.stored | events: 3, finals: 2, live: 0 |" in markdown
+    assert "| note | a \\| b |" in markdown  # a pipe in a value does not break the table
+    assert "{" not in markdown

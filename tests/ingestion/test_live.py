@@ -47,8 +47,10 @@ async def test_fetch_current_stores_each_game_once_with_every_row_of_the_payload
     db: Database,
 ) -> None:
     async with simulated_client() as client:
-        result = await fetch_current(db, client, sport="basketball_nba", settings=Settings())
+        outcome = await fetch_current(db, client, sport="basketball_nba", settings=Settings())
         again = await fetch_current(db, client, sport="basketball_nba", settings=Settings())
+    result = outcome.stored
+    assert result is not None and outcome.paid and outcome.credits_paid == 3
     async with db.session() as session:
         snapshots = (await session.execute(select(OddsSnapshot))).scalars().all()
         odds = (await session.execute(select(func.count()).select_from(Odds))).scalar_one()
@@ -63,9 +65,10 @@ async def test_fetch_current_stores_each_game_once_with_every_row_of_the_payload
     assert odds == payload_rows == result.odds_rows
     assert len({s.event_id for s in snapshots}) == len(snapshots) == result.events_inserted
     assert all(s.source == "live" and s.snapshot_time == NOW for s in snapshots)
-    # The same second again (frozen clock): same snapshot key, nothing added but its fetch log.
-    assert (again.snapshots_inserted, again.odds_rows) == (0, 0)
-    assert len(logs) == 2 and all(log.success and log.api_quota_remaining for log in logs)
+    # The same minute slot again (frozen clock): the ledger has it stored, nothing is paid.
+    assert (again.paid, again.stored, again.credits_paid) == (False, None, 0)
+    assert "stored already" in again.note
+    assert len(logs) == 1 and all(log.success and log.api_quota_remaining for log in logs)
     assert {log.endpoint for log in logs} == {"/v4/sports/basketball_nba/odds"} or all(
         "basketball_nba/odds" in log.endpoint for log in logs
     )
@@ -83,8 +86,9 @@ async def test_a_failed_fetch_is_logged_and_raised(db: Database) -> None:
 
 async def test_fetch_scores_through_the_simulator(db: Database) -> None:
     async with simulated_client() as client:
-        result = await fetch_scores(db, client, sport="basketball_nba", days=2)
-    assert result.events > 0
+        outcome = await fetch_scores(db, client, sport="basketball_nba", days=2)
+    result = outcome.stored
+    assert result is not None and result.events > 0 and outcome.credits_paid == 2
     async with db.session() as session:
         finals = (
             (await session.execute(select(Event).where(Event.status == "final"))).scalars().all()

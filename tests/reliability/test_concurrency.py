@@ -124,7 +124,7 @@ async def test_fetch_backfill_and_backtest_at_once_on_one_database(db: Database)
             start=datetime(2026, 11, 9, tzinfo=UTC), end=datetime(2026, 11, 13, tzinfo=UTC)
         )
         live_settings = Settings(_env_file=None)  # type: ignore[call-arg]
-        report, live, backtest = await asyncio.wait_for(
+        report, paid, backtest = await asyncio.wait_for(
             asyncio.gather(
                 executor.execute(concurrency=4),
                 fetch_current(db, client, sport=SPORT, settings=live_settings, flow_name="t"),
@@ -132,6 +132,8 @@ async def test_fetch_backfill_and_backtest_at_once_on_one_database(db: Database)
             ),
             timeout=60,
         )
+    live = paid.stored
+    assert live is not None
     assert all(o.status is CallStatus.DONE for o in report.outcomes)
     targets = sum(len(call.targets) for call in plan.calls)
     assert live.snapshots_inserted > 0

@@ -33,8 +33,10 @@ TIP = NOW + timedelta(hours=30)
 PAYLOAD = [odds_event(f"dbf{i:02d}" + "0" * 27, TIP + timedelta(days=i)) for i in range(3)]
 
 
-async def _arm_failure(db: Database, *, sleep_seconds: float = 0) -> None:
-    """A trigger that fails every snapshot insert (or, on PostgreSQL, stalls it first)."""
+async def _arm_failure(
+    db: Database, *, sleep_seconds: float = 0, table: str = "odds_snapshots"
+) -> None:
+    """A trigger that fails every insert into ``table`` (or, on PostgreSQL, stalls it first)."""
     async with db.engine.begin() as conn:
         if db.dialect == "postgresql":
             body = (
@@ -50,23 +52,23 @@ async def _arm_failure(db: Database, *, sleep_seconds: float = 0) -> None:
             )
             await conn.execute(
                 text(
-                    "CREATE TRIGGER rel_fail BEFORE INSERT ON odds_snapshots "
+                    f"CREATE TRIGGER rel_fail BEFORE INSERT ON {table} "
                     "FOR EACH ROW EXECUTE FUNCTION rel_fail()"
                 )
             )
         else:
             await conn.execute(
                 text(
-                    "CREATE TRIGGER rel_fail BEFORE INSERT ON odds_snapshots "
+                    f"CREATE TRIGGER rel_fail BEFORE INSERT ON {table} "
                     "BEGIN SELECT RAISE(ABORT, 'injected failure before commit'); END"
                 )
             )
 
 
-async def _disarm(db: Database) -> None:
+async def _disarm(db: Database, table: str = "odds_snapshots") -> None:
     async with db.engine.begin() as conn:
         if db.dialect == "postgresql":
-            await conn.execute(text("DROP TRIGGER IF EXISTS rel_fail ON odds_snapshots"))
+            await conn.execute(text(f"DROP TRIGGER IF EXISTS rel_fail ON {table}"))
         else:
             await conn.execute(text("DROP TRIGGER IF EXISTS rel_fail"))
 

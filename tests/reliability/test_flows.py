@@ -8,17 +8,18 @@ import asyncio
 import logging
 import threading
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from oddscore.clock import SystemClock
+from oddscore.clock import SystemClock, utcnow
 from oddscore.config import get_settings
 from oddscore.exceptions import QuotaExhaustedError, StorageError
 from oddscore.simulator import FaultPlan, simulator_of
 from oddscore.storage.engine import Database
-from oddscore.storage.models import FetchLog, OddsSnapshot
+from oddscore.storage.models import FetchLog, OddsSnapshot, PaidCall
 from tests.reliability.conftest import API_KEY, fault_app, serve, table_counts
 from tests.reliability.test_database_faults import _arm_failure, _disarm
 
@@ -189,6 +190,58 @@ async def test_a_run_that_dies_between_paying_and_committing_is_retried_on_the_p
         assert len(odds_fetches) == 1 and odds_fetches[0].success
     finally:
         logging.getLogger().removeHandler(watch)
+        await _disarm(db)
+        await db.dispose()
+
+
+async def test_a_new_run_stores_the_answer_a_failed_run_paid_for_and_pays_nothing(
+    flow_settings: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Storage raises after the paid answer and the run fails (no flow retry): the ledger row
+    holds the answer and the billed credits; the next run, a new flow run, stores that answer
+    and the simulator bills nothing more."""
+    from flows.fetch_odds import FetchOddsParams, fetch_odds_flow
+    from oddscore.queries.credits import credits_report
+
+    app = fault_app(clock=SystemClock())
+    billed = simulator_of(app).ledger
+    db = Database.from_url(flow_settings)
+    await _arm_failure(db)
+    try:
+        async with serve(app) as url:
+            _point_at(url, monkeypatch)
+            failed = await fetch_odds_flow.with_options(retries=0)(
+                FetchOddsParams(reschedule=False), return_state=True
+            )
+            assert failed.is_failed()
+            with pytest.raises(StorageError):
+                await failed.aresult()
+            async with db.session() as session:
+                [row] = (await session.execute(select(PaidCall))).scalars()
+            assert (row.status, row.credits, row.flow_name) == ("paid", ODDS_COST, "fetch-odds")
+            assert billed.used == ODDS_COST and row.quota_used == billed.used
+            await _disarm(db)
+            summary = await fetch_odds_flow.with_options(retries=0)(
+                FetchOddsParams(reschedule=False)
+            )
+        assert summary["basketball_nba.fetched"] is True
+        assert summary["basketball_nba.credits"] == 0
+        assert "nothing paid" in summary["basketball_nba.paid_call"]
+        assert billed.used == ODDS_COST  # the second run paid nothing
+        counts = await table_counts(db)
+        assert counts["odds_snapshots"] == summary["basketball_nba.snapshots"] > 0
+        assert counts["paid_calls"] == 1
+        async with db.session() as session:
+            report = await credits_report(
+                session, row.created_at - timedelta(minutes=1), utcnow() + timedelta(minutes=1)
+            )
+        assert (report.credits_paid, report.credits_stored, report.credits_logged) == (
+            ODDS_COST,
+            ODDS_COST,
+            ODDS_COST,
+        )
+        assert report.ok
+    finally:
         await _disarm(db)
         await db.dispose()
 

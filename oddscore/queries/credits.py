@@ -1,0 +1,137 @@
+"""Credits paid against credits stored, from the paid-call ledger (``paid_calls``).
+
+Every live paid call has one ledger row carrying the credits of its answer, written before
+the answer is stored. A difference to look at: a row paid but never stored (the store failed
+and no run has stored it yet, or the answer was unusable), credits billed for answers that
+could not be read (a body cut short, then retried), or a claim with no recorded answer (a
+run that died in the request: maybe billed, maybe not).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import cast
+
+from sqlalchemy import Table, case, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from oddscore.clock import as_utc
+from oddscore.queries._sql import FETCH_LOGS
+from oddscore.storage.models import PaidCall
+
+__all__ = ["CreditsReport", "UnsettledCall", "credits_report"]
+
+PAID_CALLS = cast(Table, PaidCall.__table__)  # type: ignore[attr-defined]
+PC = PAID_CALLS.c
+FL = FETCH_LOGS.c
+
+_UNSETTLED = ("paid", "unusable", "claimed")
+
+
+@dataclass(frozen=True, slots=True)
+class UnsettledCall:
+    """One ledger row whose credits are not matched by stored data."""
+
+    slot: datetime
+    endpoint: str
+    flow_name: str | None
+    status: str
+    credits: int | None
+    credits_unread: int
+    fetched_at: datetime | None
+    error: str | None
+
+    @property
+    def why(self) -> str:
+        if self.status in ("stored", "failed"):
+            return (
+                f"{self.credits_unread} credit(s) billed for answers that could not be read "
+                "(a body cut short)"
+            )
+        if self.status == "paid":
+            return "paid, not stored yet (the next run stores it without paying)"
+        if self.status == "unusable":
+            return "paid, the answer could not be read"
+        return "claimed, no answer recorded (in flight, or the run died in the request)"
+
+
+@dataclass(slots=True)
+class CreditsReport:
+    since: datetime
+    until: datetime
+    calls_paid: int = 0  # calls whose answers cost credits
+    credits_paid: int = 0
+    credits_stored: int = 0
+    # What fetch_logs (the quota projection's source) recorded for the stored calls.
+    credits_logged: int = 0
+    calls_failed: int = 0  # requests that failed (billed only when a body was cut short)
+    unsettled: list[UnsettledCall] = field(default_factory=list)
+
+    @property
+    def difference(self) -> int:
+        return self.credits_paid - self.credits_stored
+
+    @property
+    def ok(self) -> bool:
+        """Every credit paid is matched by stored data, in the ledger and in fetch_logs."""
+        return (
+            not self.difference
+            and not self.unsettled
+            and self.credits_logged == self.credits_stored
+        )
+
+
+async def credits_report(session: AsyncSession, since: datetime, until: datetime) -> CreditsReport:
+    """The ledger's rows created in ``[since, until)``: paid, stored, and what differs."""
+    since, until = as_utc(since), as_utc(until)
+    report = CreditsReport(since=since, until=until)
+    window = (PC.created_at >= since, PC.created_at < until)
+    totals = (
+        await session.execute(
+            select(
+                PC.status,
+                func.count(),
+                func.coalesce(func.sum(PC.credits), 0),
+                func.coalesce(func.sum(case((PC.credits > 0, 1), else_=0)), 0),
+                func.coalesce(func.sum(PC.credits_unread), 0),
+            )
+            .where(*window)
+            .group_by(PC.status)
+        )
+    ).all()
+    for status, count, credits, billed, unread in totals:
+        report.credits_paid += int(credits)
+        report.calls_paid += int(billed)
+        if status == "failed":
+            report.calls_failed = int(count)
+        if status == "stored":
+            report.credits_stored = int(credits) - int(unread)
+    report.credits_logged = int(
+        (
+            await session.execute(
+                select(func.coalesce(func.sum(FL.api_quota_last), 0))
+                .select_from(FETCH_LOGS.join(PAID_CALLS, FL.request_id == PC.request_id))
+                .where(*window, PC.status == "stored")
+            )
+        ).scalar_one()
+    )
+    rows = await session.execute(
+        select(
+            PC.slot,
+            PC.endpoint,
+            PC.flow_name,
+            PC.status,
+            PC.credits,
+            PC.credits_unread,
+            PC.fetched_at,
+            PC.error,
+        )
+        .where(
+            *window,
+            PC.status.in_(_UNSETTLED) | (PC.credits_unread > 0),
+        )
+        .order_by(PC.slot)
+    )
+    report.unsettled = [UnsettledCall(**row._mapping) for row in rows.all()]
+    return report
