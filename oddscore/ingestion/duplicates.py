@@ -6,9 +6,11 @@ A database written before that lock, by concurrent imports or fetches, can hold 
 * an event stored under an id that ``event_aliases`` maps to another event (the merged-away id
   upserted back by a writer that had read it before the merge committed);
 * two events of one game: same sport, home team, away team and US Eastern date (baseball
-  exempt: doubleheaders), the rule ingestion merges by (``oddscore.ingestion.events``);
+  exempt: doubleheaders), the rule ingestion merges by (``oddscore.ingestion.events``), and
+  never listed side by side (no snapshot of each at one time), which ingestion keeps apart;
 * odds rows repeated exactly within one snapshot (same book, market, outcome, price, point).
-  Validation drops exact repeats before storing, so a stored one was written twice.
+  Validation drops such repeats of a payload (``duplicate_outcome``: "adds nothing"); they are
+  stored only with ``ENABLE_VALIDATION=false``, and the fix keeps one of each.
 
 Snapshots cannot repeat: ``(event_id, snapshot_time)`` is unique.
 
@@ -125,14 +127,20 @@ def find_duplicates(conn: Connection, *, odds: bool = True) -> DuplicateReport:
             continue
         key = (row.sport_key, row.home_team, row.away_team, us_local_date(row.commence_time))
         games.setdefault(key, []).append(row)
-    for listed in games.values():
-        if len(listed) > 1:
-            ordered = sorted(listed, key=_newest_first, reverse=True)
-            report.groups.append(
-                EventGroup(
-                    ordered[0].id, [r.id for r in ordered[1:]], "same game", _game(ordered[0])
-                )
-            )
+    candidates = [listed for listed in games.values() if len(listed) > 1]
+    taken = _snapshot_times(conn, [row.id for listed in candidates for row in listed])
+    for listed in candidates:
+        # Ids the provider listed side by side (a snapshot of each at one time) are two games
+        # as far as it was concerned, and ingestion kept them apart (2022-04-17, Bulls at
+        # Bucks: two ids in the same files). Which of them a third id would belong to cannot
+        # be told either, so such a game is left alone: only ids never listed together merge.
+        times = [taken[row.id] for row in listed]
+        if any(a & b for i, a in enumerate(times) for b in times[i + 1 :]):
+            continue
+        ordered = sorted(listed, key=_newest_first, reverse=True)
+        report.groups.append(
+            EventGroup(ordered[0].id, [r.id for r in ordered[1:]], "same game", _game(ordered[0]))
+        )
     if not odds:
         return report
     ranked = _ranked_odds()
@@ -140,6 +148,16 @@ def find_duplicates(conn: Connection, *, odds: bool = True) -> DuplicateReport:
         conn.execute(select(func.count()).select_from(ranked).where(ranked.c.rank > 1)).scalar_one()
     )
     return report
+
+
+def _snapshot_times(conn: Connection, ids: Sequence[str]) -> dict[str, set[datetime]]:
+    found: dict[str, set[datetime]] = {event_id: set() for event_id in ids}
+    for start in range(0, len(ids), 500):
+        chunk = list(ids[start : start + 500])
+        query = select(SNAP.c.event_id, SNAP.c.snapshot_time).where(SNAP.c.event_id.in_(chunk))
+        for event_id, moment in conn.execute(query):
+            found[event_id].add(moment)
+    return found
 
 
 def _game(row: Any) -> str:

@@ -24,6 +24,7 @@ from typer.testing import CliRunner
 from oddscore.cli.app import app
 from oddscore.clock import FrozenClock
 from oddscore.exceptions import StorageError
+from oddscore.ingestion.duplicates import find_duplicates
 from oddscore.ingestion.pipeline import IngestOptions, ingest_odds
 from oddscore.storage.engine import Database
 from oddscore.storage.migrate import upgrade
@@ -111,6 +112,8 @@ async def _damage(db: Database) -> None:
         await conn.execute(insert(Event).values({**stored, "id": OLD_ID, "last_seen_at": FIRST}))
         await conn.execute(insert(Event).values({**twin, "id": TWIN_2, "last_seen_at": FIRST}))
     await _copy_snapshot(db, NEW_ID, OLD_ID, FIRST - timedelta(hours=1))
+    # The same payload stored under both ids: after the merge it is there once.
+    await _copy_snapshot(db, NEW_ID, OLD_ID, LATER)
     await _copy_snapshot(db, TWIN_1, TWIN_2, FIRST)
     async with db.engine.begin() as conn:
         row = (await conn.execute(select(Odds).where(Odds.event_id == NEW_ID))).first()
@@ -173,7 +176,7 @@ def test_upgrade_refuses_duplicates_until_the_doctor_merges_them(
 ) -> None:
     _on(old_url, _damage)
     before = _on(old_url, _quotes)
-    assert _on(old_url, _counts) == (4, 5, 11)  # 2 games; 3 snapshots + 2 copies; 1 repeat
+    assert _on(old_url, _counts) == (4, 6, 13)  # 2 games; 3 snapshots + 3 copies; 1 repeat
 
     with pytest.raises(StorageError, match=r"2 duplicate event\(s\) in 2 game\(s\), 1 repeated"):
         upgrade(old_url)
@@ -198,9 +201,10 @@ def test_upgrade_refuses_duplicates_until_the_doctor_merges_them(
     assert "merged: 2 duplicate event(s) in 2 game(s), 1 repeated odds row(s)" in fixed.output
     assert fixed.output.rstrip().endswith("no duplicates")
 
-    # Every odds row once: the repeat is gone, everything else moved to the surviving id.
+    # Every odds row once: the repeat and the copy of a snapshot the winner holds are gone,
+    # everything else moved to the surviving id.
     after = _on(old_url, _quotes)
-    assert len(after) == len(set(after)) == len(before) - 1
+    assert len(after) == len(set(after)) == len(before) - 3
     assert set(after) == set(before)
     assert _on(old_url, _counts) == (2, 5, 10)
     assert _on(old_url, _event_ids) == {NEW_ID, TWIN_1}
@@ -217,9 +221,19 @@ async def _event_ids(db: Database) -> set[str]:
         return set((await conn.execute(select(Event.id))).scalars())
 
 
-async def test_upgrade_of_a_clean_database_passes_the_check(old_db: Database, old_url: str) -> None:
+async def test_upgrade_passes_what_ingestion_stores(old_db: Database, old_url: str) -> None:
+    """A merged alias, and two ids of one game the provider listed side by side (ingestion
+    keeps them apart, as on 2022-04-17): no duplicate for the doctor, the upgrade passes."""
     await ingest_odds(old_db, [odds_event(OLD_ID, TIP)], snapshot_time=FIRST, options=OPTIONS)
     await ingest_odds(old_db, [odds_event(NEW_ID, TIP)], snapshot_time=LATER, options=OPTIONS)
+    other = {"home": "Denver Nuggets", "away": "Utah Jazz"}
+    both = [
+        odds_event(i, TIP + timedelta(days=2, hours=h), **other)
+        for i, h in ((TWIN_1, 0), (TWIN_2, 3))
+    ]
+    await ingest_odds(old_db, both, snapshot_time=LATER, options=OPTIONS)
+    async with old_db.engine.connect() as conn:
+        assert not await conn.run_sync(find_duplicates)
     await asyncio.to_thread(upgrade, old_url)
     assert await _revision(old_db) == "0003"
-    assert await _counts(old_db) == (1, 2, 4)
+    assert await _counts(old_db) == (3, 4, 8)
