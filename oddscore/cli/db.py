@@ -57,14 +57,22 @@ def doctor(
 
     async def go() -> tuple[DuplicateReport, DuplicateReport | None]:
         db = Database.from_settings(get_settings().database)
-        try:
-            merged = None
-            if fix:
-                now = utcnow()
-                merged = await store.transaction(db, lambda conn: merge_duplicates(conn, now))
+
+        async def find() -> DuplicateReport:
+            # Through a session: a database without the schema gets its one-line answer.
             async with db.session() as session:
                 conn = await session.connection()
-                left = await conn.run_sync(find_duplicates)
+                found: DuplicateReport = await conn.run_sync(find_duplicates)
+                return found
+
+        try:
+            left, merged = await find(), None
+            if fix and left:
+                now = utcnow()
+                merged = await store.transaction(
+                    db, lambda conn: merge_duplicates(conn, now), doing="merging duplicates"
+                )
+                left = await find()
             return left, merged
         finally:
             await db.dispose()

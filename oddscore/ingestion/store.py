@@ -456,8 +456,11 @@ def _is_database_error(exc: BaseException) -> bool:
     return isinstance(exc, asyncpg.PostgresError | asyncpg.InterfaceError)
 
 
-async def transaction(db: Any, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
-    """Run ``work`` in one transaction; database errors become ``StorageError``."""
+async def transaction(
+    db: Any, work: Callable[[AsyncConnection], Awaitable[T]], *, doing: str = "ingestion"
+) -> T:
+    """Run ``work`` in one transaction; database errors become ``StorageError`` ("``doing``
+    failed, nothing stored: ...")."""
     try:
         async with db.engine.begin() as conn:
             if conn.dialect.name == "sqlite":
@@ -477,5 +480,5 @@ async def transaction(db: Any, work: Callable[[AsyncConnection], Awaitable[T]]) 
         raise
     except Exception as exc:
         if _is_database_error(exc):
-            raise StorageError(f"ingestion failed, nothing stored: {redact(str(exc))}") from exc
+            raise StorageError(f"{doing} failed, nothing stored: {redact(str(exc))}") from exc
         raise

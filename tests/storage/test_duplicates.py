@@ -237,3 +237,13 @@ async def test_upgrade_passes_what_ingestion_stores(old_db: Database, old_url: s
     await asyncio.to_thread(upgrade, old_url)
     assert await _revision(old_db) == "0003"
     assert await _counts(old_db) == (3, 4, 8)
+
+
+def test_doctor_on_a_database_without_schema_names_the_upgrade(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
+    done = CliRunner().invoke(app, ["db", "doctor", "--fix"], terminal_width=400)
+    assert done.exit_code == 1
+    assert "has no schema yet (or an old one): run `odds db upgrade`" in done.output
+    assert "SELECT" not in done.output
