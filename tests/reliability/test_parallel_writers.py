@@ -18,7 +18,6 @@ import asyncio
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -53,9 +52,8 @@ def _env(db_url: str, **extra: str) -> dict[str, str]:
     return {**os.environ, "ODDS_ENV_FILE": "", "DATABASE_URL": db_url, "NO_COLOR": "1", **extra}
 
 
-def _run_at_once(commands: list[list[str]], env: dict[str, str], logs: Path) -> float:
-    """Start every command before waiting for any; each must succeed. Returns the wall time."""
-    started = time.monotonic()
+def _run_at_once(commands: list[list[str]], env: dict[str, str], logs: Path) -> None:
+    """Start every command before waiting for any; each must succeed."""
     running = []
     for index, command in enumerate(commands):
         log = logs / f"writer{index}.log"
@@ -70,7 +68,6 @@ def _run_at_once(commands: list[list[str]], env: dict[str, str], logs: Path) -> 
         finally:
             handle.close()
         assert code == 0, log.read_text()[-3000:]
-    return time.monotonic() - started
 
 
 async def _state(db_url: str) -> tuple[Counts, DuplicateReport]:
