@@ -8,7 +8,10 @@ under it moves over. Baseball is left alone: doubleheaders are two games on one 
 
 Updates follow payload time, not arrival order: teams and commence time are taken only from a
 payload at least as new as the last one that listed the event (``events.last_seen_at``), so
-replaying an old file never rolls an event back. The rule is enforced in the writes themselves,
+replaying an old file never rolls an event back. Concurrent writers resolve ids one at a time
+(``store.lock_events``, taken by :func:`plan_events`): a plan read while another transaction
+merged ids away would otherwise upsert a merged id back as a second event of its game.
+The newest-payload rule is enforced in the writes themselves,
 not only in the plan: payloads ingested concurrently both read "not stored yet" (or an older
 state) before either writes, so new events go in with ``INSERT ... ON CONFLICT (id) DO UPDATE
 ... WHERE last_seen_at <= excluded.last_seen_at`` and updates carry the same guard. Rows are
@@ -77,7 +80,9 @@ def _key(sport: str, home: str, away: str, commence: datetime) -> tuple[str, str
 async def plan_events(
     conn: AsyncConnection, events: Sequence[EventInfo], seen_at: datetime
 ) -> EventPlan:
-    """Resolve aliases and duplicates and decide inserts/updates; reads only."""
+    """Resolve aliases and duplicates and decide inserts/updates; reads only, under the
+    event-resolution lock (held to the end of the caller's transaction, which writes the plan)."""
+    await store.lock_events(conn)
     plan = EventPlan()
     aliases = await store.load_aliases(conn, [e.id for e in events])
     plan.canonical = {e.id: aliases.get(e.id, e.id) for e in events}

@@ -37,7 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from oddscore.clock import Clock, SystemClock
 from oddscore.exceptions import DataQualityError
 from oddscore.ingestion.events import US_EASTERN, us_local_date
-from oddscore.ingestion.store import set_final_scores, transaction
+from oddscore.ingestion.store import lock_events, set_final_scores, transaction
 from oddscore.ingestion.teams import canonical_team
 from oddscore.storage.models import Event
 
@@ -200,6 +200,8 @@ async def import_results(
     now = (clock or SystemClock()).now()
 
     async def work(conn: AsyncConnection) -> ResultsReport:
+        # A concurrent merge must not delete the matched id between this read and the write.
+        await lock_events(conn)
         stored = await _stored(conn, rows, sport_key)
         updates: list[dict[str, Any]] = []
         for row in rows:

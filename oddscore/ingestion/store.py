@@ -58,6 +58,7 @@ __all__ = [
     "load_events",
     "load_events_near",
     "load_previous_quotes",
+    "lock_events",
     "merge_events",
     "set_final_scores",
     "transaction",
@@ -106,6 +107,27 @@ class EventState:
     status: str
     last_seen_at: datetime | None
     has_result: bool
+
+
+# pg_advisory_xact_lock key of "which stored event is this": any 64-bit constant no other
+# lock of the project uses (it is the first 8 bytes of sha256("oddscore.events")).
+EVENTS_LOCK_KEY = 0x14C2_C0DD_C633_7679
+
+
+async def lock_events(conn: AsyncConnection) -> None:
+    """Hold the event-resolution lock until this transaction ends (PostgreSQL).
+
+    Resolving ids (aliases, two ids of one game) reads the stored events and writes on what it
+    read. Two transactions doing it at once each decide on a state the other is changing: one
+    merges an id away while the other, having read it as stored, upserts it back (27 games of
+    the 2023-24 season under two ids after two concurrent imports). Taken before the first
+    read, the lock makes every resolution see the previous one committed. It is transaction
+    scoped, so a crash or rollback releases it; taking it again in the same transaction is
+    free. SQLite needs nothing: its write transactions start with ``BEGIN IMMEDIATE`` and so
+    already run one at a time.
+    """
+    if conn.dialect.name == "postgresql":
+        await conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({EVENTS_LOCK_KEY})")
 
 
 def _chunks(values: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
@@ -440,8 +462,11 @@ def _is_database_error(exc: BaseException) -> bool:
     return isinstance(exc, asyncpg.PostgresError | asyncpg.InterfaceError)
 
 
-async def transaction(db: Any, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
-    """Run ``work`` in one transaction; database errors become ``StorageError``."""
+async def transaction(
+    db: Any, work: Callable[[AsyncConnection], Awaitable[T]], *, doing: str = "ingestion"
+) -> T:
+    """Run ``work`` in one transaction; database errors become ``StorageError`` ("``doing``
+    failed, nothing stored: ...")."""
     try:
         async with db.engine.begin() as conn:
             if conn.dialect.name == "sqlite":
@@ -461,5 +486,5 @@ async def transaction(db: Any, work: Callable[[AsyncConnection], Awaitable[T]]) 
         raise
     except Exception as exc:
         if _is_database_error(exc):
-            raise StorageError(f"ingestion failed, nothing stored: {redact(str(exc))}") from exc
+            raise StorageError(f"{doing} failed, nothing stored: {redact(str(exc))}") from exc
         raise

@@ -20,6 +20,7 @@ from oddscore.backtest.engine import run_backtest
 from oddscore.backtest.results import BacktestResult
 from oddscore.clock import as_utc
 from oddscore.config import Settings
+from oddscore.ingestion import store
 from oddscore.ingestion.fetch import fetch_current
 from oddscore.ingestion.pipeline import IngestOptions, ingest_odds
 from oddscore.simulator import simulator_of
@@ -49,8 +50,9 @@ async def _count(db: Database, model: type, *where: object) -> int:
 
 
 async def test_two_payloads_listing_the_same_new_event_at_once(db: Database) -> None:
-    """Both read "not stored" before either writes (forced: a third writer holds the row
-    uncommitted); the older payload must not win, whichever commits last."""
+    """A third writer holds the new row uncommitted while both payloads are ingested; the older
+    payload must not win, whichever commits last. (On PostgreSQL the second waits for the
+    event-resolution lock; the ``last_seen_at`` guard of the upsert still decides.)"""
     event_id = "race" + "0" * 28
     holder = await db.engine.connect()
     tx = await holder.begin()
@@ -82,6 +84,26 @@ async def test_two_payloads_listing_the_same_new_event_at_once(db: Database) -> 
     assert as_utc(event.last_seen_at) == LATE  # type: ignore[arg-type]
     assert await _count(db, OddsSnapshot, OddsSnapshot.event_id == event_id) == 2
     assert await _count(db, Odds, Odds.event_id == event_id) == 4
+
+
+async def test_ingestion_waits_while_another_writer_resolves_event_ids(db: Database) -> None:
+    """Which stored event an id is gets decided by one transaction at a time: PostgreSQL's
+    event-resolution advisory lock, SQLite's write lock. An ingestion started while another
+    transaction holds it reads nothing until that one ends, so it sees its merges."""
+    async with db.engine.begin() as holder:
+        if db.dialect == "postgresql":
+            await store.lock_events(holder)
+        else:
+            await holder.exec_driver_sql("BEGIN IMMEDIATE")
+        waiting = asyncio.ensure_future(
+            ingest_odds(
+                db, [odds_event("wait" + "0" * 28, NEW_TIP)], snapshot_time=LATE, options=OPTIONS
+            )
+        )
+        await asyncio.sleep(0.5)
+        assert not waiting.done()
+    result = await asyncio.wait_for(waiting, timeout=30)
+    assert result.snapshots_inserted == 1
 
 
 async def test_newer_payload_wins_in_either_order_under_gather(db: Database) -> None:
