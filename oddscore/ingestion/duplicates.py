@@ -1,4 +1,4 @@
-"""Rows stored twice: find them and merge them (``odds db doctor``, migration 0003).
+"""Rows stored twice: find them and merge them (``odds db doctor``, migration 0004).
 
 Ingestion resolves ids under a lock (``store.lock_events``), so new data holds no duplicates.
 A database written before that lock, by concurrent imports or fetches, can hold three kinds:

@@ -1,4 +1,4 @@
-"""Rows stored twice before the event-resolution lock: migration 0003 refuses them, naming the
+"""Rows stored twice before the event-resolution lock: migration 0004 refuses them, naming the
 command, and `odds db doctor --fix` merges them keeping every odds row once; on both backends.
 
 The damage is made the way concurrent imports made it: a game merged into its newer id (alias
@@ -44,7 +44,7 @@ T = TypeVar("T")
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def old_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """An empty database at revision 0002 (before the duplicate check)."""
+    """An empty database at revision 0003 (before the duplicate check)."""
     if request.param == "sqlite":
         url = f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
     else:
@@ -52,7 +52,7 @@ def old_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         url = base.set(database=f"{base.database}_migration").render_as_string(False)
         problem = asyncio.run(_prepare_postgres(url))
         assert problem is None, problem
-    upgrade(url, "0002")
+    upgrade(url, "0003")
     return url
 
 
@@ -180,7 +180,7 @@ def test_upgrade_refuses_duplicates_until_the_doctor_merges_them(
 
     with pytest.raises(StorageError, match=r"2 duplicate event\(s\) in 2 game\(s\), 1 repeated"):
         upgrade(old_url)
-    assert _on(old_url, _revision) == "0002"  # nothing half-done
+    assert _on(old_url, _revision) == "0003"  # nothing half-done
 
     monkeypatch.setenv("DATABASE_URL", old_url)
     runner = CliRunner()
@@ -213,7 +213,7 @@ def test_upgrade_refuses_duplicates_until_the_doctor_merges_them(
     assert again.exit_code == 0 and "no duplicates" in again.output
     upgraded = runner.invoke(app, ["db", "upgrade"])
     assert upgraded.exit_code == 0, upgraded.output
-    assert _on(old_url, _revision) == "0003"
+    assert _on(old_url, _revision) == "0004"
 
 
 async def _event_ids(db: Database) -> set[str]:
@@ -235,7 +235,7 @@ async def test_upgrade_passes_what_ingestion_stores(old_db: Database, old_url: s
     async with old_db.engine.connect() as conn:
         assert not await conn.run_sync(find_duplicates)
     await asyncio.to_thread(upgrade, old_url)
-    assert await _revision(old_db) == "0003"
+    assert await _revision(old_db) == "0004"
     assert await _counts(old_db) == (3, 4, 8)
 
 

@@ -1,7 +1,7 @@
 """no rows stored twice: refuse to go on from a database that holds duplicates
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-12-07 12:00:00
 
 From this revision on, ingestion resolves event ids under a lock (``store.lock_events``) and
@@ -19,8 +19,8 @@ from alembic import op
 from oddscore.exceptions import StorageError
 from oddscore.ingestion.duplicates import find_duplicates
 
-revision: str = '0003'
-down_revision: str | None = '0002'
+revision: str = '0004'
+down_revision: str | None = '0003'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
