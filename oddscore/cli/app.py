@@ -13,6 +13,7 @@ from oddscore.cli import (
     board,
     db,
     demo,
+    deploy,
     fetch,
     imports,
     lines,
@@ -48,6 +49,7 @@ app.command("lines")(lines.lines)
 app.command("best")(best.best)
 app.add_typer(status.app, name="status")
 app.add_typer(plot.app, name="plot")
+app.add_typer(deploy.app, name="deploy")
 
 
 def _version(value: bool) -> None:
@@ -74,9 +76,9 @@ def _root(
         _create_embedded_database()
 
 
-# Commands that never touch DATABASE_URL: the demo builds its own database, the simulator and
-# `db` need none (or migrate it themselves).
-_OWN_DATABASE = {"demo", "simulator", "db"}
+# Commands that never touch DATABASE_URL: the demo builds its own database, the simulator,
+# `db` and `deploy` need none (or migrate it themselves; deploy only stores it as a secret).
+_OWN_DATABASE = {"demo", "simulator", "db", "deploy"}
 
 
 def _create_embedded_database() -> None:
