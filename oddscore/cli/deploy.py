@@ -77,7 +77,7 @@ def ecs(
     """
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from oddscore.deploy.ecs import EcsSetup, setup_ecs
+    from oddscore.deploy.ecs import EcsSetup, events_queue_name, setup_ecs
 
     secret_arns = {
         name: arn
@@ -114,5 +114,9 @@ def ecs(
     print_table(rows, ["what", "name", "action", "arn / value"], title=f"ECS setup ({region})")
     console.print(
         "next: uv run prefect --no-prompt deploy --name '*-ecs'  (builds and pushes the image),"
-        f" then uv run prefect worker start --pool {pool} --type ecs"
+        " then start the worker with"
+        f" PREFECT_INTEGRATIONS_AWS_ECS_OBSERVER_SQS_QUEUE_NAME={events_queue_name(pool)}:"
+        f" uv run prefect worker start --pool {pool} --type ecs",
+        highlight=False,
+        soft_wrap=True,
     )

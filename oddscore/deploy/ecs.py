@@ -27,6 +27,7 @@ __all__ = [
     "RESULTS_BLOCK",
     "EcsSetup",
     "Step",
+    "events_queue_name",
     "setup_ecs",
 ]
 
@@ -255,6 +256,73 @@ def _ensure_cluster(ecs: Any, name: str) -> Step:
     return Step("ECS cluster", name, "created", arn)
 
 
+def events_queue_name(pool: str) -> str:
+    """The SQS queue of the pool's ECS task events (prefect-aws's own naming)."""
+    return f"{pool}-ecs-events"
+
+
+def _ensure_task_events(session: Any, pool: str, cluster_arn: str) -> Step:
+    """ECS task state changes of the cluster -> EventBridge -> an SQS queue, which the
+    worker's ECS observer reads: a task that stops (OOM, lost host, stopped by hand) before
+    its flow run finished gets that run marked Crashed, freeing its concurrency slot."""
+    from botocore.exceptions import ClientError
+
+    sqs, events = session.client("sqs"), session.client("events")
+    name, rule = events_queue_name(pool), f"{pool}-ecs-task-events"
+    try:
+        url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
+        action = "unchanged"
+    except ClientError as exc:
+        if _error_code(exc) not in {
+            "AWS.SimpleQueueService.NonExistentQueue",
+            "QueueDoesNotExist",
+        }:
+            raise
+        url = sqs.create_queue(
+            QueueName=name, Attributes={"MessageRetentionPeriod": str(7 * 24 * 3600)}
+        )["QueueUrl"]
+        action = "created"
+    queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    pattern = {
+        "source": ["aws.ecs"],
+        "detail-type": ["ECS Task State Change"],
+        "detail": {"clusterArn": [cluster_arn]},
+    }
+    try:
+        current = events.describe_rule(Name=rule)
+        same = json.loads(current.get("EventPattern") or "{}") == pattern
+    except ClientError as exc:
+        if _error_code(exc) != "ResourceNotFoundException":
+            raise
+        same = False
+    rule_arn = events.put_rule(
+        Name=rule,
+        EventPattern=json.dumps(pattern),
+        State="ENABLED",
+        Description="ECS task state changes for the Prefect ECS worker's observer",
+    )["RuleArn"]
+    targets = events.list_targets_by_rule(Rule=rule)["Targets"]
+    if not same or [t["Arn"] for t in targets] != [queue_arn]:
+        events.put_targets(Rule=rule, Targets=[{"Id": "prefect-ecs-observer", "Arn": queue_arn}])
+        action = "updated" if action == "unchanged" else action
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "events.amazonaws.com"},
+                "Action": "sqs:SendMessage",
+                "Resource": queue_arn,
+                "Condition": {"ArnEquals": {"aws:SourceArn": rule_arn}},
+            }
+        ],
+    }
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(policy)})
+    return Step("ECS task events", name, action, queue_arn)
+
+
 def _setup_aws(setup: EcsSetup, environ: Mapping[str, str]) -> tuple[list[Step], EcsPoolDefaults]:
     import boto3
 
@@ -297,7 +365,9 @@ def _setup_aws(setup: EcsSetup, environ: Mapping[str, str]) -> tuple[list[Step],
         task_role_arn = step.detail
         steps.append(step)
 
-    steps.append(_ensure_cluster(session.client("ecs"), setup.cluster))
+    cluster = _ensure_cluster(session.client("ecs"), setup.cluster)
+    steps.append(cluster)
+    steps.append(_ensure_task_events(session, setup.pool, cluster.detail))
     repository = _ensure_repository(session, setup.image) if setup.image else None
     if repository is not None:
         steps.append(repository)

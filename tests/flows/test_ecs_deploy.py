@@ -144,8 +144,8 @@ def _walk_through_readme(endpoint: str, api_url: str, tmp: Path) -> EcsRun:
         PATH=f"{BIN}:{env.get('PATH', '')}",
         ODDS_ENV_FILE="",
         COLUMNS="250",  # Rich's tables: one line per row
-        # the worker has no SQS queue of ECS events here (it would only log errors)
-        PREFECT_INTEGRATIONS_AWS_ECS_OBSERVER_ENABLED="false",
+        # README step 3: the worker's observer reads the queue `odds deploy ecs` created
+        PREFECT_INTEGRATIONS_AWS_ECS_OBSERVER_SQS_QUEUE_NAME="odds-ecs-ecs-events",
     )
     # The operator's shell has the secrets; so does the worker's, which must not pass them on.
     secret_env = {**env, "ODDS_API_KEY": CANARY_KEY, "DATABASE_URL": CANARY_URL}
@@ -202,6 +202,7 @@ def test_deploy_ecs_prints_what_it_created_and_a_rerun_changes_nothing(ecs_run: 
         "secret",
         "IAM role",
         "ECS cluster",
+        "ECS task events",
         "ECR repository",
         "result storage",
         "work pool",
@@ -217,6 +218,16 @@ def test_deploy_ecs_prints_what_it_created_and_a_rerun_changes_nothing(ecs_run: 
 
     secrets = boto3.client("secretsmanager", region_name=REGION).list_secrets()["SecretList"]
     assert sorted(s["Name"] for s in secrets) == ["oddscore/DATABASE_URL", "oddscore/ODDS_API_KEY"]
+    # the cluster's task state changes reach the worker's observer through the queue
+    events = boto3.client("events", region_name=REGION)
+    rule = events.describe_rule(Name="odds-ecs-ecs-task-events")
+    cluster = boto3.client("ecs", region_name=REGION).describe_clusters(clusters=["oddscore"])
+    assert json.loads(rule["EventPattern"])["detail"] == {
+        "clusterArn": [cluster["clusters"][0]["clusterArn"]]
+    }
+    queue = boto3.client("sqs", region_name=REGION).get_queue_url(QueueName="odds-ecs-ecs-events")
+    (target,) = events.list_targets_by_rule(Rule="odds-ecs-ecs-task-events")["Targets"]
+    assert target["Arn"].endswith(":odds-ecs-ecs-events") and queue["QueueUrl"]
     roles = boto3.client("iam").list_roles()["Roles"]
     assert sorted(r["RoleName"] for r in roles if r["RoleName"].startswith("oddscore")) == [
         "oddscore-ecs-execution",
