@@ -36,6 +36,11 @@ POOL_NAME = "odds-ecs"
 RESULTS_BLOCK = "oddscore-results"
 IMAGE_VARIABLE = "odds_ecs_image"
 
+# the `odds deploy ecs` option that names an existing secret instead
+_SECRET_OPTIONS = {
+    "ODDS_API_KEY": "--api-key-secret-arn",
+    "DATABASE_URL": "--database-url-secret-arn",
+}
 _EXECUTION_MANAGED_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
 _ECS_TASKS_TRUST = {
     "Version": "2012-10-17",
@@ -121,7 +126,8 @@ def _ensure_secret(sm: Any, name: str, env_name: str, value: str | None) -> Step
         if not value:
             raise ConfigurationError(
                 f"{env_name} is not set and the secret {name!r} does not exist: export "
-                f"{env_name} for this command, or pass the ARN of an existing secret"
+                f"{env_name} for this command, or pass {_SECRET_OPTIONS[env_name]} with the "
+                "ARN of an existing secret"
             ) from None
         arn = sm.create_secret(Name=name, SecretString=value)["ARN"]
         return Step("secret", name, "created", arn)
