@@ -117,10 +117,25 @@ def ecs_run(prefect_server: None, tmp_path_factory: pytest.TempPathFactory) -> I
         _patch_moto_fargate_memory(mp)
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
         server.start()
+        api_url = str(PREFECT_API_URL.value())
         try:
-            yield _walk_through_readme(endpoint, str(PREFECT_API_URL.value()), tmp)
+            yield _walk_through_readme(endpoint, api_url, tmp)
         finally:
             server.stop()
+            _forget_ecs_deployments(api_url)
+
+
+def _forget_ecs_deployments(api_url: str) -> None:
+    """The session's server is shared: leave no ECS deployment or pending run to the others."""
+    deployments = httpx.post(f"{api_url}/deployments/filter", json={}).json()
+    ecs = [d["id"] for d in deployments if d["name"].endswith("-ecs")]
+    runs = httpx.post(
+        f"{api_url}/flow_runs/filter", json={"deployments": {"id": {"any_": ecs}}}
+    ).json()
+    for run in runs:
+        httpx.delete(f"{api_url}/flow_runs/{run['id']}")
+    for deployment in ecs:
+        httpx.delete(f"{api_url}/deployments/{deployment}")
 
 
 def _walk_through_readme(endpoint: str, api_url: str, tmp: Path) -> EcsRun:
@@ -228,6 +243,9 @@ def test_deploy_ecs_prints_what_it_created_and_a_rerun_changes_nothing(ecs_run: 
     queue = boto3.client("sqs", region_name=REGION).get_queue_url(QueueName="odds-ecs-ecs-events")
     (target,) = events.list_targets_by_rule(Rule="odds-ecs-ecs-task-events")["Targets"]
     assert target["Arn"].endswith(":odds-ecs-ecs-events") and queue["QueueUrl"]
+    # README step 3: the worker's observer polls that queue (it starts with the worker)
+    polls = [e for e in ecs_run.recording if _target(e) == "AmazonSQS.ReceiveMessage"]
+    assert polls and all("odds-ecs-ecs-events" in _decoded(e) for e in polls)
     roles = boto3.client("iam").list_roles()["Roles"]
     assert sorted(r["RoleName"] for r in roles if r["RoleName"].startswith("oddscore")) == [
         "oddscore-ecs-execution",
