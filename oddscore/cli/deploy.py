@@ -68,10 +68,10 @@ def ecs(
 ) -> None:
     """Create or update the AWS and Prefect side of ECS runs; print what it did.
 
-    Stores ODDS_API_KEY and DATABASE_URL of this shell in Secrets Manager (PREFIX/NAME),
-    creates the execution role (reads those secrets) and the task role (the bucket), the
-    cluster, the s3-bucket/oddscore-results block, the work pool and the odds_ecs_image
-    variable. Re-running updates in place.
+    ODDS_API_KEY and DATABASE_URL of this shell go to Secrets Manager (PREFIX/NAME) and
+    nowhere else. Also: the bucket, the execution and task roles, the cluster, its task-events
+    queue, the ECR repository, the s3-bucket/oddscore-results block, the work pool and the
+    odds_ecs_image variable. Re-running updates in place and duplicates nothing.
 
     Example: odds deploy ecs --bucket my-odds-results --region us-east-1 --subnet subnet-0abc
     """
