@@ -64,6 +64,13 @@ def ecs(
         str | None,
         typer.Option(help="Existing secret (or SSM parameter) ARN holding DATABASE_URL."),
     ] = None,
+    prefect_api_key_secret_arn: Annotated[
+        str | None,
+        typer.Option(
+            help="Prefect Cloud: secret ARN holding PREFECT_API_KEY, so the worker does not "
+            "pass its key to the task as a plain environment value."
+        ),
+    ] = None,
     json_output: JsonOption = False,
 ) -> None:
     """Create or update the AWS and Prefect side of ECS runs; print what it did.
@@ -100,6 +107,7 @@ def ecs(
         execution_role_arn=execution_role_arn,
         task_role_arn=task_role_arn,
         secret_arns=secret_arns,
+        prefect_api_key_secret_arn=prefect_api_key_secret_arn,
     )
     try:
         steps = run(setup_ecs(setup, os.environ))

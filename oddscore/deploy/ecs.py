@@ -70,6 +70,7 @@ class EcsSetup:
     execution_role_arn: str | None = None
     task_role_arn: str | None = None
     secret_arns: Mapping[str, str] = field(default_factory=dict)
+    prefect_api_key_secret_arn: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -349,6 +350,9 @@ def _setup_aws(setup: EcsSetup, environ: Mapping[str, str]) -> tuple[list[Step],
         secret_arns[env_name] = step.detail
         steps.append(step)
 
+    readable = sorted(secret_arns.values())
+    if setup.prefect_api_key_secret_arn:
+        readable.append(setup.prefect_api_key_secret_arn)
     iam = session.client("iam")
     execution_role_arn = setup.execution_role_arn
     if execution_role_arn is None:
@@ -356,7 +360,7 @@ def _setup_aws(setup: EcsSetup, environ: Mapping[str, str]) -> tuple[list[Step],
             iam,
             f"{setup.prefix}-ecs-execution",
             managed=(_EXECUTION_MANAGED_POLICY,),
-            inline={"oddscore-secrets": _secret_read_policy(sorted(secret_arns.values()))},
+            inline={"oddscore-secrets": _secret_read_policy(readable)},
         )
         execution_role_arn = step.detail
         steps.append(step)
@@ -386,6 +390,7 @@ def _setup_aws(setup: EcsSetup, environ: Mapping[str, str]) -> tuple[list[Step],
         security_groups=setup.security_groups,
         assign_public_ip=setup.assign_public_ip,
         image=setup.image,
+        prefect_api_key_secret_arn=setup.prefect_api_key_secret_arn,
     )
     return steps, defaults
 

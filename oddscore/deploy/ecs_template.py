@@ -44,6 +44,9 @@ class EcsPoolDefaults:
     security_groups: Sequence[str] = ()
     assign_public_ip: bool = True
     image: str | None = None
+    # Prefect Cloud: the worker would pass its PREFECT_API_KEY as a plain RunTask override;
+    # prefect-aws reads it from this secret instead when set.
+    prefect_api_key_secret_arn: str | None = None
 
 
 def _placeholder(variable: str) -> str:
@@ -118,4 +121,6 @@ def ecs_job_template(default: Mapping[str, Any], defaults: EcsPoolDefaults) -> d
     properties["task_role_arn"]["default"] = defaults.task_role_arn
     if defaults.image:
         properties["image"]["default"] = defaults.image
+    if defaults.prefect_api_key_secret_arn:
+        properties["prefect_api_key_secret_arn"]["default"] = defaults.prefect_api_key_secret_arn
     return template

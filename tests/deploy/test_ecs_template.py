@@ -70,6 +70,16 @@ def test_the_container_takes_both_secrets_by_arn_variable(default_template: dict
     )
 
 
+def test_a_prefect_cloud_key_is_read_from_its_secret(default_template: dict[str, Any]) -> None:
+    arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:prefect-key-b"
+    properties = ecs_job_template(default_template, _defaults(prefect_api_key_secret_arn=arn))[
+        "variables"
+    ]["properties"]
+    assert properties["prefect_api_key_secret_arn"]["default"] == arn
+    unset = ecs_job_template(default_template, _defaults())["variables"]["properties"]
+    assert unset["prefect_api_key_secret_arn"].get("default") is None
+
+
 def test_a_private_subnet_turns_the_public_ip_off(default_template: dict[str, Any]) -> None:
     template = ecs_job_template(default_template, _defaults(assign_public_ip=False))
     assert template["variables"]["properties"]["assign_public_ip"]["default"] == "DISABLED"
