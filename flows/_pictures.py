@@ -13,27 +13,34 @@ from uuid import UUID
 
 from prefect.artifacts import acreate_markdown_artifact, create_markdown_artifact
 
+from oddscore.locations import link
+
 __all__ = ["MAX_EMBEDDED_BYTES", "apublish_png", "png_markdown", "publish_png"]
 
 MAX_EMBEDDED_BYTES = 1_500_000
 
 
-def png_markdown(path: Path, title: str) -> str:
-    """Markdown that shows the PNG inline (or links it when it is too big to embed)."""
+def png_markdown(path: Path, title: str, stored_at: str | None = None) -> str:
+    """Markdown that shows the PNG inline (or links it when it is too big to embed).
+
+    ``stored_at`` is where the picture is kept when ``path`` is only a scratch copy (an
+    ``s3://`` location of an ECS run); the markdown names and links that place.
+    """
     data = path.read_bytes()
     if not data.startswith(b"\x89PNG"):
         raise ValueError(f"{path} is not a PNG")
-    where = f"`{path.resolve()}`"
+    location = stored_at or str(path.resolve())
+    where = f"`{location}`"
     if len(data) > MAX_EMBEDDED_BYTES:
-        return f"### {title}\n\n[{path.name}]({path.resolve().as_uri()})\n\n{where}"
+        return f"### {title}\n\n[{path.name}]({link(location)})\n\n{where}"
     encoded = base64.b64encode(data).decode("ascii")
     return f"### {title}\n\n![{title}](data:image/png;base64,{encoded})\n\n{where}"
 
 
-def publish_png(path: Path, *, key: str, title: str) -> UUID:
+def publish_png(path: Path, *, key: str, title: str, stored_at: str | None = None) -> UUID:
     """A markdown artifact (versioned under ``key``) that shows the PNG at ``path``."""
     artifact_id: UUID = create_markdown_artifact(
-        markdown=png_markdown(path, title), key=key, description=title
+        markdown=png_markdown(path, title, stored_at), key=key, description=title
     )
     return artifact_id
 

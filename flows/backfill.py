@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 from prefect import flow, task
@@ -37,7 +36,10 @@ log = get_logger("flows.backfill")
 class BackfillParams(BaseModel):
     """Parameters of the backfill flow."""
 
-    plan_path: str = Field(description="The plan file written by `odds backfill plan`.")
+    plan_path: str = Field(
+        description="The plan written by `odds backfill plan`: a file, or s3://bucket/key "
+        "(on ECS: a container has no plan file of its own)."
+    )
     budget: int | None = Field(
         default=None, ge=0, description="Refuse to start if the calls still to pay cost more."
     )
@@ -92,7 +94,7 @@ async def backfill_flow(params: BackfillParams) -> dict[str, Any]:
     """Execute a backfill plan: every call once, under a concurrency limit, resumable."""
     setup_logging()
     await load_api_key()
-    plan: BackfillPlan = read_plan(Path(params.plan_path))
+    plan: BackfillPlan = read_plan(params.plan_path)
     settings = get_settings()
     summary: dict[str, Any] = {
         "plan_id": plan.plan_id,

@@ -3,10 +3,12 @@
 Orchestration only: every task wraps an ``oddscore.backtest`` function. The flow publishes a
 summary table (one row per parameter combination) and, for the best combination by profit,
 the equity curve as a table artifact and, with ``output_dir``, as a PNG with a link.
+``output_dir`` may be an ``s3://bucket/prefix``: a Fargate task's disk is gone when it ends.
 """
 
 from __future__ import annotations
 
+import tempfile
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -19,6 +21,7 @@ from oddscore.backtest.config import BacktestConfig
 from oddscore.backtest.results import BacktestResult
 from oddscore.backtest.strategies import get_strategy
 from oddscore.backtest.sweep import equity_rows, expand_grid, run_from_settings, summary_row
+from oddscore.locations import is_s3, join, link, write_bytes
 
 __all__ = ["BacktestFlowParameters", "backtest", "publish_results", "run_one"]
 
@@ -84,31 +87,50 @@ def publish_results(results_json: list[str], output_dir: str | None) -> list[dic
         description=f"daily equity curve of the best configuration: {summary_row(best)['params']}",
     )
     if output_dir is not None:
-        from oddscore.backtest.plot import save_equity_plot
-
-        folder = Path(output_dir)
-        folder.mkdir(parents=True, exist_ok=True)
-        best.save(folder / f"backtest-{strategy}.json")
-        png = save_equity_plot(best, folder / f"backtest-{strategy}.png")
-        create_link_artifact(
-            link=png.resolve().as_uri(),
-            link_text="equity curve (PNG)",
-            key=f"backtest-equity-plot-{strategy}",
-        )
-        _publish_pictures(best, png, folder / f"backtest-{strategy}-clv.png", strategy)
+        _save_outputs(best, output_dir, strategy)
     return rows
 
 
-def _publish_pictures(best: BacktestResult, equity_png: Path, clv_png: Path, key: str) -> None:
-    """The equity curve and the CLV distribution, shown in the UI (embedded PNGs)."""
+def _save_outputs(best: BacktestResult, output_dir: str, key: str) -> None:
+    """The best result (JSON, for ``odds backtest show``) and its pictures in ``output_dir``:
+    a folder, or an ``s3://`` prefix (drawn in a scratch folder, then uploaded)."""
     from flows._pictures import publish_png
+    from oddscore.backtest.plot import save_equity_plot
     from oddscore.charts.clv import save_clv_distribution
 
-    params = summary_row(best)["params"]
-    title = f"{best.strategy} ({params})" if params else best.strategy
-    publish_png(equity_png, key=f"backtest-equity-png-{key}", title=f"Equity curve: {title}")
-    save_clv_distribution([best], clv_png)
-    publish_png(clv_png, key=f"backtest-clv-png-{key}", title=f"CLV distribution: {title}")
+    names = [f"backtest-{key}.json", f"backtest-{key}.png", f"backtest-{key}-clv.png"]
+    with tempfile.TemporaryDirectory(prefix="oddscore-backtest-") as scratch:
+        folder = Path(scratch) if is_s3(output_dir) else Path(output_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        best.save(folder / names[0])
+        save_equity_plot(best, folder / names[1])
+        save_clv_distribution([best], folder / names[2])
+        stored: dict[str, str] = {}
+        for name in names:
+            if is_s3(output_dir):
+                stored[name] = str(join(output_dir, name))
+                write_bytes(stored[name], (folder / name).read_bytes())
+            else:
+                stored[name] = str((folder / name).resolve())
+        create_link_artifact(
+            link=link(stored[names[1]]),
+            link_text="equity curve (PNG)",
+            key=f"backtest-equity-plot-{key}",
+        )
+        params = summary_row(best)["params"]
+        title = f"{best.strategy} ({params})" if params else best.strategy
+        publish_png(
+            folder / names[1],
+            key=f"backtest-equity-png-{key}",
+            title=f"Equity curve: {title}",
+            stored_at=stored[names[1]],
+        )
+        publish_png(
+            folder / names[2],
+            key=f"backtest-clv-png-{key}",
+            title=f"CLV distribution: {title}",
+            stored_at=stored[names[2]],
+        )
 
 
 @flow(name="backtest")

@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from oddscore.clock import as_utc
 from oddscore.exceptions import PlanningError
+from oddscore.locations import read_bytes, write_bytes
 from oddscore.provider.costs import odds_cost
 from oddscore.scheduling.tiers import TIERS, FetchTier, tier_for
 
@@ -275,17 +276,25 @@ def build_plan(
     )
 
 
-def write_plan(plan: BackfillPlan, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(plan.model_dump_json(indent=2) + "\n", encoding="utf-8")
+def _reason(exc: Exception) -> str:
+    return exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
 
 
-def read_plan(path: Path) -> BackfillPlan:
-    """Load a plan file; a missing, unreadable or invalid file is a :class:`PlanningError`."""
+def write_plan(plan: BackfillPlan, path: str | Path) -> None:
+    """Write the plan to a local file or an ``s3://bucket/key`` (an ECS run reads it there)."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise PlanningError(f"cannot read plan file {path}: {exc.strerror}") from exc
+        write_bytes(path, (plan.model_dump_json(indent=2) + "\n").encode("utf-8"))
+    except (OSError, ValueError) as exc:
+        raise PlanningError(f"cannot write plan file {path}: {_reason(exc)}") from exc
+
+
+def read_plan(path: str | Path) -> BackfillPlan:
+    """Load a plan file (local or ``s3://``); a missing, unreadable or invalid file is a
+    :class:`PlanningError`."""
+    try:
+        text = read_bytes(path).decode("utf-8")
+    except (OSError, ValueError) as exc:
+        raise PlanningError(f"cannot read plan file {path}: {_reason(exc)}") from exc
     try:
         plan = BackfillPlan.model_validate_json(text)
     except ValidationError as exc:

@@ -14,6 +14,7 @@ from oddscore.cli import (
     credits,
     db,
     demo,
+    deploy,
     fetch,
     imports,
     lines,
@@ -50,6 +51,7 @@ app.command("best")(best.best)
 app.add_typer(status.app, name="status")
 app.command("credits")(credits.credits)
 app.add_typer(plot.app, name="plot")
+app.add_typer(deploy.app, name="deploy")
 
 
 def _version(value: bool) -> None:
@@ -76,9 +78,9 @@ def _root(
         _create_embedded_database()
 
 
-# Commands that never touch DATABASE_URL: the demo builds its own database, the simulator and
-# `db` need none (or migrate it themselves).
-_OWN_DATABASE = {"demo", "simulator", "db"}
+# Commands that never touch DATABASE_URL: the demo builds its own database, the simulator,
+# `db` and `deploy` need none (or migrate it themselves; deploy only stores it as a secret).
+_OWN_DATABASE = {"demo", "simulator", "db", "deploy"}
 
 
 def _create_embedded_database() -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -56,7 +55,10 @@ def _configure_logging() -> None:
 def plan(
     start: Annotated[str, typer.Option(help="First game date (local date), e.g. 2023-12-01.")],
     end: Annotated[str, typer.Option(help="Last game date (inclusive), e.g. 2023-12-31.")],
-    output: Annotated[Path, typer.Option(help="Where to write the plan (JSON).")],
+    output: Annotated[
+        str,
+        typer.Option(help="Where to write the plan (JSON): a file, or s3://bucket/key for ECS."),
+    ],
     games: Annotated[
         int | None, typer.Option("--games", min=1, help="How many games to backfill.")
     ] = None,
@@ -216,7 +218,10 @@ def _plan_summary(built: BackfillPlan) -> dict[str, Any]:
 @handle_errors
 def execute(
     plan_file: Annotated[
-        Path, typer.Option("--plan", help="The plan file written by `odds backfill plan`.")
+        str,
+        typer.Option(
+            "--plan", help="The plan written by `odds backfill plan` (a file or s3://bucket/key)."
+        ),
     ],
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Check budget and quota, report, spend nothing.")

@@ -204,3 +204,17 @@ def test_plan_round_trips_and_refuses_edits(tmp_path: Path) -> None:
         read_plan(path)
     with pytest.raises(PlanningError, match="cannot read"):
         read_plan(tmp_path / "missing.json")
+
+
+def test_a_plan_in_s3_round_trips(s3_bucket: str) -> None:
+    """An ECS run has no plan file of its own: the plan can live in the results bucket."""
+    plan = build_plan([_game(1, TIP)], _settings(), now=NOW, selection_source="stored")
+    where = f"s3://{s3_bucket}/plans/plan.json"
+    write_plan(plan, where)
+    assert read_plan(where) == plan
+    with pytest.raises(PlanningError, match="cannot read plan file s3://.*missing"):
+        read_plan(f"s3://{s3_bucket}/plans/missing.json")
+    with pytest.raises(
+        PlanningError, match="cannot write plan file s3://nowhere: .*bucket and a key"
+    ):
+        write_plan(plan, "s3://nowhere")

@@ -90,3 +90,17 @@ async def test_backfill_flow_refuses_over_budget(flow_env: str, tmp_path: Path) 
         await backfill_flow(BackfillParams(plan_path=str(path), budget=plan.costs.grouped - 1))
     assert await _used() == before
     assert await _count(flow_env, OddsSnapshot) == 0
+
+
+async def test_backfill_flow_reads_its_plan_from_s3(
+    flow_env: str, tmp_path: Path, s3_bucket: str
+) -> None:
+    """An ECS run has no plan file on its disk: the plan is read from the bucket."""
+    plan, path = await _plan(tmp_path, count=1, seed=11)
+    where = f"s3://{s3_bucket}/plans/{path.name}"
+    write_plan(plan, where)
+    path.unlink()
+    summary = await backfill_flow(BackfillParams(plan_path=where))
+    assert summary["plan_id"] == plan.plan_id
+    assert summary["calls_paid"] == len(plan.calls) > 0
+    assert await _count(flow_env, BackfillCall) == len(plan.calls)

@@ -73,3 +73,47 @@ def test_sweep_runs_as_mapped_tasks(seeded_sqlite: str, tmp_path: Path) -> None:
     assert home["total_bets"] == away["total_bets"] == 4
     assert home["profit"] == pytest.approx(57.575758, abs=1e-4)
     assert (tmp_path / "out" / "backtest-flat.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_outputs_go_to_an_s3_prefix_and_the_artifacts_link_there(
+    seeded_sqlite: str, s3_bucket: str
+) -> None:
+    """On ECS the container's disk is lost: the result and its pictures go to the bucket."""
+    import boto3
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    prefix = f"s3://{s3_bucket}/backtests/run-1"
+    rows = backtest(parameters(output_dir=prefix))
+    s3 = boto3.client("s3")
+    stored = {
+        o["Key"]: s3.get_object(Bucket=s3_bucket, Key=o["Key"])["Body"].read()
+        for o in s3.list_objects_v2(Bucket=s3_bucket)["Contents"]
+    }
+    assert sorted(stored) == [
+        "backtests/run-1/backtest-flat-clv.png",
+        "backtests/run-1/backtest-flat.json",
+        "backtests/run-1/backtest-flat.png",
+    ]
+    result = BacktestResult.from_json(stored["backtests/run-1/backtest-flat.json"].decode())
+    assert result.summary.total_bets == rows[0]["total_bets"] == 4
+    assert stored["backtests/run-1/backtest-flat.png"][:4] == b"\x89PNG"
+
+    with get_client(sync_client=True) as client:
+        newest_first = client.read_artifacts(
+            artifact_filter=ArtifactFilter(
+                key=ArtifactFilterKey(
+                    any_=["backtest-equity-plot-flat", "backtest-equity-png-flat"]
+                )
+            ),
+            sort="CREATED_DESC",
+        )
+    latest: dict[str, str] = {}
+    for artifact in newest_first:
+        latest.setdefault(str(artifact.key), str(artifact.data))
+    assert "file://" not in latest["backtest-equity-plot-flat"]
+    assert (
+        f"s3.console.aws.amazon.com/s3/object/{s3_bucket}?prefix=backtests/run-1/"
+        in (latest["backtest-equity-plot-flat"])
+    )
+    assert f"`{prefix}/backtest-flat.png`" in latest["backtest-equity-png-flat"]
