@@ -15,7 +15,10 @@ Risk, on daily bankroll returns
     ``r_t = (E_t - E_{t-1}) / E_{t-1}``. ``sharpe`` = mean(r) / std(r) * sqrt(365) (sample
     std); ``sortino`` = mean(r) / sqrt(mean(min(r, 0)^2)) * sqrt(365). ``max_drawdown`` =
     max over t of (peak-to-date - E_t) / peak-to-date on the per-settlement equity curve, as
-    a fraction. ``calmar`` = annualized return ((E_end / E_0)^(365/days) - 1) / max_drawdown.
+    a fraction; the curve has one point per settlement *instant* (bets settled at the same
+    moment move the bankroll together, so the legs of an arbitrage never show a drawdown).
+    ``max_drawdown_daily`` is the same on ``E_0`` followed by the daily series ``E_t``.
+    ``calmar`` = annualized return ((E_end / E_0)^(365/days) - 1) / max_drawdown_daily.
     ``profit_factor`` = gross winnings / |gross losses|. ``longest_win_streak`` and
     ``longest_loss_streak`` count consecutive wins or losses in settlement order (pushes and
     voids neither extend nor break a streak).
@@ -63,12 +66,18 @@ def _settlement_order(bets: Sequence[Bet]) -> list[Bet]:
 def equity_curve(
     bets: Sequence[Bet], starting_bankroll: float, start: datetime
 ) -> list[EquityPoint]:
-    """The settled bankroll after every settlement, starting with ``starting_bankroll``."""
+    """The settled bankroll after every settlement instant, starting with ``starting_bankroll``.
+
+    Bets settled at the same moment are one point: they move the bankroll together.
+    """
     points = [EquityPoint(time=start, bankroll=starting_bankroll)]
     bankroll = starting_bankroll
     for bet in _settlement_order(bets):
         bankroll += bet.profit
-        points.append(EquityPoint(time=bet.settled_at, bankroll=bankroll))
+        if len(points) > 1 and points[-1].time == bet.settled_at:
+            points[-1] = EquityPoint(time=bet.settled_at, bankroll=bankroll)
+        else:
+            points.append(EquityPoint(time=bet.settled_at, bankroll=bankroll))
     return points
 
 
@@ -175,11 +184,12 @@ def compute_summary(
     daily = daily_equity(ordered, starting_bankroll, start, end)
     sharpe, sortino = _risk(daily, starting_bankroll)
     mdd = _max_drawdown(curve)
+    mdd_daily = _max_drawdown([EquityPoint(time=start, bankroll=starting_bankroll), *daily])
     final = starting_bankroll + profit
     days = len(daily)
     calmar = None
-    if mdd > 0 and final > 0 and days > 0:
-        calmar = ((final / starting_bankroll) ** (365.0 / days) - 1.0) / mdd
+    if mdd_daily > 0 and final > 0 and days > 0:
+        calmar = ((final / starting_bankroll) ** (365.0 / days) - 1.0) / mdd_daily
     gross_win = sum(b.profit for b in graded if b.profit > 0)
     gross_loss = -sum(b.profit for b in graded if b.profit < 0)
     win_streak, loss_streak = _streaks(ordered)
@@ -213,6 +223,7 @@ def compute_summary(
         sharpe=sharpe,
         sortino=sortino,
         max_drawdown=mdd,
+        max_drawdown_daily=mdd_daily,
         calmar=calmar,
         profit_factor=_ratio(gross_win, gross_loss),
         longest_win_streak=win_streak,

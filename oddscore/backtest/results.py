@@ -94,6 +94,8 @@ class Summary(BaseModel):
     sharpe: float | None
     sortino: float | None
     max_drawdown: float
+    # None in results saved before it existed (their JSON still loads).
+    max_drawdown_daily: float | None = None
     calmar: float | None
     profit_factor: float | None
     longest_win_streak: int

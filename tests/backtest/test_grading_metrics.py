@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime, timedelta
 
+import pandas as pd
 import pytest
 
 from oddscore.backtest.grading import BetResult, grade, settle_profit
@@ -109,8 +110,9 @@ def test_metrics_known_answers() -> None:
     assert s.win_rate == 0.5
     assert s.profit_factor == pytest.approx(250 / 150)
     assert (s.longest_win_streak, s.longest_loss_streak) == (1, 2)
-    # Equity 1000 -> 1100 -> 1000 -> 950 -> 950 -> 1100: worst drop 150 from the 1100 peak.
-    assert [p.bankroll for p in curve] == [1000, 1100, 1000, 950, 950, 1100]
+    # Equity 1000 -> 1100 -> 950 -> 950 -> 1100 (day 1's two losses settle at one instant):
+    # worst drop 150 from the 1100 peak.
+    assert [p.bankroll for p in curve] == [1000, 1100, 950, 950, 1100]
     assert s.max_drawdown == pytest.approx(150 / 1100)
     # Five calendar days (Jan 1..5: the range ends at Jan 6 00:00), zero-bet days included.
     assert [p.bankroll for p in daily] == [1100, 950, 950, 950, 1100]
@@ -121,6 +123,7 @@ def test_metrics_known_answers() -> None:
     downside = math.sqrt(sum(min(r, 0) ** 2 for r in returns) / 5)
     assert s.sortino == pytest.approx(mean / downside * math.sqrt(365))
     annual = (1100 / 1000) ** (365 / 5) - 1
+    assert s.max_drawdown_daily == pytest.approx(150 / 1100)
     assert s.calmar == pytest.approx(annual / (150 / 1100))
     assert s.clv_mean == pytest.approx((0.05 - 0.02 + 0.01 + 0.10) / 4)
     assert s.clv_beat_close_share == 0.75
@@ -150,3 +153,49 @@ def test_result_json_round_trip() -> None:
     text = result.to_json()
     assert '"yield":' in text and '"total_bets": 2' in text
     assert BacktestResult.from_json(text) == result
+
+
+def _daily_drawdown_oracle(start: float, daily: list[float]) -> float:
+    """empyrical's max drawdown, on the same daily series: 1 - E_t / running peak."""
+    series = pd.Series([start, *daily])
+    return float((1.0 - series / series.cummax()).max())
+
+
+def test_arbitrage_legs_settled_together_show_no_drawdown() -> None:
+    # Five days of one arbitrage each: the losing leg sorts first (book "a"), but both legs
+    # settle at the same instant, so no day and no instant is below the previous peak. Before
+    # #23 the legs were applied one by one and showed a drawdown of ~5%.
+    bets = []
+    for day in range(5):
+        event = f"arb{day}"
+        bets.append(bet(day, "loss", 48.78, 2.10, None, event_id=event, book="a", outcome=AWAY))
+        bets.append(bet(day, "win", 51.22, 2.05, None, event_id=event, book="b"))
+    s, curve, daily = compute_summary(bets, 1000.0, T0, T0 + timedelta(days=5))
+    assert len(curve) == 6  # the start and one point per settlement instant
+    assert all(b.bankroll > a.bankroll for a, b in zip(curve, curve[1:], strict=False))
+    assert s.max_drawdown == 0.0
+    assert s.max_drawdown_daily == _daily_drawdown_oracle(1000.0, [p.bankroll for p in daily])
+    assert s.max_drawdown_daily == 0.0
+    assert s.calmar is None  # no drawdown: Calmar is undefined, never infinite
+
+
+def test_daily_drawdown_and_calmar_match_the_daily_oracle() -> None:
+    # Day 1 loses more than its same-instant win: a real drawdown, intraday and daily.
+    bets = [
+        bet(0, "win", 100, 2.0, None),
+        bet(1, "loss", 300, 2.0, None, event_id="x", book="a"),
+        bet(1, "win", 100, 2.0, None, event_id="x", book="b"),
+        bet(2, "loss", 100, 2.0, None),
+        bet(2, "win", 200, 2.0, None, settled_at=T0 + timedelta(days=2, hours=8)),
+        bet(4, "win", 400, 2.0, None),
+    ]
+    s, curve, daily = compute_summary(bets, 1000.0, T0, T0 + timedelta(days=5))
+    values = [p.bankroll for p in daily]
+    assert values == [1100, 900, 1000, 1000, 1400]
+    oracle = _daily_drawdown_oracle(1000.0, values)
+    assert s.max_drawdown_daily == pytest.approx(oracle, abs=1e-12)
+    # Day 2 settles at two instants: 900 -> 800 -> 1000, so intraday the drawdown is deeper.
+    assert [p.bankroll for p in curve] == [1000, 1100, 900, 800, 1000, 1400]
+    assert s.max_drawdown == pytest.approx(300 / 1100)
+    annual = (1400 / 1000) ** (365 / 5) - 1
+    assert s.calmar == pytest.approx(annual / oracle)
