@@ -9,6 +9,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from oddscore.analytics.arbitrage import (
+    NO_LIMITS,
     Quote,
     arbitrage_profit,
     arbitrage_stakes,
@@ -227,13 +228,13 @@ def test_find_arbitrages_is_line_aware() -> None:
         Quote("a", "Home", 2.2, -4.5),
         Quote("b", "Away", 2.0, 4.5),
     ]
-    totals = find_arbitrages(quotes[:3], "totals", outlay=100)
+    totals = find_arbitrages(quotes[:3], "totals", outlay=100, rules=NO_LIMITS)
     assert len(totals) == 1
     assert totals[0].profit == pytest.approx(1 / (1 / 2.10 + 1 / 2.05) - 1)
     assert {q.point for q in totals[0].legs} == {220.5}
-    spreads = find_arbitrages(quotes[3:], "spreads")
+    spreads = find_arbitrages(quotes[3:], "spreads", rules=NO_LIMITS)
     assert len(spreads) == 1 and spreads[0].booksum == pytest.approx(1 / 2.2 + 1 / 2.0)
-    h2h = find_arbitrages([Quote("a", "H", 1.9, None), Quote("b", "A", 1.9, None)])
+    h2h = find_arbitrages([Quote("a", "H", 1.9, None), Quote("b", "A", 1.9, None)], rules=NO_LIMITS)
     assert h2h == []
     middles = find_middles(quotes[:3], "totals")
     assert [(m.low.point, m.high.point) for m in middles] == [(220.5, 221.5)]

@@ -206,7 +206,13 @@ async def test_staleness_and_strategies(seeded: Database) -> None:
     p_home = (200 / 300) / (200 / 300 + 100 / 280)
     assert g1.model_probability == pytest.approx(p_home)
     assert g1.expected_value == pytest.approx(p_home * (1 + 100 / 150) - 1)
-    arb = await run_backtest(seeded, "arbitrage", config(stake=1000.0))
+    # The G2 legs were seen 2 h before tip, an hour before the decision: too old to act on
+    # under the default 15-minute limit; allowed 90 minutes, they are an arbitrage.
+    stale_arb = await run_backtest(seeded, "arbitrage", config(stake=1000.0))
+    assert stale_arb.bets == []
+    arb = await run_backtest(
+        seeded, "arbitrage", config(stake=1000.0), {"max_quote_age_minutes": 90}
+    )
     legs = [b for b in arb.bets if b.event_id == G2.id]
     # DraftKings home +120 and FanDuel away +110: 1/2.2 + 1/2.1 < 1.
     assert {(b.book, b.outcome) for b in legs} == {("draftkings", G2.home), ("fanduel", G2.away)}
