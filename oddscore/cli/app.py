@@ -14,6 +14,7 @@ from oddscore.cli import (
     db,
     demo,
     fetch,
+    hedge,
     imports,
     lines,
     ml,
@@ -46,6 +47,7 @@ app.command("validate")(validate.validate)
 app.add_typer(board.app, name="odds")
 app.command("lines")(lines.lines)
 app.command("best")(best.best)
+app.command("hedge")(hedge.hedge)
 app.add_typer(status.app, name="status")
 app.add_typer(plot.app, name="plot")
 
@@ -75,8 +77,8 @@ def _root(
 
 
 # Commands that never touch DATABASE_URL: the demo builds its own database, the simulator and
-# `db` need none (or migrate it themselves).
-_OWN_DATABASE = {"demo", "simulator", "db"}
+# `db` need none (or migrate it themselves), `hedge` is arithmetic.
+_OWN_DATABASE = {"demo", "simulator", "db", "hedge"}
 
 
 def _create_embedded_database() -> None:
