@@ -15,6 +15,7 @@ without an observation time cannot be checked and is left out while a limit is s
 from __future__ import annotations
 
 import itertools
+import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -30,11 +31,13 @@ __all__ = [
     "NO_LIMITS",
     "Arbitrage",
     "ArbitrageRules",
+    "LowHold",
     "Middle",
     "Quote",
     "best_prices",
     "find_arbitrages",
     "find_middles",
+    "lowest_hold",
     "arbitrage_stakes",
     "arbitrage_profit",
 ]
@@ -162,6 +165,31 @@ def _gap(legs: Sequence[Quote]) -> timedelta | None:
     return max(times) - min(times) if len(times) == len(legs) else None
 
 
+def _priced_sets(
+    quotes: Iterable[Quote], market: str, as_of: datetime | None, rules: ArbitrageRules
+) -> list[tuple[float, tuple[Quote, ...]]]:
+    """Per complementary outcome set, the fresh legs within the gap limit that pay the most
+    after commission (the lowest booksum), with that booksum."""
+    by_key: dict[tuple[str, float | None], list[Quote]] = defaultdict(list)
+    for q in _fresh(quotes, as_of, rules):
+        by_key[_line_key(q)].append(q)
+    priced = []
+    for keys in _complementary_sets(by_key, market):
+        best: tuple[float, tuple[Quote, ...]] | None = None
+        # Two or three outcomes, a couple of dozen books: the combinations are few.
+        for legs in itertools.product(*(by_key[k] for k in keys)):
+            if rules.max_leg_gap is not None:
+                gap = _gap(legs)
+                if gap is None or gap > rules.max_leg_gap:
+                    continue
+            total = sum(1.0 / rules.effective(q) for q in legs)
+            if best is None or total < best[0]:
+                best = (total, legs)
+        if best is not None:
+            priced.append(best)
+    return priced
+
+
 def find_arbitrages(
     quotes: Iterable[Quote],
     market: str = "h2h",
@@ -177,23 +205,9 @@ def find_arbitrages(
     after-commission payout whose legs lie within ``rules.max_leg_gap`` of each other.
     """
     rules = ArbitrageRules() if rules is None else rules
-    by_key: dict[tuple[str, float | None], list[Quote]] = defaultdict(list)
-    for q in _fresh(quotes, as_of, rules):
-        by_key[_line_key(q)].append(q)
     found = []
-    for keys in _complementary_sets(by_key, market):
-        best: tuple[float, tuple[Quote, ...]] | None = None
-        # Two or three outcomes, a couple of dozen books: the combinations are few.
-        for legs in itertools.product(*(by_key[k] for k in keys)):
-            if rules.max_leg_gap is not None:
-                gap = _gap(legs)
-                if gap is None or gap > rules.max_leg_gap:
-                    continue
-            total = sum(1.0 / rules.effective(q) for q in legs)
-            if best is None or total < best[0]:
-                best = (total, legs)
-        if best is not None and best[0] < 1.0:
-            total, legs = best
+    for total, legs in _priced_sets(quotes, market, as_of, rules):
+        if total < 1.0:
             effective = tuple(rules.effective(q) for q in legs)
             found.append(
                 Arbitrage(
@@ -209,19 +223,63 @@ def find_arbitrages(
 
 
 @dataclass(frozen=True, slots=True)
+class LowHold:
+    """The cheapest complete bet on one game and market: the best price per side."""
+
+    legs: tuple[Quote, ...]
+    booksum: float  # sum of 1/d_eff of the legs
+    hold: float  # 1 - 1/booksum: what a balanced book of these legs keeps (< 0: arbitrage)
+
+
+def lowest_hold(
+    quotes: Iterable[Quote],
+    market: str = "h2h",
+    *,
+    as_of: datetime | None = None,
+    rules: ArbitrageRules | None = None,
+) -> LowHold | None:
+    """The lowest two-way hold of one game's market across books (every complementary line
+    of a spread or total considered), under the same rules as :func:`find_arbitrages`."""
+    rules = ArbitrageRules() if rules is None else rules
+    priced = _priced_sets(quotes, market, as_of, rules)
+    if not priced:
+        return None
+    total, legs = min(priced, key=lambda item: item[0])
+    return LowHold(legs, total, 1.0 - 1.0 / total)
+
+
+@dataclass(frozen=True, slots=True)
 class Middle:
     low: Quote  # Over at the low total, or the side getting points at the wider line
     high: Quote
     width: float  # distance between the two lines
 
 
-def find_middles(quotes: Iterable[Quote], market: str = "totals") -> list[Middle]:
-    """Opposite sides at different lines that can both win.
+def _both_can_win(low: float, high: float) -> bool:
+    """Is there a whole-number score strictly between ``low`` and ``high``?"""
+    return math.floor(low) + 1 < high
+
+
+def find_middles(
+    quotes: Iterable[Quote],
+    market: str = "totals",
+    *,
+    as_of: datetime | None = None,
+    rules: ArbitrageRules | None = None,
+) -> list[Middle]:
+    """Opposite sides at different lines that can both win, for some whole-number score.
 
     Totals: Over L1 and Under L2 with L1 < L2 (both win when L1 < T < L2). Spreads: the two
-    teams at points p_a, p_b with p_a + p_b > 0 (both win when the margin falls between).
+    teams at points p_a, p_b (both win when team a's margin m has -p_a < m < p_b). A pair
+    whose window holds no whole number (-3 against +3.5) is not a middle. Each side takes its
+    best fresh price after commission; the legs must be within ``rules.max_leg_gap``.
     """
-    best = best_prices(quotes)
+    rules = ArbitrageRules() if rules is None else rules
+    best: dict[tuple[str, float | None], Quote] = {}
+    for q in _fresh(quotes, as_of, rules):
+        key = _line_key(q)
+        if key not in best or rules.effective(q) > rules.effective(best[key]):
+            best[key] = q
     found = []
     for (name, pt), q in best.items():
         if pt is None:
@@ -229,8 +287,13 @@ def find_middles(quotes: Iterable[Quote], market: str = "totals") -> list[Middle
         for (other, opt), r in best.items():
             if opt is None:
                 continue
-            if market == "totals" and name == "Over" and other == "Under" and pt < opt:
-                found.append(Middle(q, r, opt - pt))
-            elif market == "spreads" and name < other and pt + opt > 0:
+            if rules.max_leg_gap is not None:
+                gap = _gap((q, r))
+                if gap is None or gap > rules.max_leg_gap:
+                    continue
+            if market == "totals" and name == "Over" and other == "Under":
+                if _both_can_win(pt, opt):
+                    found.append(Middle(q, r, opt - pt))
+            elif market == "spreads" and name < other and _both_can_win(-pt, opt):
                 found.append(Middle(q, r, pt + opt))
     return sorted(found, key=lambda m: -m.width)

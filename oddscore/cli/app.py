@@ -21,6 +21,7 @@ from oddscore.cli import (
     plot,
     results,
     schedule,
+    screen,
     simulator,
     status,
     validate,
@@ -50,6 +51,7 @@ app.command("best")(best.best)
 app.command("hedge")(hedge.hedge)
 app.add_typer(status.app, name="status")
 app.add_typer(plot.app, name="plot")
+app.add_typer(screen.app, name="screen")
 
 
 def _version(value: bool) -> None:

@@ -236,5 +236,5 @@ def test_find_arbitrages_is_line_aware() -> None:
     assert len(spreads) == 1 and spreads[0].booksum == pytest.approx(1 / 2.2 + 1 / 2.0)
     h2h = find_arbitrages([Quote("a", "H", 1.9, None), Quote("b", "A", 1.9, None)], rules=NO_LIMITS)
     assert h2h == []
-    middles = find_middles(quotes[:3], "totals")
+    middles = find_middles(quotes[:3], "totals", rules=NO_LIMITS)
     assert [(m.low.point, m.high.point) for m in middles] == [(220.5, 221.5)]

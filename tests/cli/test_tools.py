@@ -1,10 +1,12 @@
-"""The bettor's tools on the command line: ``odds hedge`` (and its JSON), without Prefect."""
+"""The bettor's tools on the command line: `odds hedge`, its JSON; none imports Prefect."""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -69,13 +71,18 @@ def test_hedge_bad_input_is_one_line(args: list[str], message: str) -> None:
     assert "Traceback" not in done.output
 
 
-def test_the_tools_never_import_prefect() -> None:
+def test_the_tools_never_import_prefect(tmp_path: Path) -> None:
     probe = (
         "import sys; from typer.testing import CliRunner; from oddscore.cli.app import app;"
         "r=CliRunner().invoke(app, ['hedge','--stake','1','--odds','2','--hedge-odds','2']);"
         "assert r.exit_code == 0, r.output;"
+        "r=CliRunner().invoke(app, ['screen','lowhold','--at','2024-03-01T12:00Z','--json']);"
+        "assert r.exit_code == 0, r.output;"
         "print(sorted(m for m in sys.modules if m.split('.')[0] == 'prefect'))"
     )
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}"}
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, env=env
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
