@@ -16,6 +16,7 @@ from oddscore.cli import (
     fetch,
     hedge,
     imports,
+    kelly,
     lines,
     ml,
     plot,
@@ -49,6 +50,7 @@ app.add_typer(board.app, name="odds")
 app.command("lines")(lines.lines)
 app.command("best")(best.best)
 app.command("hedge")(hedge.hedge)
+app.command("kelly")(kelly.kelly)
 app.add_typer(status.app, name="status")
 app.add_typer(plot.app, name="plot")
 app.add_typer(screen.app, name="screen")
@@ -79,8 +81,8 @@ def _root(
 
 
 # Commands that never touch DATABASE_URL: the demo builds its own database, the simulator and
-# `db` need none (or migrate it themselves), `hedge` is arithmetic.
-_OWN_DATABASE = {"demo", "simulator", "db", "hedge"}
+# `db` need none (or migrate it themselves), `hedge` and `kelly` are arithmetic.
+_OWN_DATABASE = {"demo", "simulator", "db", "hedge", "kelly"}
 
 
 def _create_embedded_database() -> None:

@@ -6,25 +6,14 @@ from typing import Annotated
 
 import typer
 
-from oddscore.cli.common import JsonOption, console, fail, handle_errors, print_json, print_table
-
-
-def parse_price(text: str, name: str) -> float:
-    """Decimal odds from ``+150``/``-120`` (American: signed) or ``2.5`` (decimal: unsigned)."""
-    from oddscore.analytics.odds import american_to_decimal
-
-    try:
-        value = float(text)
-    except ValueError:
-        raise fail(f"{name} must be American (+150, -120) or decimal (2.5), got {text!r}") from None
-    if text.strip().startswith(("+", "-")):
-        try:
-            return american_to_decimal(value)
-        except ValueError as exc:
-            raise fail(f"{name}: {exc}") from None
-    if not value > 1.0:
-        raise fail(f"{name} as decimal odds must be > 1, got {text!r}")
-    return value
+from oddscore.cli.common import (
+    JsonOption,
+    console,
+    handle_errors,
+    parse_price,
+    print_json,
+    print_table,
+)
 
 
 @handle_errors

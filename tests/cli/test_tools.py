@@ -76,6 +76,8 @@ def test_the_tools_never_import_prefect(tmp_path: Path) -> None:
         "import sys; from typer.testing import CliRunner; from oddscore.cli.app import app;"
         "r=CliRunner().invoke(app, ['hedge','--stake','1','--odds','2','--hedge-odds','2']);"
         "assert r.exit_code == 0, r.output;"
+        "r=CliRunner().invoke(app, ['kelly','--bet','0.55@2.0','--bet','0.55@2.0']);"
+        "assert r.exit_code == 0, r.output;"
         "r=CliRunner().invoke(app, ['screen','lowhold','--at','2024-03-01T12:00Z','--json']);"
         "assert r.exit_code == 0, r.output;"
         "print(sorted(m for m in sys.modules if m.split('.')[0] == 'prefect'))"
@@ -86,3 +88,25 @@ def test_the_tools_never_import_prefect(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_kelly_side_by_side_table_and_json() -> None:
+    args = ["kelly", "--bet", "0.55@2.0", "--bet", "0.55@+100", "--drawdown", "0.5"]
+    table = runner.invoke(app, args)
+    assert table.exit_code == 0, table.output
+    assert "full against fractional" in table.output
+    data = json.loads(runner.invoke(app, [*args, "--json"]).stdout)
+    full, half, quarter = data["plans"]
+    # Two identical even-money bets at 55%: the closed form s = (p^2 - q^2)/(2(p^2 + q^2)).
+    s = (0.55**2 - 0.45**2) / (2 * (0.55**2 + 0.45**2))
+    assert full["stakes"] == pytest.approx([s, s], abs=1e-9)
+    assert half["stakes"] == pytest.approx([s / 2, s / 2], abs=1e-9)
+    assert full["growth"] > half["growth"] > quarter["growth"] > 0
+    assert full["drawdown_probability"] > half["drawdown_probability"]
+
+
+@pytest.mark.parametrize("bet", ["0.55", "1.2@2.0", "x@2.0", "0.5@1.0"])
+def test_kelly_bad_bet_is_one_line(bet: str) -> None:
+    done = runner.invoke(app, ["kelly", "--bet", bet])
+    assert done.exit_code == 1
+    assert "--bet" in done.output or "decimal odds" in done.output
