@@ -32,6 +32,7 @@ from oddscore.backtest.grading import BetResult, grade, settle_profit
 from oddscore.backtest.market import EventView, MarketQuote, MarketView
 from oddscore.backtest.metrics import compute_summary
 from oddscore.backtest.results import BacktestResult, Bet
+from oddscore.backtest.slates import slate_key
 from oddscore.backtest.strategies.base import (
     BetIntent,
     BettingStrategy,
@@ -43,13 +44,6 @@ from oddscore.scheduling.tiers import tier_for
 from oddscore.storage.engine import Database
 
 __all__ = ["load_for_config", "run_backtest", "simulate", "slate_key"]
-
-_US_DAY_OFFSET = timedelta(hours=6)
-
-
-def slate_key(commence_time: datetime) -> str:
-    """The US game day of an event: NBA evening tips fall after midnight UTC."""
-    return (commence_time - _US_DAY_OFFSET).date().isoformat()
 
 
 @dataclass(slots=True)
@@ -287,7 +281,13 @@ def simulate(
             pending_stakes += stake
     settle_until(None)
     strategy.on_end()
-    summary, curve, daily = compute_summary(bets, config.bankroll, config.start, config.end)
+    summary, curve, daily = compute_summary(
+        bets,
+        config.bankroll,
+        config.start,
+        config.end,
+        kelly_fraction=config.kelly_fraction if config.sizing == "kelly" else None,
+    )
     return BacktestResult(
         strategy=strategy.name,
         params=strategy.params.model_dump(mode="json"),

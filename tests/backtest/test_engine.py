@@ -321,3 +321,21 @@ async def test_loader_filters_books_and_markets(seeded: Database) -> None:
     assert dict(some.decision) == {k: v for k, v in expected.items() if v}
     closing = {(q.book, q.market) for quotes in some.closing.values() for q in quotes}
     assert closing == {("draftkings", "h2h"), ("fanduel", "h2h")}
+
+
+async def test_kelly_sizing_reports_full_against_fractional_kelly(seeded: Database) -> None:
+    result = await run_backtest(
+        seeded, "basic_ev", config(sizing="kelly", kelly_fraction=0.25), {"min_ev": 0.02}
+    )
+    assert result.bets
+    risk = result.summary.kelly_risk
+    assert risk is not None
+    staked, full, quarter = risk
+    assert (staked.plan, full.plan, quarter.plan) == ("as staked", "full Kelly", "0.25 Kelly")
+    # The engine staked quarter Kelly of the same slates (rounded to cents).
+    assert staked.growth == pytest.approx(quarter.growth, rel=1e-3)
+    assert full.mean_total_stake == pytest.approx(4 * quarter.mean_total_stake)
+    assert full.growth > quarter.growth > 0
+    assert full.drawdown_probability > quarter.drawdown_probability
+    flat = await run_backtest(seeded, "flat", config())
+    assert flat.summary.kelly_risk is None  # no model probability: nothing to say

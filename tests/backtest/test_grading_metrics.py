@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from datetime import UTC, datetime, timedelta
 
@@ -199,3 +200,51 @@ def test_daily_drawdown_and_calmar_match_the_daily_oracle() -> None:
     assert s.max_drawdown == pytest.approx(300 / 1100)
     annual = (1400 / 1000) ** (365 / 5) - 1
     assert s.calmar == pytest.approx(annual / oracle)
+
+
+def test_kelly_risk_of_the_plan_as_staked_sums_the_slates() -> None:
+    # Day 0: two bets of 100 and 200 on a 1,000 bankroll; day 2: one bet of 110 on 1,100.
+    bets = [
+        bet(0, "win", 100, 2.0, None, model_probability=0.55, event_id="a"),
+        bet(0, "loss", 200, 2.2, None, model_probability=0.5, event_id="b"),
+        bet(2, "win", 110, 1.9, None, model_probability=0.6, event_id="c"),
+    ]
+    s, _, _ = compute_summary(bets, 1000.0, T0, T0 + timedelta(days=3))
+    assert s.kelly_risk is not None
+    (row,) = s.kelly_risk  # flat sizing: the plan as staked only
+    assert row.plan == "as staked" and row.slates == 2
+
+    def slate(items: list[tuple[float, float, float]]) -> tuple[float, float]:
+        outcomes = []
+        for wins in itertools.product((True, False), repeat=len(items)):
+            weight, wealth = 1.0, 1.0
+            for won, (f, p, d) in zip(wins, items, strict=True):
+                weight *= p if won else 1 - p
+                wealth += f * (d - 1) if won else -f
+            outcomes.append((weight, math.log(wealth)))
+        mean = sum(w * x for w, x in outcomes)
+        return mean, sum(w * (x - mean) ** 2 for w, x in outcomes)
+
+    # Day 0 is sized from 1,000; by day 2 the bankroll settled at 1,000 + 100 - 200 = 900.
+    g0, v0 = slate([(0.1, 0.55, 2.0), (0.2, 0.5, 2.2)])
+    g2, v2 = slate([(110 / 900, 0.6, 1.9)])
+    assert row.growth == pytest.approx(g0 + g2, abs=1e-12)
+    assert row.volatility == pytest.approx(math.sqrt(v0 + v2), abs=1e-12)
+    assert row.mean_total_stake == pytest.approx((0.3 + 110 / 900) / 2)
+    assert 0.0 < row.drawdown_probability < 1.0
+    assert (
+        BacktestResult.model_validate_json(
+            BacktestResult(
+                strategy="x",
+                params={},
+                config={},
+                start=T0,
+                end=T0 + timedelta(days=3),
+                summary=s,
+                bets=bets,
+                equity_curve=[],
+                daily_equity=[],
+            ).to_json()
+        ).summary
+        == s
+    )
