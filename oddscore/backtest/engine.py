@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from oddscore.analytics.clv import novig_clv, price_clv
+from oddscore.analytics.consensus import exchange_effective_odds
 from oddscore.analytics.kelly import simultaneous_kelly
 from oddscore.backtest.config import BacktestConfig
 from oddscore.backtest.data import BacktestData, EventInfo, load_backtest_data
@@ -71,15 +72,22 @@ def _has_result(event: EventInfo) -> bool:
     )
 
 
-def _execute(intent: BetIntent, event_id: str, data: BacktestData) -> tuple[int, float] | None:
-    """The price obtained: the decision quote, or with a haircut the worse of it and the next."""
+def _execute(
+    intent: BetIntent, event_id: str, data: BacktestData, config: BacktestConfig
+) -> tuple[int, float] | None:
+    """The price obtained: the decision quote, or with a haircut the worse of it and the next;
+    the decimal is after the book's commission (the American price is the one quoted)."""
     q = intent.quote
     nxt = data.next_quotes.get(event_id, {}).get((q.book, q.market, q.outcome))
-    if nxt is None:
-        return q.price, q.decimal
-    if nxt.point != q.point:
+    if nxt is not None and nxt.point != q.point:
         return None  # the line moved before the bet could be placed
-    return (q.price, q.decimal) if q.decimal <= nxt.decimal else (nxt.price, nxt.decimal)
+    price, decimal = (
+        (q.price, q.decimal)
+        if nxt is None or q.decimal <= nxt.decimal
+        else (nxt.price, nxt.decimal)
+    )
+    rate = config.commission.get(q.book, 0.0)
+    return price, exchange_effective_odds(decimal, rate) if rate else decimal
 
 
 def _size(
@@ -259,7 +267,7 @@ def simulate(
             for intent in strategy.decide(view):
                 if intent.quote.quote_time > decision_time:
                     raise BacktestError("a strategy returned a quote from after its decision time")
-                executed = _execute(intent, event.id, data)
+                executed = _execute(intent, event.id, data, config)
                 if executed is not None:
                     chosen.append((event, intent, *executed))
             heapq.heappush(queue, (_end_time(event, config), next(counter), event))

@@ -39,7 +39,7 @@ class Bet(BaseModel):
     outcome: str
     point: float | None
     price: int  # American odds actually obtained (after any execution haircut)
-    decimal_odds: float
+    decimal_odds: float  # the decimal obtained, after the book's commission (exchanges)
     stake: float
     decision_time: datetime
     quote_time: datetime  # when the quote bet on was observed; always <= decision_time

@@ -339,3 +339,17 @@ async def test_kelly_sizing_reports_full_against_fractional_kelly(seeded: Databa
     assert full.drawdown_probability > quarter.drawdown_probability
     flat = await run_backtest(seeded, "flat", config())
     assert flat.summary.kelly_risk is None  # no model probability: nothing to say
+
+
+async def test_a_books_commission_is_charged_on_winnings(seeded: Database) -> None:
+    # The flat DraftKings runs of test_flat_home_known_answer, as if DraftKings charged 5%
+    # on net winnings: the two wins pay 95% of their profit, the loss costs the same.
+    charged = await run_backtest(
+        seeded, "flat", config(commission={"draftkings": 0.05}), {"book": "draftkings"}
+    )
+    expected = 0.95 * (100 * 100 / 150 + 100 * 100 / 110) - 100
+    assert charged.summary.profit == pytest.approx(expected, abs=1e-4)
+    g1 = next(b for b in charged.bets if b.event_id == G1.id)
+    assert g1.price == -150  # as quoted
+    assert g1.decimal_odds == pytest.approx(1 + (100 / 150) * 0.95)
+    assert config().commission["betfair_ex_uk"] == 0.05  # exchanges charge by default
