@@ -216,31 +216,33 @@ def exclusive_kelly(
 ) -> list[float]:
     """Stakes on mutually exclusive outcomes of one market (penaltyblog's simultaneous mode).
 
-    Maximizes ``sum_i p_i log(1 - S + s_i d_i) + p_0 log(1 - S)`` with SLSQP, where ``S`` is
-    the total stake and ``p_0`` the probability that no outcome bet on wins.
+    Maximizes ``sum_i p_i log(1 - S + s_i d_i) + p_0 log(1 - S)``, where ``S`` is the total
+    stake and ``p_0`` the probability that no outcome bet on wins, in closed form (Smoczynski
+    and Tomkins, 2010): take the outcomes by ``p d`` from the highest while ``p_k d_k`` beats
+    the reserve rate ``R = (1 - sum p) / (1 - sum 1/d)`` of those already taken; each stakes
+    ``p_i - R / d_i``. Exact, so no solver can fail; when the outcomes taken cover every
+    chance (``R = 0``, an arbitrage on a complete market) the stakes are ``p_i`` and sum to 1.
     """
     n = len(probabilities)
-    p = np.asarray(probabilities, dtype=float)
-    d = np.asarray(decimals, dtype=float)
-    p0 = max(0.0, 1.0 - float(p.sum()))
-
-    def negative_growth(s: np.ndarray) -> float:
-        total = float(s.sum())
-        wins = np.maximum(1.0 - total + s * d, 1e-12)
-        value = float(p @ np.log(wins))
-        if p0 > 0:
-            value += p0 * math.log(max(1.0 - total, 1e-12))
-        return -value
-
-    start = np.array([max(0.0, kelly_fraction(pi, di)) for pi, di in zip(p, d, strict=True)])
-    if not start.any():
-        return [0.0] * n
-    solution = minimize(
-        negative_growth,
-        start / 2.0,
-        method="SLSQP",
-        bounds=[(0.0, 1.0)] * n,
-        constraints=[{"type": "ineq", "fun": lambda s: 0.999 - float(np.sum(s))}],
-    )
-    stakes = [max(0.0, float(s)) * fraction for s in solution.x]
+    if n != len(decimals):
+        raise ValueError("probabilities and decimals differ in length")
+    if not all(0.0 <= p <= 1.0 for p in probabilities) or sum(probabilities) > 1.0 + 1e-9:
+        raise ValueError(f"probabilities must lie in [0, 1] and sum to <= 1, got {probabilities}")
+    if not all(1.0 < d < math.inf for d in decimals):
+        raise ValueError(f"decimal odds must be finite and > 1, got {list(decimals)}")
+    order = sorted(range(n), key=lambda i: -probabilities[i] * decimals[i])
+    taken: list[int] = []
+    reserve = 1.0
+    for k in order:
+        if not probabilities[k] * decimals[k] > reserve:
+            break
+        p_sum = sum(probabilities[i] for i in (*taken, k))
+        inverse_sum = sum(1.0 / decimals[i] for i in (*taken, k))
+        if inverse_sum >= 1.0:
+            break  # the formula needs 1 - sum(1/d) > 0
+        taken.append(k)
+        reserve = max(0.0, (1.0 - p_sum) / (1.0 - inverse_sum))
+    stakes = [0.0] * n
+    for i in taken:
+        stakes[i] = max(0.0, probabilities[i] - reserve / decimals[i]) * fraction
     return _scale_to_cap(stakes, cap)

@@ -15,11 +15,12 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from penaltyblog.betting.kelly import multiple_kelly_criterion
 from scipy.optimize import OptimizeResult, minimize_scalar
 from scipy.stats import binom
 
 from oddscore.analytics import kelly
-from oddscore.analytics.kelly import EXACT_LIMIT, simultaneous_kelly
+from oddscore.analytics.kelly import EXACT_LIMIT, exclusive_kelly, simultaneous_kelly
 from oddscore.exceptions import AnalyticsError
 
 GOLDEN = (math.sqrt(5.0) - 1.0) / 2.0
@@ -159,3 +160,36 @@ def test_bad_input_is_named() -> None:
         simultaneous_kelly([1.2, 0.5], [2.0, 2.0])
     with pytest.raises(ValueError, match="decimal"):
         simultaneous_kelly([0.5, 0.5], [1.0, 2.0])
+
+
+@pytest.mark.parametrize(
+    ("probabilities", "decimals"),
+    [
+        ([0.45, 0.30, 0.25], [2.5, 3.2, 2.8]),
+        ([0.5, 0.3, 0.2], [2.1, 3.6, 4.0]),
+        ([0.5, 0.5], [1.9, 2.1]),
+        ([0.36, 0.3, 0.34], [3.0, 3.4, 2.6]),
+        ([0.2, 0.15, 0.1, 0.05], [6.0, 8.0, 9.5, 30.0]),  # some chance of no winner
+    ],
+)
+def test_exclusive_kelly_matches_penaltyblog(
+    probabilities: list[float], decimals: list[float]
+) -> None:
+    # Before #23 SLSQP's default tolerance left errors of ~1e-4 here (0.102262 for 0.102174)
+    # and a failed solve was used as if it had converged. penaltyblog's own SLSQP is good
+    # to ~5e-7 on these markets; the closed form is exact.
+    oracle = multiple_kelly_criterion(decimals, probabilities, fraction=1.0, tolerance=1e-12)
+    assert oracle.optimization_success
+    stakes = exclusive_kelly(probabilities, decimals, fraction=1.0)
+    assert stakes == pytest.approx(oracle.stakes, abs=2e-6)
+
+
+def test_exclusive_kelly_closed_form_and_a_complete_arbitrage() -> None:
+    # 2.5/3.2/2.8 at 45/30/25%: R = 0.25 / (1 - 0.4 - 0.3125); s = p - R/d.
+    reserve = 0.25 / (1 - 0.4 - 0.3125)
+    assert exclusive_kelly([0.45, 0.30, 0.25], [2.5, 3.2, 2.8], fraction=1.0) == pytest.approx(
+        [0.45 - reserve / 2.5, 0.30 - reserve / 3.2, 0.0], abs=1e-15
+    )
+    # Both sides of a fair coin at 2.1: every chance covered, stake p on each (W = 1.05).
+    assert exclusive_kelly([0.5, 0.5], [2.1, 2.1], fraction=1.0) == pytest.approx([0.5, 0.5])
+    assert exclusive_kelly([0.4, 0.6], [2.0, 1.5]) == [0.0, 0.0]
