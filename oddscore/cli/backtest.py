@@ -37,6 +37,7 @@ SUMMARY_ROWS = (
     "sharpe",
     "sortino",
     "max_drawdown",
+    "max_drawdown_daily",
     "calmar",
     "profit_factor",
     "longest_win_streak",
