@@ -353,3 +353,36 @@ async def test_a_books_commission_is_charged_on_winnings(seeded: Database) -> No
     assert g1.price == -150  # as quoted
     assert g1.decimal_odds == pytest.approx(1 + (100 / 150) * 0.95)
     assert config().commission["betfair_ex_uk"] == 0.05  # exchanges charge by default
+
+
+async def test_middles_learn_the_distribution_only_from_finished_games(db: Database) -> None:
+    # Day 0: consensus total 220, final 221 (residual +1); nothing to learn from yet.
+    # Day 1: Over 220 at A and Under 222 at B around a consensus of 221: with residual +1 the
+    # final is drawn at 222, where the Over wins and the Under pushes: positive EV, bet both.
+    first = Game(50, "Boston Celtics", "New York Knicks", 111, 110, day=0)
+    second = Game(51, "Denver Nuggets", "Los Angeles Lakers", 111, 110, day=1)
+    near = 1.05  # three minutes before the decision: fresh
+    quotes = [
+        Q(first, "a", "totals", "Over", -110, 220.0, near),
+        Q(first, "a", "totals", "Under", -110, 220.0, near),
+        Q(first, "b", "totals", "Over", -110, 220.0, near),
+        Q(first, "b", "totals", "Under", -110, 222.0, near),  # a middle, but no history yet
+        Q(second, "a", "totals", "Over", -105, 220.0, near),
+        Q(second, "a", "totals", "Under", -115, 220.0, near),
+        Q(second, "b", "totals", "Over", -115, 222.0, near),
+        Q(second, "b", "totals", "Under", -110, 222.0, near),
+    ]
+    await seed(db, [first, second], quotes)
+    result = await run_backtest(db, "middles", config(stake=100.0), {"min_history": 1})
+    assert {b.event_id for b in result.bets} == {second.id}
+    legs = {(b.book, b.outcome, b.point): b for b in result.bets}
+    assert set(legs) == {("a", "Over", 220.0), ("b", "Under", 222.0)}
+    d1, d2 = 1 + 100 / 105, 1 + 100 / 110
+    share = (1 / d1) / (1 / d1 + 1 / d2)
+    assert legs[("a", "Over", 220.0)].stake == pytest.approx(100 * share, abs=0.01)
+    # The final total was 221: both legs win.
+    assert all(b.result == "win" for b in result.bets)
+    stale = await run_backtest(
+        db, "middles", config(), {"min_history": 1, "max_quote_age_minutes": 1}
+    )
+    assert stale.bets == []

@@ -16,19 +16,20 @@ from typing import Annotated
 from pydantic import Field
 
 from oddscore.analytics.arbitrage import ArbitrageRules, Quote, find_arbitrages
-from oddscore.backtest.market import MarketQuote, MarketView
+from oddscore.backtest.market import MarketView
 from oddscore.backtest.strategies.base import BetIntent, BettingStrategy, StrategyParams, register
 from oddscore.config import BettingSettings
 
-__all__ = ["ArbitrageParams", "ArbitrageStrategy"]
+__all__ = ["ArbitrageParams", "ArbitrageStrategy", "RealismParams", "board_quotes"]
 
 
-class ArbitrageParams(StrategyParams):
-    markets: list[str] = Field(default_factory=lambda: ["h2h", "spreads", "totals"])
-    books: list[str] | None = None  # None: every book on the board
-    min_profit: float = Field(default=0.0, ge=0.0)
-    # Defaults from the configuration (BettingSettings: ARB_MAX_QUOTE_AGE_MINUTES,
-    # ARB_MAX_LEG_GAP_MINUTES, BOOK_COMMISSION); None turns a limit off (any age, any gap).
+class RealismParams(StrategyParams):
+    """When a multi-leg bet is actionable; shared by ``arbitrage`` and ``middles``.
+
+    Defaults from the configuration (BettingSettings: ARB_MAX_QUOTE_AGE_MINUTES,
+    ARB_MAX_LEG_GAP_MINUTES, BOOK_COMMISSION); None turns a limit off (any age, any gap).
+    """
+
     max_quote_age_minutes: float | None = Field(
         default_factory=lambda: BettingSettings().arb_max_quote_age_minutes, gt=0.0
     )
@@ -50,6 +51,23 @@ class ArbitrageParams(StrategyParams):
         )
 
 
+def board_quotes(view: MarketView, market: str, books: list[str] | None) -> list[Quote]:
+    """The view's complete outcome sets in ``market`` as finder quotes with their times."""
+    allowed = None if books is None else set(books)
+    return [
+        Quote(q.book, q.outcome, q.decimal, q.point, q.quote_time)
+        for book in view.books(market)
+        if allowed is None or book in allowed
+        for q in view.outcome_set(book, market) or ()
+    ]
+
+
+class ArbitrageParams(RealismParams):
+    markets: list[str] = Field(default_factory=lambda: ["h2h", "spreads", "totals"])
+    books: list[str] | None = None  # None: every book on the board
+    min_profit: float = Field(default=0.0, ge=0.0)
+
+
 @register
 class ArbitrageStrategy(BettingStrategy[ArbitrageParams]):
     name = "arbitrage"
@@ -57,18 +75,11 @@ class ArbitrageStrategy(BettingStrategy[ArbitrageParams]):
     Params = ArbitrageParams
 
     def decide(self, view: MarketView) -> Sequence[BetIntent]:
-        allowed = None if self.params.books is None else set(self.params.books)
         rules = self.params.rules()
         best: tuple[float, list[BetIntent]] | None = None
         for market in self.params.markets:
-            by_key: dict[tuple[str, str, float | None], MarketQuote] = {}
-            quotes = []
-            for book in view.books(market):
-                if allowed is not None and book not in allowed:
-                    continue
-                for q in view.outcome_set(book, market) or ():
-                    by_key[(q.book, q.outcome, q.point)] = q
-                    quotes.append(Quote(q.book, q.outcome, q.decimal, q.point, q.quote_time))
+            by_key = {(q.book, q.outcome, q.point): q for q in view.quotes if q.market == market}
+            quotes = board_quotes(view, market, self.params.books)
             for arb in find_arbitrages(
                 quotes, market, outlay=1.0, as_of=view.decision_time, rules=rules
             ):
