@@ -93,7 +93,8 @@ def _defined(raw: Sequence[float], pi: Sequence[float], method: DevigMethod) -> 
             raise DevigUndefinedError(
                 f"{method.value} de-vig is undefined for this market: outcome {index + 1} "
                 f"(implied {pi[index]:.4f}) is priced below its share of the margin "
-                f"{sum(pi) - 1.0:.4f}; use another method (multiplicative, power, shin)"
+                f"{(sum(pi) - 1.0) / len(pi):.4f}; use another method (multiplicative, power, "
+                "shin)"
             )
     return tuple(raw)
 
