@@ -16,11 +16,17 @@ from typing import Annotated, Any, Literal
 from pydantic import AliasChoices, BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from oddscore.analytics.arbitrage import (
+    DEFAULT_COMMISSION,
+    DEFAULT_MAX_LEG_GAP,
+    DEFAULT_MAX_QUOTE_AGE,
+)
 from oddscore.exceptions import ConfigurationError
 
 __all__ = [
     "AlertSettings",
     "ApiSettings",
+    "BettingSettings",
     "CollectionSettings",
     "DataQualitySettings",
     "DatabaseSettings",
@@ -229,6 +235,49 @@ class AlertSettings(BaseSettings):
     timeout_seconds: float = Field(default=5.0, gt=0, validation_alias="ALERT_TIMEOUT")
 
 
+def _commission(value: Any) -> Any:
+    """``BOOK_COMMISSION="betfair_ex_uk=0.02,novig=0"``: rates over the exchange defaults."""
+    if not isinstance(value, str):
+        return value
+    rates = dict(DEFAULT_COMMISSION)
+    for item in value.split(","):
+        if not item.strip():
+            continue
+        book, sep, rate = item.partition("=")
+        try:
+            rates[book.strip()] = float(rate)
+        except ValueError:
+            raise ValueError(
+                f"BOOK_COMMISSION entries are book=rate (0.05 = 5%), got {item.strip()!r}"
+            ) from None
+        if not sep or not book.strip():
+            raise ValueError(f"BOOK_COMMISSION entries are book=rate, got {item.strip()!r}")
+    return rates
+
+
+class BettingSettings(BaseSettings):
+    """Betting realism: each book's commission and when an arbitrage is actionable."""
+
+    model_config = _config()
+
+    # Commission on net winnings per book; exchanges default to their base rates.
+    commission: Annotated[dict[str, Annotated[float, Field(ge=0.0, lt=1.0)]], NoDecode] = Field(
+        default_factory=lambda: dict(DEFAULT_COMMISSION), validation_alias="BOOK_COMMISSION"
+    )
+    arb_max_quote_age_minutes: float = Field(
+        default=DEFAULT_MAX_QUOTE_AGE.total_seconds() / 60.0,
+        gt=0,
+        validation_alias="ARB_MAX_QUOTE_AGE_MINUTES",
+    )
+    arb_max_leg_gap_minutes: float = Field(
+        default=DEFAULT_MAX_LEG_GAP.total_seconds() / 60.0,
+        ge=0,
+        validation_alias="ARB_MAX_LEG_GAP_MINUTES",
+    )
+
+    _rates = field_validator("commission", mode="before")(_commission)
+
+
 class LoggingSettings(BaseSettings):
     """Log level, format and an optional file."""
 
@@ -257,6 +306,7 @@ class Settings(BaseModel):
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
     data_quality: DataQualitySettings = Field(default_factory=DataQualitySettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
+    betting: BettingSettings = Field(default_factory=BettingSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
 
 

@@ -23,7 +23,8 @@ so the cause stays attached.
     ├── StorageError                the database failed or is unreachable
     ├── QueryError                  a read cannot be answered as asked (unknown event id ...)
     ├── PlanningError               a plan cannot run (budget, quota, bad plan file)
-    └── BacktestError               a backtest cannot run as asked
+    ├── BacktestError               a backtest cannot run as asked
+    └── AnalyticsError              odds math without a sound answer (a solver that failed)
 
 ``TRANSIENT_ERRORS`` lists the classes worth retrying; nothing else is ever retried.
 
@@ -41,6 +42,7 @@ from __future__ import annotations
 
 __all__ = [
     "TRANSIENT_ERRORS",
+    "AnalyticsError",
     "AuthenticationError",
     "BacktestError",
     "ConfigurationError",
@@ -175,6 +177,10 @@ class PlanningError(OddscoreError):
 
 class BacktestError(OddscoreError):
     """A backtest cannot run as asked (unknown strategy, bad parameter, no data)."""
+
+
+class AnalyticsError(OddscoreError):
+    """Odds math that cannot give a sound answer: a staking optimizer that did not converge."""
 
 
 # Only these are worth another attempt; 401/404/422 would fail the same way and cost credits.

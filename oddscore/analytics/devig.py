@@ -8,7 +8,7 @@ method's fitted parameter:
 method            fair probability                            ``parameter``
 ================  ==========================================  =========================
 multiplicative    ``p = pi / B``                              ``B`` (booksum)
-additive          ``p = pi - M/n`` (clipped, renormalized)    ``M/n`` (margin per side)
+additive          ``p = pi - M/n``                            ``M/n`` (margin per side)
 power             ``p = pi**k``, ``sum = 1``                  ``k``
 shin              Shin's insider model                        ``z`` (insider share)
 odds_ratio        ``odds(p) = odds(pi) / c``                  ``c``
@@ -18,6 +18,12 @@ worst_case        per outcome, the minimum over the above     ``sum(p)`` (< 1 on
 ================  ==========================================  =========================
 
 Only a complete, compatible outcome set may be de-vigged: one book, one snapshot, one point.
+The additive and margin-weighted methods are *undefined* for a market with a longshot priced
+below its share of the margin (``pi <= M/n``): they would give it a probability of 0 or less,
+hence infinite fair odds. :func:`devig` then raises :class:`DevigUndefinedError` naming the
+outcome, instead of clipping to 0; the consensus leaves that book's set out and the worst
+case takes the minimum over the methods defined for the market. Every probability returned
+is therefore strictly between 0 and 1, and every fair price finite.
 Differential margin weighting is, in probability terms, algebraically the additive method
 (``1/d* = pi - M/n``); it is kept under its own name because reports quote it by that name.
 The worst case is deliberately not renormalized (that would collapse it into the
@@ -35,7 +41,13 @@ from enum import StrEnum
 
 from scipy.optimize import brentq
 
-__all__ = ["DevigMethod", "DevigResult", "devig"]
+from oddscore.exceptions import AnalyticsError
+
+__all__ = ["DevigMethod", "DevigResult", "DevigUndefinedError", "devig"]
+
+
+class DevigUndefinedError(AnalyticsError, ValueError):
+    """The method cannot de-vig this market: it would give an outcome a probability <= 0."""
 
 
 class DevigMethod(StrEnum):
@@ -58,8 +70,8 @@ class DevigResult:
 
     @property
     def fair_odds(self) -> tuple[float, ...]:
-        """Decimal fair odds ``1/p`` (infinite for a zero probability)."""
-        return tuple(1.0 / p if p > 0 else math.inf for p in self.probabilities)
+        """Decimal fair odds ``1/p`` (finite: every probability is > 0)."""
+        return tuple(1.0 / p for p in self.probabilities)
 
 
 def _solve(func: Callable[[float], float], low: float, high: float) -> float:
@@ -74,9 +86,17 @@ def _solve(func: Callable[[float], float], low: float, high: float) -> float:
     return float(brentq(func, low, high, xtol=1e-14, rtol=1e-12, maxiter=200))
 
 
-def _normalize(values: Sequence[float]) -> tuple[float, ...]:
-    total = sum(values)
-    return tuple(v / total for v in values)
+def _defined(raw: Sequence[float], pi: Sequence[float], method: DevigMethod) -> tuple[float, ...]:
+    """``raw`` unless an outcome got a probability <= 0 (a longshot below its margin share)."""
+    for index, p in enumerate(raw):
+        if not p > 0.0:
+            raise DevigUndefinedError(
+                f"{method.value} de-vig is undefined for this market: outcome {index + 1} "
+                f"(implied {pi[index]:.4f}) is priced below its share of the margin "
+                f"{(sum(pi) - 1.0) / len(pi):.4f}; use another method (multiplicative, power, "
+                "shin)"
+            )
+    return tuple(raw)
 
 
 def _multiplicative(pi: Sequence[float], b: float) -> tuple[tuple[float, ...], float]:
@@ -86,12 +106,7 @@ def _multiplicative(pi: Sequence[float], b: float) -> tuple[tuple[float, ...], f
 def _additive(pi: Sequence[float], b: float) -> tuple[tuple[float, ...], float]:
     n = len(pi)
     share = (b - 1.0) / n
-    raw = [p - share for p in pi]
-    if min(raw) < 0:
-        # A longshot priced below its share of the margin: clip it to zero and renormalize.
-        raw = [max(r, 0.0) for r in raw]
-        return _normalize(raw), share
-    return tuple(raw), share
+    return _defined([p - share for p in pi], pi, DevigMethod.ADDITIVE), share
 
 
 def _power(pi: Sequence[float], _b: float) -> tuple[tuple[float, ...], float]:
@@ -136,10 +151,7 @@ def _margin_weighted(pi: Sequence[float], b: float) -> tuple[tuple[float, ...], 
     n = len(pi)
     m = b - 1.0
     raw = [(n - m / p) / (n / p) for p in pi]  # 1/d* with d* = n d / (n - M d)
-    if min(raw) < 0:
-        raw = [max(r, 0.0) for r in raw]
-        return _normalize(raw), m
-    return tuple(raw), m
+    return _defined(raw, pi, DevigMethod.MARGIN_WEIGHTED), m
 
 
 _FITTED: dict[DevigMethod, Callable[[Sequence[float], float], tuple[tuple[float, ...], float]]] = {
@@ -158,6 +170,9 @@ def devig(
 ) -> DevigResult:
     """Fair probabilities of one complete market (decimal odds, one per outcome).
 
+    Raises :class:`DevigUndefinedError` when ``method`` cannot de-vig this market (see the
+    module docstring) and ``ValueError`` for prices that are not finite and > 1.
+
     >>> r = devig([1.909090909, 1.909090909], "shin")
     >>> [round(p, 6) for p in r.probabilities]
     [0.5, 0.5]
@@ -171,7 +186,12 @@ def devig(
     b = sum(pi)
     m = b - 1.0
     if method is DevigMethod.WORST_CASE:
-        fitted = [fit(pi, b)[0] for fit in _FITTED.values()]
+        fitted = []
+        for fit in _FITTED.values():
+            try:
+                fitted.append(fit(pi, b)[0])
+            except DevigUndefinedError:
+                continue  # the minimum over the methods defined for this market
         worst = tuple(min(col) for col in zip(*fitted, strict=True))
         return DevigResult(worst, method, sum(worst), m)
     probabilities, parameter = _FITTED[method](pi, b)

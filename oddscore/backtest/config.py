@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from oddscore.analytics.devig import DevigMethod
 from oddscore.clock import as_utc
+from oddscore.config import BettingSettings
 
 __all__ = ["BacktestConfig"]
 
@@ -22,7 +23,8 @@ class BacktestConfig(BaseModel):
     Limits, applied in this order: ``max_bet_pct`` (fraction of the available bankroll per
     bet), ``max_stake``, ``book_limits`` (maximum stake per bet per book), ``max_slate_pct``
     (fraction of the available bankroll for one slate, scaled down pro rata), then the
-    available bankroll itself; a stake below ``min_stake`` is not placed.
+    available bankroll itself; a stake below ``min_stake`` is not placed. A bet at a book
+    with a ``commission`` is placed at its price after commission, ``1 + (d - 1)(1 - c)``.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -44,6 +46,11 @@ class BacktestConfig(BaseModel):
     # Execute at the worse of the decision quote and the next quote within this many minutes
     # (latency and stale-line risk); a line that moved in between is not filled.
     haircut_minutes: float | None = Field(default=None, gt=0.0)
+    # Commission on net winnings per book (exchanges): a win there pays (d - 1)(1 - c).
+    # Default: the configuration's BOOK_COMMISSION (exchange base rates).
+    commission: dict[str, Annotated[float, Field(ge=0.0, lt=1.0)]] = Field(
+        default_factory=lambda: BettingSettings().commission
+    )
     # When an event has no completed_at, its bets settle this long after commence.
     settle_hours: float = Field(default=3.0, gt=0.0)
     # Books whose de-vigged close is the CLV reference; None: the bet's own book.

@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from oddscore.analytics.clv import novig_clv, price_clv
+from oddscore.analytics.consensus import exchange_effective_odds
 from oddscore.analytics.kelly import simultaneous_kelly
 from oddscore.backtest.config import BacktestConfig
 from oddscore.backtest.data import BacktestData, EventInfo, load_backtest_data
@@ -32,6 +33,7 @@ from oddscore.backtest.grading import BetResult, grade, settle_profit
 from oddscore.backtest.market import EventView, MarketQuote, MarketView
 from oddscore.backtest.metrics import compute_summary
 from oddscore.backtest.results import BacktestResult, Bet
+from oddscore.backtest.slates import slate_key
 from oddscore.backtest.strategies.base import (
     BetIntent,
     BettingStrategy,
@@ -43,13 +45,6 @@ from oddscore.scheduling.tiers import tier_for
 from oddscore.storage.engine import Database
 
 __all__ = ["load_for_config", "run_backtest", "simulate", "slate_key"]
-
-_US_DAY_OFFSET = timedelta(hours=6)
-
-
-def slate_key(commence_time: datetime) -> str:
-    """The US game day of an event: NBA evening tips fall after midnight UTC."""
-    return (commence_time - _US_DAY_OFFSET).date().isoformat()
 
 
 @dataclass(slots=True)
@@ -77,15 +72,22 @@ def _has_result(event: EventInfo) -> bool:
     )
 
 
-def _execute(intent: BetIntent, event_id: str, data: BacktestData) -> tuple[int, float] | None:
-    """The price obtained: the decision quote, or with a haircut the worse of it and the next."""
+def _execute(
+    intent: BetIntent, event_id: str, data: BacktestData, config: BacktestConfig
+) -> tuple[int, float] | None:
+    """The price obtained: the decision quote, or with a haircut the worse of it and the next;
+    the decimal is after the book's commission (the American price is the one quoted)."""
     q = intent.quote
     nxt = data.next_quotes.get(event_id, {}).get((q.book, q.market, q.outcome))
-    if nxt is None:
-        return q.price, q.decimal
-    if nxt.point != q.point:
+    if nxt is not None and nxt.point != q.point:
         return None  # the line moved before the bet could be placed
-    return (q.price, q.decimal) if q.decimal <= nxt.decimal else (nxt.price, nxt.decimal)
+    price, decimal = (
+        (q.price, q.decimal)
+        if nxt is None or q.decimal <= nxt.decimal
+        else (nxt.price, nxt.decimal)
+    )
+    rate = config.commission.get(q.book, 0.0)
+    return price, exchange_effective_odds(decimal, rate) if rate else decimal
 
 
 def _size(
@@ -265,7 +267,7 @@ def simulate(
             for intent in strategy.decide(view):
                 if intent.quote.quote_time > decision_time:
                     raise BacktestError("a strategy returned a quote from after its decision time")
-                executed = _execute(intent, event.id, data)
+                executed = _execute(intent, event.id, data, config)
                 if executed is not None:
                     chosen.append((event, intent, *executed))
             heapq.heappush(queue, (_end_time(event, config), next(counter), event))
@@ -287,7 +289,13 @@ def simulate(
             pending_stakes += stake
     settle_until(None)
     strategy.on_end()
-    summary, curve, daily = compute_summary(bets, config.bankroll, config.start, config.end)
+    summary, curve, daily = compute_summary(
+        bets,
+        config.bankroll,
+        config.start,
+        config.end,
+        kelly_fraction=config.kelly_fraction if config.sizing == "kelly" else None,
+    )
     return BacktestResult(
         strategy=strategy.name,
         params=strategy.params.model_dump(mode="json"),

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from oddscore.analytics.consensus import fair_line
-from oddscore.analytics.devig import DevigMethod, devig
+from oddscore.analytics.devig import DevigMethod, DevigUndefinedError, devig
 
 __all__ = ["EventView", "MarketQuote", "MarketView", "complete_sets"]
 
@@ -143,7 +143,10 @@ class MarketView:
                 names = these
             elif these != names:
                 continue
-            per_book[book] = devig([q.decimal for q in quotes], method).probabilities
+            try:
+                per_book[book] = devig([q.decimal for q in quotes], method).probabilities
+            except DevigUndefinedError:
+                continue  # the method cannot de-vig this book's set: leave it out
         if not per_book or names is None:
             return None
         return dict(zip(names, fair_line(per_book), strict=True))

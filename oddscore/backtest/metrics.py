@@ -15,7 +15,10 @@ Risk, on daily bankroll returns
     ``r_t = (E_t - E_{t-1}) / E_{t-1}``. ``sharpe`` = mean(r) / std(r) * sqrt(365) (sample
     std); ``sortino`` = mean(r) / sqrt(mean(min(r, 0)^2)) * sqrt(365). ``max_drawdown`` =
     max over t of (peak-to-date - E_t) / peak-to-date on the per-settlement equity curve, as
-    a fraction. ``calmar`` = annualized return ((E_end / E_0)^(365/days) - 1) / max_drawdown.
+    a fraction; the curve has one point per settlement *instant* (bets settled at the same
+    moment move the bankroll together, so the legs of an arbitrage never show a drawdown).
+    ``max_drawdown_daily`` is the same on ``E_0`` followed by the daily series ``E_t``.
+    ``calmar`` = annualized return ((E_end / E_0)^(365/days) - 1) / max_drawdown_daily.
     ``profit_factor`` = gross winnings / |gross losses|. ``longest_win_streak`` and
     ``longest_loss_streak`` count consecutive wins or losses in settlement order (pushes and
     voids neither extend nor break a streak).
@@ -32,6 +35,14 @@ Significance
 Breakdowns
     ``by_market``, ``by_book``, ``by_month`` (``YYYY-MM`` of commence time, UTC) and
     ``by_tier`` (tier of the quote bet on): bets, turnover, profit, yield and mean CLV.
+Kelly risk (:mod:`oddscore.analytics.kelly_risk`), over the bets with a model probability
+    Each slate's bets (one US game day, treated as independent) staked as fractions of the
+    settled bankroll at the slate's first decision. ``kelly_risk`` rows: the plan ``as
+    staked``, and for Kelly sizing ``full Kelly`` and the configured fraction re-sized on
+    the same slates: ``growth`` = sum over slates of ``E[log W]`` under the model's
+    probabilities, ``volatility`` = sqrt of the sum of the per-slate variances of ``log W``,
+    ``drawdown_probability`` = P(ever falling to ``1 - drawdown``, 0.5 here) for a walk with
+    the per-slate mean drift and variance. None without model probabilities.
 """
 
 from __future__ import annotations
@@ -44,12 +55,16 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import numpy as np
 
-from oddscore.backtest.results import Bet, Breakdown, EquityPoint, Summary
+from oddscore.analytics.kelly import simultaneous_kelly
+from oddscore.analytics.kelly_risk import KellyRisk, drawdown_probability, stake_risk
+from oddscore.backtest.results import Bet, Breakdown, EquityPoint, KellyRiskRow, Summary
+from oddscore.backtest.slates import slate_key
 
-__all__ = ["compute_summary", "daily_equity", "equity_curve"]
+__all__ = ["compute_summary", "daily_equity", "equity_curve", "kelly_risk_rows"]
 
 GRADED = {"win", "loss", "push"}
 BOOTSTRAP_SAMPLES = 2_000
+KELLY_DRAWDOWN = 0.5
 
 
 def _ratio(numerator: float, denominator: float) -> float | None:
@@ -63,12 +78,18 @@ def _settlement_order(bets: Sequence[Bet]) -> list[Bet]:
 def equity_curve(
     bets: Sequence[Bet], starting_bankroll: float, start: datetime
 ) -> list[EquityPoint]:
-    """The settled bankroll after every settlement, starting with ``starting_bankroll``."""
+    """The settled bankroll after every settlement instant, starting with ``starting_bankroll``.
+
+    Bets settled at the same moment are one point: they move the bankroll together.
+    """
     points = [EquityPoint(time=start, bankroll=starting_bankroll)]
     bankroll = starting_bankroll
     for bet in _settlement_order(bets):
         bankroll += bet.profit
-        points.append(EquityPoint(time=bet.settled_at, bankroll=bankroll))
+        if len(points) > 1 and points[-1].time == bet.settled_at:
+            points[-1] = EquityPoint(time=bet.settled_at, bankroll=bankroll)
+        else:
+            points.append(EquityPoint(time=bet.settled_at, bankroll=bankroll))
     return points
 
 
@@ -162,10 +183,77 @@ def _risk(
     return sharpe, sortino
 
 
+def _risk_row(plan: str, risks: Sequence[KellyRisk]) -> KellyRiskRow:
+    n = len(risks)
+    variance = sum(r.volatility**2 for r in risks)
+    mean_growth = sum(r.growth for r in risks) / n
+    return KellyRiskRow(
+        plan=plan,
+        slates=n,
+        mean_total_stake=sum(r.total_stake for r in risks) / n,
+        growth=sum(r.growth for r in risks),
+        volatility=math.sqrt(variance),
+        drawdown=KELLY_DRAWDOWN,
+        drawdown_probability=drawdown_probability(
+            mean_growth, math.sqrt(variance / n), KELLY_DRAWDOWN
+        ),
+    )
+
+
+def kelly_risk_rows(
+    bets: Sequence[Bet], curve: Sequence[EquityPoint], kelly_fraction: float | None
+) -> list[KellyRiskRow] | None:
+    """The Kelly risk of the plan as staked and, for Kelly sizing, of full and fractional
+    Kelly on the same slates (see the module docstring)."""
+    slates: dict[str, list[Bet]] = defaultdict(list)
+    for bet in bets:
+        if bet.model_probability is not None and bet.stake > 0:
+            slates[slate_key(bet.commence_time)].append(bet)
+    if not slates:
+        return None
+    staked, full, fractional = [], [], []
+    for key in sorted(slates):
+        group = slates[key]
+        decided = min(b.decision_time for b in group)
+        bankroll = next(
+            (p.bankroll for p in reversed(curve) if p.time <= decided), curve[0].bankroll
+        )
+        probabilities = [b.model_probability or 0.0 for b in group]
+        decimals = [b.decimal_odds for b in group]
+        stakes = [b.stake / bankroll for b in group]
+        if sum(stakes) >= 1.0:
+            continue  # staked the whole bankroll: no log growth to speak of
+        staked.append(stake_risk(probabilities, decimals, stakes, KELLY_DRAWDOWN))
+        if kelly_fraction is not None:
+            kelly = simultaneous_kelly(probabilities, decimals, fraction=1.0)
+            full.append(stake_risk(probabilities, decimals, kelly, KELLY_DRAWDOWN, 1.0))
+            fractional.append(
+                stake_risk(
+                    probabilities,
+                    decimals,
+                    [kelly_fraction * s for s in kelly],
+                    KELLY_DRAWDOWN,
+                    kelly_fraction,
+                )
+            )
+    if not staked:
+        return None
+    rows = [_risk_row("as staked", staked)]
+    if kelly_fraction is not None:
+        rows += [_risk_row("full Kelly", full), _risk_row(f"{kelly_fraction:g} Kelly", fractional)]
+    return rows
+
+
 def compute_summary(
-    bets: Sequence[Bet], starting_bankroll: float, start: datetime, end: datetime
+    bets: Sequence[Bet],
+    starting_bankroll: float,
+    start: datetime,
+    end: datetime,
+    *,
+    kelly_fraction: float | None = None,
 ) -> tuple[Summary, list[EquityPoint], list[EquityPoint]]:
-    """The summary, the per-settlement equity curve and the daily equity of settled bets."""
+    """The summary, the per-settlement equity curve and the daily equity of settled bets;
+    ``kelly_fraction`` (Kelly sizing) adds full and fractional Kelly to the Kelly risk."""
     ordered = _settlement_order(bets)
     graded = [b for b in ordered if b.result in GRADED]
     counts = {r: sum(1 for b in ordered if b.result == r) for r in ("win", "loss", "push", "void")}
@@ -175,11 +263,12 @@ def compute_summary(
     daily = daily_equity(ordered, starting_bankroll, start, end)
     sharpe, sortino = _risk(daily, starting_bankroll)
     mdd = _max_drawdown(curve)
+    mdd_daily = _max_drawdown([EquityPoint(time=start, bankroll=starting_bankroll), *daily])
     final = starting_bankroll + profit
     days = len(daily)
     calmar = None
-    if mdd > 0 and final > 0 and days > 0:
-        calmar = ((final / starting_bankroll) ** (365.0 / days) - 1.0) / mdd
+    if mdd_daily > 0 and final > 0 and days > 0:
+        calmar = ((final / starting_bankroll) ** (365.0 / days) - 1.0) / mdd_daily
     gross_win = sum(b.profit for b in graded if b.profit > 0)
     gross_loss = -sum(b.profit for b in graded if b.profit < 0)
     win_streak, loss_streak = _streaks(ordered)
@@ -213,6 +302,7 @@ def compute_summary(
         sharpe=sharpe,
         sortino=sortino,
         max_drawdown=mdd,
+        max_drawdown_daily=mdd_daily,
         calmar=calmar,
         profit_factor=_ratio(gross_win, gross_loss),
         longest_win_streak=win_streak,
@@ -237,5 +327,6 @@ def compute_summary(
         by_book=_breakdown(ordered, lambda b: b.book),
         by_month=_breakdown(ordered, lambda b: b.commence_time.astimezone(UTC).strftime("%Y-%m")),
         by_tier=_breakdown(ordered, lambda b: b.tier or "unknown"),
+        kelly_risk=kelly_risk_rows(ordered, curve, kelly_fraction),
     )
     return summary, curve, daily

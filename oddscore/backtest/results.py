@@ -19,6 +19,7 @@ __all__ = [
     "Bet",
     "Breakdown",
     "EquityPoint",
+    "KellyRiskRow",
     "Summary",
     "write_bets_csv",
 ]
@@ -38,7 +39,7 @@ class Bet(BaseModel):
     outcome: str
     point: float | None
     price: int  # American odds actually obtained (after any execution haircut)
-    decimal_odds: float
+    decimal_odds: float  # the decimal obtained, after the book's commission (exchanges)
     stake: float
     decision_time: datetime
     quote_time: datetime  # when the quote bet on was observed; always <= decision_time
@@ -63,6 +64,20 @@ class Breakdown(BaseModel):
     clv_mean: float | None
 
     model_config = ConfigDict(frozen=True, populate_by_name=True)
+
+
+class KellyRiskRow(BaseModel):
+    """One stake plan's Kelly risk over the backtest (see :mod:`oddscore.backtest.metrics`)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    plan: str  # "as staked", "full Kelly" or e.g. "0.25 Kelly"
+    slates: int
+    mean_total_stake: float  # mean fraction of the bankroll staked per slate
+    growth: float  # expected log growth over all slates (sum)
+    volatility: float  # sd of the log growth over all slates (independent slates)
+    drawdown: float
+    drawdown_probability: float  # P(ever falling to 1 - drawdown), per-slate drift/variance
 
 
 class EquityPoint(BaseModel):
@@ -94,6 +109,8 @@ class Summary(BaseModel):
     sharpe: float | None
     sortino: float | None
     max_drawdown: float
+    # None in results saved before it existed (their JSON still loads).
+    max_drawdown_daily: float | None = None
     calmar: float | None
     profit_factor: float | None
     longest_win_streak: int
@@ -112,6 +129,8 @@ class Summary(BaseModel):
     by_book: dict[str, Breakdown]
     by_month: dict[str, Breakdown]
     by_tier: dict[str, Breakdown]
+    # Bets with a model probability only; None without any (and in older results).
+    kelly_risk: list[KellyRiskRow] | None = None
 
 
 class BacktestResult(BaseModel):

@@ -16,12 +16,15 @@ from oddscore.cli import (
     demo,
     deploy,
     fetch,
+    hedge,
     imports,
+    kelly,
     lines,
     ml,
     plot,
     results,
     schedule,
+    screen,
     simulator,
     status,
     validate,
@@ -48,10 +51,13 @@ app.command("validate")(validate.validate)
 app.add_typer(board.app, name="odds")
 app.command("lines")(lines.lines)
 app.command("best")(best.best)
+app.command("hedge")(hedge.hedge)
+app.command("kelly")(kelly.kelly)
 app.add_typer(status.app, name="status")
 app.command("credits")(credits.credits)
 app.add_typer(plot.app, name="plot")
 app.add_typer(deploy.app, name="deploy")
+app.add_typer(screen.app, name="screen")
 
 
 def _version(value: bool) -> None:
@@ -79,8 +85,9 @@ def _root(
 
 
 # Commands that never touch DATABASE_URL: the demo builds its own database, the simulator,
-# `db` and `deploy` need none (or migrate it themselves; deploy only stores it as a secret).
-_OWN_DATABASE = {"demo", "simulator", "db", "deploy"}
+# `db` and `deploy` need none (or migrate it themselves; deploy only stores it as a secret),
+# `hedge` and `kelly` are arithmetic.
+_OWN_DATABASE = {"demo", "simulator", "db", "deploy", "hedge", "kelly"}
 
 
 def _create_embedded_database() -> None:

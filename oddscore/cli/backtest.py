@@ -37,6 +37,7 @@ SUMMARY_ROWS = (
     "sharpe",
     "sortino",
     "max_drawdown",
+    "max_drawdown_daily",
     "calmar",
     "profit_factor",
     "longest_win_streak",
@@ -203,6 +204,23 @@ def _print_summary(result: Any) -> None:
         f"(decision {result.config.get('decision_hours')} h before tip)"
     )
     print_table(([k, _fmt(summary[k])] for k in SUMMARY_ROWS), ["metric", "value"], title=title)
+    risk = summary.get("kelly_risk")
+    if risk:
+        print_table(
+            (
+                [
+                    row["plan"],
+                    row["slates"],
+                    f"{row['mean_total_stake']:.2%}",
+                    f"{row['growth']:+.4f}",
+                    f"{row['volatility']:.4f}",
+                    f"{row['drawdown_probability']:.1%}",
+                ]
+                for row in risk
+            ),
+            ["plan", "slates", "stake/slate", "E log growth", "volatility", "P(-50%)"],
+            title="Kelly risk (model probabilities; slates as independent bets)",
+        )
 
 
 def _print_breakdown(name: str, rows: dict[str, Any]) -> None:

@@ -25,6 +25,7 @@ __all__ = [
     "fail",
     "handle_errors",
     "parse_date",
+    "parse_price",
     "print_json",
     "print_table",
     "run",
@@ -73,6 +74,24 @@ def parse_date(value: str, name: str) -> date:
         return date.fromisoformat(value)
     except ValueError:
         raise fail(f"{name} must be a date like 2023-12-01, got {value!r}") from None
+
+
+def parse_price(text: str, name: str) -> float:
+    """Decimal odds from ``+150``/``-120`` (American: signed) or ``2.5`` (decimal: unsigned)."""
+    from oddscore.analytics.odds import american_to_decimal
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise fail(f"{name} must be American (+150, -120) or decimal (2.5), got {text!r}") from None
+    if text.strip().startswith(("+", "-")):
+        try:
+            return american_to_decimal(value)
+        except ValueError as exc:
+            raise fail(f"{name}: {exc}") from None
+    if not value > 1.0:
+        raise fail(f"{name} as decimal odds must be > 1, got {text!r}")
+    return value
 
 
 def handle_errors(func: Callable[P, R]) -> Callable[P, R]:

@@ -206,7 +206,13 @@ async def test_staleness_and_strategies(seeded: Database) -> None:
     p_home = (200 / 300) / (200 / 300 + 100 / 280)
     assert g1.model_probability == pytest.approx(p_home)
     assert g1.expected_value == pytest.approx(p_home * (1 + 100 / 150) - 1)
-    arb = await run_backtest(seeded, "arbitrage", config(stake=1000.0))
+    # The G2 legs were seen 2 h before tip, an hour before the decision: too old to act on
+    # under the default 15-minute limit; allowed 90 minutes, they are an arbitrage.
+    stale_arb = await run_backtest(seeded, "arbitrage", config(stake=1000.0))
+    assert stale_arb.bets == []
+    arb = await run_backtest(
+        seeded, "arbitrage", config(stake=1000.0), {"max_quote_age_minutes": 90}
+    )
     legs = [b for b in arb.bets if b.event_id == G2.id]
     # DraftKings home +120 and FanDuel away +110: 1/2.2 + 1/2.1 < 1.
     assert {(b.book, b.outcome) for b in legs} == {("draftkings", G2.home), ("fanduel", G2.away)}
@@ -315,3 +321,68 @@ async def test_loader_filters_books_and_markets(seeded: Database) -> None:
     assert dict(some.decision) == {k: v for k, v in expected.items() if v}
     closing = {(q.book, q.market) for quotes in some.closing.values() for q in quotes}
     assert closing == {("draftkings", "h2h"), ("fanduel", "h2h")}
+
+
+async def test_kelly_sizing_reports_full_against_fractional_kelly(seeded: Database) -> None:
+    result = await run_backtest(
+        seeded, "basic_ev", config(sizing="kelly", kelly_fraction=0.25), {"min_ev": 0.02}
+    )
+    assert result.bets
+    risk = result.summary.kelly_risk
+    assert risk is not None
+    staked, full, quarter = risk
+    assert (staked.plan, full.plan, quarter.plan) == ("as staked", "full Kelly", "0.25 Kelly")
+    # The engine staked quarter Kelly of the same slates (rounded to cents).
+    assert staked.growth == pytest.approx(quarter.growth, rel=1e-3)
+    assert full.mean_total_stake == pytest.approx(4 * quarter.mean_total_stake)
+    assert full.growth > quarter.growth > 0
+    assert full.drawdown_probability > quarter.drawdown_probability
+    flat = await run_backtest(seeded, "flat", config())
+    assert flat.summary.kelly_risk is None  # no model probability: nothing to say
+
+
+async def test_a_books_commission_is_charged_on_winnings(seeded: Database) -> None:
+    # The flat DraftKings runs of test_flat_home_known_answer, as if DraftKings charged 5%
+    # on net winnings: the two wins pay 95% of their profit, the loss costs the same.
+    charged = await run_backtest(
+        seeded, "flat", config(commission={"draftkings": 0.05}), {"book": "draftkings"}
+    )
+    expected = 0.95 * (100 * 100 / 150 + 100 * 100 / 110) - 100
+    assert charged.summary.profit == pytest.approx(expected, abs=1e-4)
+    g1 = next(b for b in charged.bets if b.event_id == G1.id)
+    assert g1.price == -150  # as quoted
+    assert g1.decimal_odds == pytest.approx(1 + (100 / 150) * 0.95)
+    assert config().commission["betfair_ex_uk"] == 0.05  # exchanges charge by default
+
+
+async def test_middles_learn_the_distribution_only_from_finished_games(db: Database) -> None:
+    # Day 0: consensus total 220, final 221 (residual +1); nothing to learn from yet.
+    # Day 1: Over 220 at A and Under 222 at B around a consensus of 221: with residual +1 the
+    # final is drawn at 222, where the Over wins and the Under pushes: positive EV, bet both.
+    first = Game(50, "Boston Celtics", "New York Knicks", 111, 110, day=0)
+    second = Game(51, "Denver Nuggets", "Los Angeles Lakers", 111, 110, day=1)
+    near = 1.05  # three minutes before the decision: fresh
+    quotes = [
+        Q(first, "a", "totals", "Over", -110, 220.0, near),
+        Q(first, "a", "totals", "Under", -110, 220.0, near),
+        Q(first, "b", "totals", "Over", -110, 220.0, near),
+        Q(first, "b", "totals", "Under", -110, 222.0, near),  # a middle, but no history yet
+        Q(second, "a", "totals", "Over", -105, 220.0, near),
+        Q(second, "a", "totals", "Under", -115, 220.0, near),
+        Q(second, "b", "totals", "Over", -115, 222.0, near),
+        Q(second, "b", "totals", "Under", -110, 222.0, near),
+    ]
+    await seed(db, [first, second], quotes)
+    result = await run_backtest(db, "middles", config(stake=100.0), {"min_history": 1})
+    assert {b.event_id for b in result.bets} == {second.id}
+    legs = {(b.book, b.outcome, b.point): b for b in result.bets}
+    assert set(legs) == {("a", "Over", 220.0), ("b", "Under", 222.0)}
+    d1, d2 = 1 + 100 / 105, 1 + 100 / 110
+    share = (1 / d1) / (1 / d1 + 1 / d2)
+    assert legs[("a", "Over", 220.0)].stake == pytest.approx(100 * share, abs=0.01)
+    # The final total was 221: both legs win.
+    assert all(b.result == "win" for b in result.bets)
+    stale = await run_backtest(
+        db, "middles", config(), {"min_history": 1, "max_quote_age_minutes": 1}
+    )
+    assert stale.bets == []

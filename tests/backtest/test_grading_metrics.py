@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from datetime import UTC, datetime, timedelta
 
+import pandas as pd
 import pytest
 
 from oddscore.backtest.grading import BetResult, grade, settle_profit
@@ -109,8 +111,9 @@ def test_metrics_known_answers() -> None:
     assert s.win_rate == 0.5
     assert s.profit_factor == pytest.approx(250 / 150)
     assert (s.longest_win_streak, s.longest_loss_streak) == (1, 2)
-    # Equity 1000 -> 1100 -> 1000 -> 950 -> 950 -> 1100: worst drop 150 from the 1100 peak.
-    assert [p.bankroll for p in curve] == [1000, 1100, 1000, 950, 950, 1100]
+    # Equity 1000 -> 1100 -> 950 -> 950 -> 1100 (day 1's two losses settle at one instant):
+    # worst drop 150 from the 1100 peak.
+    assert [p.bankroll for p in curve] == [1000, 1100, 950, 950, 1100]
     assert s.max_drawdown == pytest.approx(150 / 1100)
     # Five calendar days (Jan 1..5: the range ends at Jan 6 00:00), zero-bet days included.
     assert [p.bankroll for p in daily] == [1100, 950, 950, 950, 1100]
@@ -121,6 +124,7 @@ def test_metrics_known_answers() -> None:
     downside = math.sqrt(sum(min(r, 0) ** 2 for r in returns) / 5)
     assert s.sortino == pytest.approx(mean / downside * math.sqrt(365))
     annual = (1100 / 1000) ** (365 / 5) - 1
+    assert s.max_drawdown_daily == pytest.approx(150 / 1100)
     assert s.calmar == pytest.approx(annual / (150 / 1100))
     assert s.clv_mean == pytest.approx((0.05 - 0.02 + 0.01 + 0.10) / 4)
     assert s.clv_beat_close_share == 0.75
@@ -150,3 +154,97 @@ def test_result_json_round_trip() -> None:
     text = result.to_json()
     assert '"yield":' in text and '"total_bets": 2' in text
     assert BacktestResult.from_json(text) == result
+
+
+def _daily_drawdown_oracle(start: float, daily: list[float]) -> float:
+    """empyrical's max drawdown, on the same daily series: 1 - E_t / running peak."""
+    series = pd.Series([start, *daily])
+    return float((1.0 - series / series.cummax()).max())
+
+
+def test_arbitrage_legs_settled_together_show_no_drawdown() -> None:
+    # Five days of one arbitrage each: the losing leg sorts first (book "a"), but both legs
+    # settle at the same instant, so no day and no instant is below the previous peak. Before
+    # #23 the legs were applied one by one and showed a drawdown of ~5%.
+    bets = []
+    for day in range(5):
+        event = f"arb{day}"
+        bets.append(bet(day, "loss", 48.78, 2.10, None, event_id=event, book="a", outcome=AWAY))
+        bets.append(bet(day, "win", 51.22, 2.05, None, event_id=event, book="b"))
+    s, curve, daily = compute_summary(bets, 1000.0, T0, T0 + timedelta(days=5))
+    assert len(curve) == 6  # the start and one point per settlement instant
+    assert all(b.bankroll > a.bankroll for a, b in zip(curve, curve[1:], strict=False))
+    assert s.max_drawdown == 0.0
+    assert s.max_drawdown_daily == _daily_drawdown_oracle(1000.0, [p.bankroll for p in daily])
+    assert s.max_drawdown_daily == 0.0
+    assert s.calmar is None  # no drawdown: Calmar is undefined, never infinite
+
+
+def test_daily_drawdown_and_calmar_match_the_daily_oracle() -> None:
+    # Day 1 loses more than its same-instant win: a real drawdown, intraday and daily.
+    bets = [
+        bet(0, "win", 100, 2.0, None),
+        bet(1, "loss", 300, 2.0, None, event_id="x", book="a"),
+        bet(1, "win", 100, 2.0, None, event_id="x", book="b"),
+        bet(2, "loss", 100, 2.0, None),
+        bet(2, "win", 200, 2.0, None, settled_at=T0 + timedelta(days=2, hours=8)),
+        bet(4, "win", 400, 2.0, None),
+    ]
+    s, curve, daily = compute_summary(bets, 1000.0, T0, T0 + timedelta(days=5))
+    values = [p.bankroll for p in daily]
+    assert values == [1100, 900, 1000, 1000, 1400]
+    oracle = _daily_drawdown_oracle(1000.0, values)
+    assert s.max_drawdown_daily == pytest.approx(oracle, abs=1e-12)
+    # Day 2 settles at two instants: 900 -> 800 -> 1000, so intraday the drawdown is deeper.
+    assert [p.bankroll for p in curve] == [1000, 1100, 900, 800, 1000, 1400]
+    assert s.max_drawdown == pytest.approx(300 / 1100)
+    annual = (1400 / 1000) ** (365 / 5) - 1
+    assert s.calmar == pytest.approx(annual / oracle)
+
+
+def test_kelly_risk_of_the_plan_as_staked_sums_the_slates() -> None:
+    # Day 0: two bets of 100 and 200 on a 1,000 bankroll; day 2: one bet of 110 on 1,100.
+    bets = [
+        bet(0, "win", 100, 2.0, None, model_probability=0.55, event_id="a"),
+        bet(0, "loss", 200, 2.2, None, model_probability=0.5, event_id="b"),
+        bet(2, "win", 110, 1.9, None, model_probability=0.6, event_id="c"),
+    ]
+    s, _, _ = compute_summary(bets, 1000.0, T0, T0 + timedelta(days=3))
+    assert s.kelly_risk is not None
+    (row,) = s.kelly_risk  # flat sizing: the plan as staked only
+    assert row.plan == "as staked" and row.slates == 2
+
+    def slate(items: list[tuple[float, float, float]]) -> tuple[float, float]:
+        outcomes = []
+        for wins in itertools.product((True, False), repeat=len(items)):
+            weight, wealth = 1.0, 1.0
+            for won, (f, p, d) in zip(wins, items, strict=True):
+                weight *= p if won else 1 - p
+                wealth += f * (d - 1) if won else -f
+            outcomes.append((weight, math.log(wealth)))
+        mean = sum(w * x for w, x in outcomes)
+        return mean, sum(w * (x - mean) ** 2 for w, x in outcomes)
+
+    # Day 0 is sized from 1,000; by day 2 the bankroll settled at 1,000 + 100 - 200 = 900.
+    g0, v0 = slate([(0.1, 0.55, 2.0), (0.2, 0.5, 2.2)])
+    g2, v2 = slate([(110 / 900, 0.6, 1.9)])
+    assert row.growth == pytest.approx(g0 + g2, abs=1e-12)
+    assert row.volatility == pytest.approx(math.sqrt(v0 + v2), abs=1e-12)
+    assert row.mean_total_stake == pytest.approx((0.3 + 110 / 900) / 2)
+    assert 0.0 < row.drawdown_probability < 1.0
+    assert (
+        BacktestResult.model_validate_json(
+            BacktestResult(
+                strategy="x",
+                params={},
+                config={},
+                start=T0,
+                end=T0 + timedelta(days=3),
+                summary=s,
+                bets=bets,
+                equity_curve=[],
+                daily_equity=[],
+            ).to_json()
+        ).summary
+        == s
+    )

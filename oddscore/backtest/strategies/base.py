@@ -111,7 +111,7 @@ def register(cls: S) -> S:
 
 def _load_builtins() -> None:
     # Importing the modules registers them; the ML strategy imports xgboost only when used.
-    from oddscore.backtest.strategies import arbitrage, basic_ev, flat, ml  # noqa: F401
+    from oddscore.backtest.strategies import arbitrage, basic_ev, flat, middles, ml  # noqa: F401
 
 
 def get_strategy(name: str) -> type[BettingStrategy[Any]]:
