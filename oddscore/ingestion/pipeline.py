@@ -39,6 +39,7 @@ from oddscore.ingestion import store
 from oddscore.ingestion.events import EventPlan, plan_events, write_events
 from oddscore.ingestion.pending import PendingRows
 from oddscore.ingestion.quotes import Quote, TimestampCache, quotes_of, raw_quotes
+from oddscore.ingestion.screening import refusal_of
 from oddscore.ingestion.validation import (
     Action,
     Finding,
@@ -53,6 +54,7 @@ from oddscore.ingestion.validation import (
 from oddscore.provider.models import EventInfo, EventOdds, HistoricalResponse
 from oddscore.provider.response import ApiResponse
 from oddscore.scheduling.tiers import hours_until, tier_for
+from oddscore.storage.models import Severity
 
 __all__ = [
     "IngestOptions",
@@ -126,14 +128,18 @@ class IngestResult:
     findings: int = 0
     rejected: int = 0
     rejection_reasons: list[str] = field(default_factory=list)
+    # Records (events) refused one by one, the rest of their payload stored: values no column
+    # or driver can hold, times out of range, events that do not parse (file imports).
+    records_refused: int = 0
+    refusal_reasons: list[str] = field(default_factory=list)
     # Why quotes were kept out, by issue type (``in_play``: every game had started), so a
     # caller can say why nothing was stored instead of printing zeros.
     excluded_by: dict[str, int] = field(default_factory=dict)
 
     def __iadd__(self, other: IngestResult) -> IngestResult:
         for name, value in asdict(other).items():
-            if name == "rejection_reasons":
-                self.rejection_reasons.extend(value)
+            if isinstance(value, list):
+                getattr(self, name).extend(value)
             elif name == "excluded_by":
                 for issue, count in value.items():
                     self.excluded_by[issue] = self.excluded_by.get(issue, 0) + count
@@ -398,16 +404,34 @@ async def write_odds_payload(
             rejected=[late.description],
         )
         return result
-    plan = await plan_events(conn, events, snapshot_time)
-    stored_ids = sorted({plan.stored_id(e.id) for e in events})
+    kept, refusals = _screen(parsed)
+    kept, conflicts, repeats = _conflicting_listings(kept)
+    refusal_rows = [
+        finding_row(
+            f,
+            event_id=f.event_id,
+            snapshot_time=snapshot_time,
+            source=source,
+            request_id=request_id,
+            now=now,
+        )
+        for f in refusals
+    ]
+    await store.insert_findings(conn, refusal_rows)
+    result.findings += len(refusal_rows)
+    result.records_refused = len(refusals)
+    result.refusal_reasons = [f.description for f in refusals]
+    planned = [item.info for item in kept]
+    plan = await plan_events(conn, planned, snapshot_time)
+    stored_ids = sorted({plan.stored_id(e.id) for e in planned})
     previous = held.overlay(
         await store.load_previous_quotes(conn, stored_ids, snapshot_time),
         stored_ids,
         snapshot_time,
     )
-    items = _validate(parsed, plan, previous, snapshot_time, options)
+    items = _validate(kept, plan, previous, snapshot_time, options, conflicts)
     findings = [f for item in items for f in item.findings]
-    rejecting = [f.description for f in findings if is_rejecting(f)]
+    rejecting = [f.description for f in [*refusals, *findings] if is_rejecting(f)]
     if options.strict and rejecting:
         await store.insert_findings(
             conn,
@@ -424,7 +448,7 @@ async def write_odds_payload(
                 for f in item.findings
             ],
         )
-        result.findings = len(findings)
+        result.findings += len(findings)
         result.rejected = 1
         result.rejection_reasons.extend(rejecting)
     else:
@@ -435,6 +459,7 @@ async def write_odds_payload(
         result.events_updated = len(plan.updates)
         result.events_merged = len(plan.merges) + len(plan.aliases)
         await _write_snapshots(conn, items, snapshot_time, source, request_id, now, result, held)
+        result.snapshots_skipped += repeats
         if pending is None:
             await held.flush(conn)
     rejected = rejecting if options.strict else []
@@ -481,12 +506,65 @@ async def ingest_odds(
     return result
 
 
+def _screen(parsed: Sequence[ParsedEvent]) -> tuple[list[ParsedEvent], list[Finding]]:
+    """The records that can be stored, and the findings refusing the others."""
+    kept: list[ParsedEvent] = []
+    refusals: list[Finding] = []
+    for item in parsed:
+        refusal = refusal_of(item.info, item.quotes, item.raw)
+        if refusal is None:
+            kept.append(item)
+        else:
+            refusals.append(refusal)
+    return kept, refusals
+
+
+def _conflicting_listings(
+    parsed: Sequence[ParsedEvent],
+) -> tuple[list[ParsedEvent], dict[str, Finding], int]:
+    """One game listed again in the same payload with other teams contradicts itself.
+
+    Which listing is right cannot be known: the first is kept with its rows flagged
+    (``conflicting_event``) and the contradicting repeats are dropped (counted as skipped
+    snapshots, like exact repeats).
+    """
+    first: dict[str, ParsedEvent] = {}
+    others: dict[str, list[tuple[str, str]]] = {}
+    kept: list[ParsedEvent] = []
+    dropped = 0
+    for item in parsed:
+        info = item.info
+        seen = first.get(info.id)
+        if seen is None:
+            first[info.id] = item
+        elif (info.home_team, info.away_team) != (seen.info.home_team, seen.info.away_team):
+            others.setdefault(info.id, []).append((info.home_team, info.away_team))
+            dropped += 1
+            continue
+        kept.append(item)
+    conflicts = {}
+    for event_id, pairs in others.items():
+        info = first[event_id].info
+        teams = [f"{home} v {away}" for home, away in [(info.home_team, info.away_team), *pairs]]
+        conflicts[event_id] = Finding(
+            "conflicting_event",
+            Severity.ERROR,
+            Action.FLAG,
+            f"event {event_id} is listed {len(teams)} times with different teams: "
+            f"{'; '.join(teams)}; the first listing is kept, flagged",
+            event_id=event_id,
+            context={"listings": teams},
+        )
+    return kept, conflicts, dropped
+
+
 def _validate(
     parsed: Sequence[ParsedEvent],
     plan: EventPlan,
     previous: Mapping[str, Mapping[QuoteKey, PreviousQuote]],
     snapshot_time: datetime,
     options: IngestOptions,
+    extra: Mapping[str, Finding] | None = None,
 ) -> list[_EventSnapshot]:
     items: list[_EventSnapshot] = []
     for item in parsed:
@@ -504,7 +582,10 @@ def _validate(
             expected_bookmakers=options.expected_bookmakers,
             expected_markets=options.expected_markets,
             structural_only=not options.validate,
+            american_prices=options.odds_format == "american",
         )
+        if extra and event.id in extra:
+            findings.append(extra[event.id])
         apply_findings(quotes, findings)
         items.append(_EventSnapshot(item, stored_id, findings))
     return items
@@ -588,7 +669,29 @@ async def write_events_payload(
 ) -> IngestResult:
     """Upsert the events of one payload, inside the caller's transaction (``pending``: odds
     rows of earlier payloads of it not written yet)."""
-    plan = await plan_events(conn, events, seen_at)
+    refusals: list[Finding] = []
+    kept: list[EventInfo] = []
+    for event in events:
+        refusal = refusal_of(event)
+        if refusal is None:
+            kept.append(event)
+        else:
+            refusals.append(refusal)
+    await store.insert_findings(
+        conn,
+        [
+            finding_row(
+                f,
+                event_id=f.event_id,
+                snapshot_time=seen_at,
+                source="events",
+                request_id=response.request_id if response is not None else None,
+                now=now,
+            )
+            for f in refusals
+        ],
+    )
+    plan = await plan_events(conn, kept, seen_at)
     if plan.merges and pending is not None:
         await pending.flush(conn)  # a merge moves rows by event id: they must be stored
     await write_events(conn, plan, seen_at, now)
@@ -599,6 +702,9 @@ async def write_events_payload(
         events_inserted=len(plan.inserts),
         events_updated=len(plan.updates),
         events_merged=len(plan.merges) + len(plan.aliases),
+        findings=len(refusals),
+        records_refused=len(refusals),
+        refusal_reasons=[f.description for f in refusals],
     )
 
 
