@@ -23,7 +23,7 @@ Example::
 from __future__ import annotations
 
 import gc
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from functools import partial
@@ -74,6 +74,8 @@ __all__ = [
 
 _EVENT_INFO = TypeAdapter(EventInfo)
 Source = Literal["live", "historical", "import"]
+# Told about each event that does not fit: (its index, the event, the problem).
+BadEventHandler = Callable[[int, Any, str], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,17 +161,24 @@ class IngestResult:
             )
 
 
-def parse_event_infos(payload: Sequence[Any]) -> list[EventInfo]:
-    """Typed events without odds (``/events`` bodies and historical events files)."""
-    try:
-        return [
-            item if isinstance(item, EventInfo) else _EVENT_INFO.validate_python(item)
-            for item in payload
-        ]
-    except ValidationError as exc:
-        raise MalformedResponseError(
-            f"payload does not fit the events schema: {_problems(exc)}"
-        ) from exc
+def parse_event_infos(
+    payload: Sequence[Any], on_bad: BadEventHandler | None = None
+) -> list[EventInfo]:
+    """Typed events without odds (``/events`` bodies and historical events files).
+
+    An event that does not fit raises, unless ``on_bad`` is given: it is then called with the
+    event's index, the event and the problem, and the other events are returned.
+    """
+    infos: list[EventInfo] = []
+    for index, item in enumerate(payload):
+        try:
+            infos.append(item if isinstance(item, EventInfo) else _EVENT_INFO.validate_python(item))
+        except ValidationError as exc:
+            problem = f"payload does not fit the events schema: {_problems(exc)}"
+            if on_bad is None:
+                raise MalformedResponseError(problem) from exc
+            on_bad(index, item, problem)
+    return infos
 
 
 def _problems(exc: ValidationError) -> str:
@@ -191,12 +200,16 @@ class ParsedEvent:
 
 
 def parse_events(
-    payload: Sequence[Any], odds_format: Literal["american", "decimal"] = "american"
+    payload: Sequence[Any],
+    odds_format: Literal["american", "decimal"] = "american",
+    on_bad: BadEventHandler | None = None,
 ) -> list[ParsedEvent]:
     """Typed events with their quotes; raw JSON is rebuilt from the models only when absent.
 
     Raw dicts are checked by :func:`~oddscore.ingestion.quotes.raw_quotes` (the hot path of
-    imports); ``EventOdds`` models (from the client) are already validated.
+    imports); ``EventOdds`` models (from the client) are already validated. An event that does
+    not fit raises ``MalformedResponseError``, unless ``on_bad`` is given: it is then called
+    with the event's index, the event and the problem, and the other events are returned.
     """
     parsed: list[ParsedEvent] = []
     timestamps = TimestampCache()
@@ -206,30 +219,42 @@ def parse_events(
     gc.disable()
     try:
         for index, item in enumerate(payload):
-            if isinstance(item, EventOdds):
-                parsed.append(
-                    ParsedEvent(
-                        item.model_dump(mode="json", exclude_none=True),
-                        item,
-                        quotes_of(item, odds_format),
-                        len(item.bookmakers),
-                    )
-                )
-            elif isinstance(item, Mapping):
-                header = {k: v for k, v in item.items() if k != "bookmakers"}
-                info = _EVENT_INFO.validate_python(header)
-                quotes, books = raw_quotes(item, odds_format, timestamps)
-                parsed.append(ParsedEvent(dict(item), info, quotes, books))
-            else:
-                raise MalformedResponseError(f"event {index} is not an object: {type(item)!r}")
-    except ValidationError as exc:
-        raise MalformedResponseError(
-            f"payload does not fit the odds schema: event {index}: {_problems(exc)}"
-        ) from exc
+            try:
+                parsed.append(_parse_event(index, item, odds_format, timestamps))
+            except MalformedResponseError as exc:
+                if on_bad is None:
+                    raise
+                on_bad(index, item, str(exc))
     finally:
         if collecting:
             gc.enable()
     return parsed
+
+
+def _parse_event(
+    index: int,
+    item: Any,
+    odds_format: Literal["american", "decimal"],
+    timestamps: TimestampCache,
+) -> ParsedEvent:
+    if isinstance(item, EventOdds):
+        return ParsedEvent(
+            item.model_dump(mode="json", exclude_none=True),
+            item,
+            quotes_of(item, odds_format),
+            len(item.bookmakers),
+        )
+    if not isinstance(item, Mapping):
+        raise MalformedResponseError(f"event {index} is not an object: {type(item)!r}")
+    header = {k: v for k, v in item.items() if k != "bookmakers"}
+    try:
+        info = _EVENT_INFO.validate_python(header)
+    except ValidationError as exc:
+        raise MalformedResponseError(
+            f"payload does not fit the odds schema: event {index}: {_problems(exc)}"
+        ) from exc
+    quotes, books = raw_quotes(item, odds_format, timestamps)
+    return ParsedEvent(dict(item), info, quotes, books)
 
 
 def finding_row(
@@ -368,11 +393,14 @@ async def write_odds_payload(
     options: IngestOptions,
     now: datetime,
     pending: PendingRows | None = None,
+    refused: Sequence[Finding] = (),
 ) -> IngestResult:
     """Everything of one parsed odds payload, inside the caller's transaction.
 
     Its odds rows and findings are written before it returns, or, given ``pending``, held
     there for the caller to write with those of other payloads of the same transaction.
+    ``refused``: findings of events the caller could not parse (stored like the refusals of
+    records no column can hold).
     """
     held = pending if pending is not None else PendingRows()
     result = IngestResult()
@@ -405,6 +433,7 @@ async def write_odds_payload(
         )
         return result
     kept, refusals = _screen(parsed)
+    refusals = [*refused, *refusals]
     kept, conflicts, repeats = _conflicting_listings(kept)
     refusal_rows = [
         finding_row(
@@ -666,10 +695,12 @@ async def write_events_payload(
     options: IngestOptions,
     now: datetime,
     pending: PendingRows | None = None,
+    refused: Sequence[Finding] = (),
 ) -> IngestResult:
     """Upsert the events of one payload, inside the caller's transaction (``pending``: odds
-    rows of earlier payloads of it not written yet)."""
-    refusals: list[Finding] = []
+    rows of earlier payloads of it not written yet; ``refused``: findings of events the
+    caller could not parse)."""
+    refusals: list[Finding] = list(refused)
     kept: list[EventInfo] = []
     for event in events:
         refusal = refusal_of(event)
