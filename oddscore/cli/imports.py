@@ -18,6 +18,7 @@ from oddscore.cli.common import (
     print_table,
     run,
 )
+from oddscore.cli.options import day_option
 
 _SHOWN = 20  # refused records printed one per line; the rest are in data_quality_logs
 
@@ -42,10 +43,12 @@ def snapshots(
         typer.Option("--season", help="Only this season folder (repeatable), e.g. 2023-2024."),
     ] = None,
     start: Annotated[
-        str | None, typer.Option("--from", help="First file date to import (YYYY-MM-DD).")
+        str | None,
+        typer.Option("--from", help="First file date to import (YYYY-MM-DD).", callback=day_option),
     ] = None,
     end: Annotated[
-        str | None, typer.Option("--to", help="Last file date to import (YYYY-MM-DD).")
+        str | None,
+        typer.Option("--to", help="Last file date to import (YYYY-MM-DD).", callback=day_option),
     ] = None,
     max_file_mb: Annotated[
         int | None,
