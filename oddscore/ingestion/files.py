@@ -22,6 +22,7 @@ import asyncio
 import gc
 import gzip
 import io
+import json
 import os
 import re
 import stat
@@ -50,7 +51,7 @@ from oddscore.ingestion.pipeline import (
     write_events_payload,
     write_odds_payload,
 )
-from oddscore.ingestion.screening import storable_id
+from oddscore.ingestion.screening import printable, storable_id
 from oddscore.ingestion.validation import Action, Finding
 from oddscore.provider.models import EventInfo
 from oddscore.storage.engine import database_error_line
@@ -193,8 +194,16 @@ def read_payload(path: Path, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> Any:
     data = _read_bounded(path, max_bytes)
     try:
         return _loads(data)
-    except ValueError as exc:
-        raise MalformedResponseError(f"{path.name} is not valid JSON: {exc}") from exc
+    except ValueError:
+        pass
+    # orjson refuses some valid JSON (integers beyond 64 bits, lone surrogate escapes): the
+    # standard parser reads it, and the records whose values cannot be stored are refused
+    # one by one later, not the whole file.
+    try:
+        return json.loads(data)
+    except (ValueError, RecursionError) as exc:
+        problem = str(exc) if isinstance(exc, ValueError) else "nested too deeply"
+        raise MalformedResponseError(f"{path.name} is not valid JSON: {problem}") from exc
 
 
 def _kind_of(items: Sequence[Any]) -> FileKind:
@@ -220,7 +229,7 @@ class LoadedFile:
 def _malformed(name: str, index: int, item: Any, problem: str) -> Finding:
     event_id = storable_id(item.get("id")) if isinstance(item, Mapping) else None
     # The problem may quote the event's own text: a NUL in it could not be stored either.
-    problem = problem.replace("\x00", "\\x00")
+    problem = printable(problem if len(problem) <= 300 else f"{problem[:297]}...")
     return Finding(
         "malformed_event",
         Severity.ERROR,

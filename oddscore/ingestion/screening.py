@@ -8,8 +8,9 @@ payload is stored, when
   are that old or that far ahead, and the time-window arithmetic of planning overflows);
 * a text stored in a column is longer than the column (PostgreSQL refuses the whole
   transaction, SQLite would store it whole: refusing it here gives both the same answer);
-* any text of it, keys of the raw JSON included, holds a NUL character (PostgreSQL's text and
-  JSONB cannot hold one; SQLite would).
+* any text of it, keys of the raw JSON included, holds a NUL character or a lone surrogate
+  (PostgreSQL's text and JSONB cannot hold the first, no UTF-8 can spell the second; SQLite
+  would store the first).
 
 The column widths are read from the table models, so a migration that widens a column
 widens what is accepted.
@@ -29,7 +30,7 @@ from oddscore.ingestion.validation import Action, Finding
 from oddscore.provider.models import EventInfo
 from oddscore.storage.models import Event, Odds, Severity
 
-__all__ = ["refusal_of", "storable_id"]
+__all__ = ["printable", "refusal_of", "storable_id"]
 
 
 def _width(column: Any) -> int:
@@ -60,6 +61,24 @@ def _strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
             yield from _strings(item, f"{path}.{index}" if path else str(index))
 
 
+def _unstorable(text: str) -> str | None:
+    """Why no text column can hold ``text``, or None."""
+    if "\x00" in text:
+        return "holds a NUL character"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "holds a lone surrogate (not UTF-8)"
+    return None
+
+
+def printable(text: str) -> str:
+    """``text`` as a column can hold it: a NUL or a lone surrogate spelled as an escape."""
+    if _unstorable(text) is None:
+        return text
+    return text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
+
+
 def _shown(value: str) -> str:
     # repr spells a NUL as \x00: the finding itself must be storable.
     shown = repr(value)
@@ -68,7 +87,7 @@ def _shown(value: str) -> str:
 
 def storable_id(event_id: Any) -> str | None:
     """The event id a finding may name, or None when the id itself cannot be stored."""
-    if isinstance(event_id, str) and "\x00" not in event_id:
+    if isinstance(event_id, str) and _unstorable(event_id) is None:
         if len(event_id) <= _EVENT_WIDTHS["id"]:
             return event_id
     return None
@@ -78,8 +97,9 @@ def _problem(info: EventInfo, quotes: Sequence[Quote], raw: Any) -> tuple[str, s
     """(issue type, field, why) of the first unstorable value of a record, or None."""
     for name, width in _EVENT_WIDTHS.items():
         text = getattr(info, name)
-        if "\x00" in text:
-            return "unstorable_value", name, f"{name} {_shown(text)} holds a NUL character"
+        why = _unstorable(text)
+        if why:
+            return "unstorable_value", name, f"{name} {_shown(text)} {why}"
         if len(text) > width:
             return "unstorable_value", name, f"{name} is {len(text)} characters (limit {width})"
     why = check_time_range(info.commence_time, "commence_time")
@@ -101,15 +121,18 @@ def _problem(info: EventInfo, quotes: Sequence[Quote], raw: Any) -> tuple[str, s
         why = check_time_range(stamp, f"{quote.bookmaker_key[:20]} last_update")
         if why:
             return "time_out_of_range", "last_update", why
-    if raw is None or b"\\u0000" not in orjson.dumps(raw, option=orjson.OPT_NON_STR_KEYS):
-        return None  # the common case, at C speed; the walk below only names the field
+    if raw is None:
+        return None
+    try:
+        if b"\\u0000" not in orjson.dumps(raw, option=orjson.OPT_NON_STR_KEYS):
+            return None  # the common case, at C speed; the walk below names the field
+    except (orjson.JSONEncodeError, TypeError):
+        pass  # a lone surrogate (orjson refuses it): the walk names it
     for path, text in _strings(raw, ""):
-        if "\x00" in text:
-            return (
-                "unstorable_value",
-                path,
-                f"{path or 'a key'} {_shown(text)} holds a NUL character",
-            )
+        why = _unstorable(text)
+        if why:
+            where = printable(path) or "a key"
+            return "unstorable_value", where, f"{where} {_shown(text)} {why}"
     return None
 
 
