@@ -12,6 +12,7 @@ from oddscore.cli.common import (
     console,
     handle_errors,
     print_json,
+    print_refused,
     print_table,
     run,
 )
@@ -75,7 +76,9 @@ def current(sport: SportOption = None, json_output: JsonOption = False) -> None:
         print_json(data)
         return
     data.pop("excluded_by")  # a dict, said in words by nothing_stored
+    refused = data.pop("refusal_reasons")
     print_table(list(data.items()), ["", "count"], title=f"odds for {key}")
+    print_refused(refused)
     empty = nothing_stored(result, sport=key)
     if empty:
         console.print(f"[yellow]{empty}[/yellow]")
@@ -97,6 +100,11 @@ def nothing_stored(result: IngestResult, *, sport: str) -> str | None:
     if result.odds_rows:
         return None
     snapshots = result.snapshots_inserted
+    if result.records_refused and not snapshots:
+        return (
+            f"Nothing stored: the {result.records_refused} listed games were refused (listed "
+            "above: values the database cannot hold or times out of range)."
+        )
     if result.odds_excluded:
         reasons = "; ".join(
             f"{count} {_EXCLUSION_REASONS.get(issue, issue)} ({issue})"

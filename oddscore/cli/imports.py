@@ -15,12 +15,11 @@ from oddscore.cli.common import (
     handle_errors,
     parse_date,
     print_json,
+    print_refused,
     print_table,
     run,
 )
 from oddscore.cli.options import day_option
-
-_SHOWN = 20  # refused records printed one per line; the rest are in data_quality_logs
 
 app = typer.Typer(
     help="Import recorded data (historical API responses) from files.", no_args_is_help=True
@@ -133,10 +132,7 @@ def snapshots(
             ["", "count"],
             title="import",
         )
-        for reason in refused[:_SHOWN]:
-            console.print(f"[yellow]refused[/] {reason}", highlight=False, soft_wrap=True)
-        if len(refused) > _SHOWN:
-            console.print(f"... and {len(refused) - _SHOWN} more (odds validate lists them)")
+        print_refused(refused)
         for path, problem in summary.failures:
             console.print(f"[yellow]skipped[/] {path}: {problem}", highlight=False, soft_wrap=True)
         if summary.failures:

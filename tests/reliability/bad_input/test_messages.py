@@ -12,6 +12,7 @@ import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -23,7 +24,7 @@ from oddscore.exceptions import StorageError
 from oddscore.ingestion.files import import_snapshots
 from oddscore.ingestion.pipeline import IngestOptions, ingest_odds
 from oddscore.storage.engine import Database
-from tests.reliability.bad_input.helpers import SNAPSHOT, base_payload, table_counts
+from tests.reliability.bad_input.helpers import SNAPSHOT, base_payload, body_of, table_counts
 
 LATER = datetime(2024, 3, 1, tzinfo=UTC)
 REFUSED_ID = "2" * 32
@@ -149,3 +150,72 @@ def test_the_import_command_prints_one_line_without_sql(
     assert "Traceback" not in result.output
     stored = asyncio.run(counts())
     assert (stored["events"], stored["odds_snapshots"], stored["odds"]) == (0, 0, 0)
+
+
+def _provider(body: bytes) -> Any:
+    """A provider whose /odds answers ``body`` (with quota headers), over real HTTP."""
+    from starlette.applications import Starlette
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    async def odds(request: Any) -> Response:
+        headers = {"x-requests-remaining": "100", "x-requests-used": "3", "x-requests-last": "3"}
+        return Response(body, media_type="application/json", headers=headers)
+
+    return Starlette(routes=[Route("/v4/sports/{sport}/odds", odds)])
+
+
+@pytest.mark.parametrize(
+    ("ops", "refused", "stored_games", "tail"),
+    [
+        ([["twin", "0"], ["set", "1.commence_time", "9999-12-31T00:10:00Z"]], 1, 1, None),
+        (
+            [["set", "0.home_team", "Denver\u0000Nuggets"]],
+            1,
+            0,
+            "Nothing stored: the 1 listed games were refused (listed above: values the database "
+            "cannot hold or times out of range).",
+        ),
+    ],
+    ids=["one-of-two-refused", "all-refused"],
+)
+def test_fetch_current_lists_the_refused_games_and_what_was_stored(
+    db_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    ops: list[list[Any]],
+    refused: int,
+    stored_games: int,
+    tail: str | None,
+) -> None:
+    import asyncio
+
+    from oddscore.cli.app import app
+    from tests.servers import serve_in_thread
+
+    async def counts() -> dict[str, int]:
+        async with Database.from_url(db_url, null_pool=True) as db:
+            return await table_counts(db)
+
+    # The CLI's clock just after the snapshot: the base game is upcoming, not in play.
+    monkeypatch.setattr("oddscore.clock.utcnow", lambda: SNAPSHOT)
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    monkeypatch.setenv("ODDS_API_KEY", "bad-input-cli-key")
+    monkeypatch.setenv("ODDS_API_MAX_RETRIES", "0")
+    before = asyncio.run(counts())
+    with serve_in_thread(_provider(body_of({"ops": ops}))) as url:
+        monkeypatch.setenv("ODDS_API_BASE_URL", url)
+        get_settings.cache_clear()
+        result = CliRunner().invoke(app, ["fetch", "current"], terminal_width=400)
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output
+    refusals = [line for line in result.output.splitlines() if line.startswith("refused ")]
+    assert len(refusals) == refused, result.output
+    assert "not stored:" in refusals[0]
+    after = asyncio.run(counts())
+    assert after["events"] - before["events"] == stored_games
+    assert after["odds"] - before["odds"] == 12 * stored_games
+    assert after["data_quality_logs"] - before["data_quality_logs"] >= refused
+    if tail is not None:
+        assert tail in " ".join(result.output.split()), result.output
+    else:
+        assert "Nothing stored" not in result.output and "No odds stored" not in result.output
