@@ -154,4 +154,10 @@ def scores(
     result = run(
         _with_provider(settings, lambda db, client: fetch_scores(db, client, sport=key, days=days))
     )
-    _show(asdict(result), f"scores for {key}", json_output)
+    data = asdict(result)
+    if json_output:
+        print_json(data)
+        return
+    refused = data.pop("refusal_reasons")
+    _show(data, f"scores for {key}", json_output)
+    print_refused(refused)

@@ -115,3 +115,51 @@ async def test_a_snapshot_stamped_year_1_stores_only_its_finding(db: Database) -
     after = await table_counts(db)
     assert after == {**before, "data_quality_logs": before["data_quality_logs"] + 1}
     assert await issue_types(db) == ["time_out_of_range"]
+
+
+async def test_a_scores_payload_stores_its_good_games_and_refuses_the_others(
+    db: Database,
+) -> None:
+    from oddscore.ingestion.scores import ingest_scores
+    from oddscore.provider.models import ScoreEvent
+
+    header = {k: v for k, v in base_payload()[0].items() if k != "bookmakers"}
+
+    def game(event_id: str, home: str | None = None, **changes: object) -> ScoreEvent:
+        scores = [
+            {"name": "Denver Nuggets", "score": home or "114"},
+            {"name": "Los Angeles Lakers", "score": "106"},
+        ]
+        values = {**header, "id": event_id, "completed": True, "scores": scores, **changes}
+        return ScoreEvent.model_validate(values)
+
+    before = await table_counts(db)
+    result = await ingest_scores(
+        db,
+        [
+            game("a" * 32),
+            game("b" * 32, commence_time="9999-01-01T00:00:00Z"),
+            game("c" * 32, home_team="Denver\x00Nuggets"),
+            game("d" * 32, home="1e400"),
+            game("e" * 32, home="-5"),
+        ],
+        fetched_at=SNAPSHOT + timedelta(days=1),
+        clock=FrozenClock(SNAPSHOT + timedelta(days=1)),
+    )
+    assert (result.events, result.events_inserted, result.finals) == (5, 1, 1)
+    assert result.refusal_reasons == [
+        f"event {'b' * 32} not stored: commence_time 9999-01-01T00:00:00+00:00 is outside "
+        "1970-01-01..2099-12-31",
+        f"event {'c' * 32} not stored: home_team 'Denver\\x00Nuggets' holds a NUL character",
+        f"event {'d' * 32} not stored: score '1e400' is not a whole number in 0..10000",
+        f"event {'e' * 32} not stored: score '-5' is not a whole number in 0..10000",
+    ]
+    after = await table_counts(db)
+    assert after == {
+        **before,
+        "events": before["events"] + 1,
+        "data_quality_logs": before["data_quality_logs"] + 4,
+    }
+    async with db.session() as session:
+        scores = (await session.execute(text("SELECT home_score, away_score FROM events"))).one()
+    assert tuple(scores) == (114, 106)
