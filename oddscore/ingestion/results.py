@@ -34,7 +34,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from oddscore.clock import Clock, SystemClock
+from oddscore.clock import EARLIEST, LATEST, Clock, SystemClock
 from oddscore.exceptions import DataQualityError
 from oddscore.ingestion.events import US_EASTERN, us_local_date
 from oddscore.ingestion.store import set_final_scores, transaction
@@ -139,6 +139,13 @@ def _read_rows(path: Path) -> tuple[list[ResultRow], list[str]]:
                 day = date.fromisoformat((record.get(day_col) or "").strip())
             except ValueError:
                 raise _bad(path, line, f"date {record.get(day_col)!r} is not YYYY-MM-DD") from None
+            if not EARLIEST.date() <= day < LATEST.date():
+                # The match window around a year-9999 date overflows; no game is that old either.
+                raise _bad(
+                    path,
+                    line,
+                    f"date '{day}' is outside {EARLIEST:%Y-%m-%d}..{LATEST.year - 1}-12-31",
+                )
             teams = []
             for column in (home_col, away_col):
                 name = (record.get(column) or "").strip()
