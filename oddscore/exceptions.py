@@ -23,7 +23,9 @@ so the cause stays attached.
     ├── StorageError                the database failed or is unreachable
     ├── QueryError                  a read cannot be answered as asked (unknown event id ...)
     ├── PlanningError               a plan cannot run (budget, quota, bad plan file)
-    └── BacktestError               a backtest cannot run as asked
+    ├── BacktestError               a backtest cannot run as asked
+    └── UnreadableFileError         an input file that is not what it claims (a directory or
+                                    device, over the size limit, a corrupt gzip)
 
 ``TRANSIENT_ERRORS`` lists the classes worth retrying; nothing else is ever retried.
 
@@ -60,6 +62,7 @@ __all__ = [
     "ServerError",
     "StorageError",
     "TransportError",
+    "UnreadableFileError",
 ]
 
 
@@ -172,6 +175,11 @@ class PlanningError(OddscoreError):
 
 class BacktestError(OddscoreError):
     """A backtest cannot run as asked (unknown strategy, bad parameter, no data)."""
+
+
+class UnreadableFileError(OddscoreError):
+    """An input file is not what its name claims: a directory, a device or pipe, larger than
+    the size limit (or a gzip unpacking to more), a corrupt gzip."""
 
 
 # Only these are worth another attempt; 401/404/422 would fail the same way and cost credits.

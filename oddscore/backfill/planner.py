@@ -27,8 +27,9 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from oddscore.clock import as_utc
-from oddscore.exceptions import PlanningError
+from oddscore.exceptions import PlanningError, UnreadableFileError
 from oddscore.provider.costs import odds_cost
+from oddscore.reading import read_bounded
 from oddscore.scheduling.tiers import TIERS, FetchTier, tier_for
 
 from .selection import Game, SelectionStrategy
@@ -283,9 +284,11 @@ def write_plan(plan: BackfillPlan, path: Path) -> None:
 def read_plan(path: Path) -> BackfillPlan:
     """Load a plan file; a missing, unreadable or invalid file is a :class:`PlanningError`."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_bounded(path).decode("utf-8", errors="replace")
     except OSError as exc:
         raise PlanningError(f"cannot read plan file {path}: {exc.strerror}") from exc
+    except UnreadableFileError as exc:
+        raise PlanningError(f"cannot read plan file {path}: {exc}") from exc
     try:
         plan = BackfillPlan.model_validate_json(text)
     except ValidationError as exc:

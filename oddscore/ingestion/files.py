@@ -20,13 +20,9 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import gzip
-import io
 import json
 import os
 import re
-import stat
-import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -39,7 +35,7 @@ import orjson
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from oddscore.clock import parse_timestamp
-from oddscore.exceptions import MalformedResponseError, StorageError
+from oddscore.exceptions import MalformedResponseError, StorageError, UnreadableFileError
 from oddscore.ingestion import store
 from oddscore.ingestion.pending import PendingRows
 from oddscore.ingestion.pipeline import (
@@ -54,6 +50,7 @@ from oddscore.ingestion.pipeline import (
 from oddscore.ingestion.screening import printable, storable_id
 from oddscore.ingestion.validation import Action, Finding
 from oddscore.provider.models import EventInfo
+from oddscore.reading import DEFAULT_MAX_BYTES, read_bounded
 from oddscore.storage.engine import database_error_line
 from oddscore.storage.models import Severity
 
@@ -69,9 +66,7 @@ __all__ = [
 ]
 
 _DATE = re.compile(r"(\d{4}-\d{2}-\d{2})")
-_GZIP_MAGIC = b"\x1f\x8b"
-# One recorded response is ~1 MB (a season's busiest day of /odds is 3 MB unpacked).
-DEFAULT_MAX_FILE_BYTES = 256 * 1024 * 1024
+DEFAULT_MAX_FILE_BYTES = DEFAULT_MAX_BYTES
 FileKind = Literal["odds", "events"]
 
 # orjson parses the archive ~3x faster than json.
@@ -159,39 +154,12 @@ def list_archive(
     return found
 
 
-def _megabytes(size: int) -> str:
-    return f"{size / 1024 / 1024:g} MB"
-
-
-def _read_bounded(path: Path, max_bytes: int) -> bytes:
-    """The bytes of a regular file of at most ``max_bytes``, unpacked when it is gzip (to at
-    most ``max_bytes`` too). ``OSError`` when it cannot be read."""
-    info = path.stat()  # follows symlinks: a loop raises ELOOP here
-    if stat.S_ISDIR(info.st_mode):
-        raise MalformedResponseError(f"{path.name} is a directory, not a file")
-    if not stat.S_ISREG(info.st_mode):
-        # A device (/dev/zero never ends), a pipe (would block) or a socket.
-        raise MalformedResponseError(f"{path.name} is not a regular file (a device or pipe)")
-    limit = f"the size limit of {_megabytes(max_bytes)} (IMPORT_MAX_FILE_MB)"
-    with path.open("rb") as handle:
-        data = handle.read(max_bytes + 1)  # st_size can lie (/proc, a growing file)
-    if len(data) > max_bytes:
-        raise MalformedResponseError(f"{path.name} is larger than {limit}")
-    if data[:2] == _GZIP_MAGIC:
-        try:
-            with gzip.GzipFile(fileobj=io.BytesIO(data)) as unpacking:
-                data = unpacking.read(max_bytes + 1)
-        except (OSError, EOFError, zlib.error) as exc:  # truncated or corrupt
-            raise MalformedResponseError(f"{path.name} is not a valid gzip file: {exc}") from exc
-        if len(data) > max_bytes:
-            raise MalformedResponseError(f"{path.name} unpacks to more than {limit}")
-    return data
-
-
 def read_payload(path: Path, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> Any:
     """The JSON of a file, gunzipped when it is gzip (whatever its name says); files and
     their unpacked content larger than ``max_bytes`` are refused unread."""
-    data = _read_bounded(path, max_bytes)
+    data = read_bounded(
+        path, max_bytes, gunzip=True, limit_setting="IMPORT_MAX_FILE_MB", label=path.name
+    )
     try:
         return _loads(data)
     except ValueError:
@@ -290,7 +258,7 @@ def _load(
         return None
     try:
         return load_file(entries[index], options, max_bytes)
-    except MalformedResponseError as exc:
+    except (MalformedResponseError, UnreadableFileError) as exc:
         return str(exc)
     except OSError as exc:  # unreadable: permissions, I/O error, a symlink loop
         return f"{entries[index].path.name}: cannot read it ({exc.strerror or exc})"

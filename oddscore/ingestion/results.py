@@ -25,6 +25,7 @@ stored with different scores is not overwritten; it is reported as a conflict.
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -39,6 +40,7 @@ from oddscore.exceptions import DataQualityError
 from oddscore.ingestion.events import US_EASTERN, us_local_date
 from oddscore.ingestion.store import set_final_scores, transaction
 from oddscore.ingestion.teams import canonical_team
+from oddscore.reading import read_bounded
 from oddscore.storage.models import Event
 
 __all__ = ["ResultRow", "ResultsReport", "import_results", "read_results"]
@@ -118,7 +120,8 @@ def read_results(path: Path) -> tuple[list[ResultRow], list[str]]:
 
 
 def _read_rows(path: Path) -> tuple[list[ResultRow], list[str]]:
-    with path.open(newline="", encoding="utf-8-sig") as handle:
+    text = read_bounded(path).decode("utf-8-sig")  # never /dev/zero, never a huge file
+    with io.StringIO(text, newline="") as handle:
         reader = csv.DictReader(handle)
         header = [h.strip() for h in reader.fieldnames or []]
         if all(c in header for c in KAGGLE_COLUMNS):
