@@ -157,18 +157,24 @@ def list_archive(
 def read_payload(path: Path, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> Any:
     """The JSON of a file, gunzipped when it is gzip (whatever its name says); files and
     their unpacked content larger than ``max_bytes`` are refused unread."""
+    return _read_document(path, max_bytes)[0]
+
+
+def _read_document(path: Path, max_bytes: int) -> tuple[Any, bool]:
+    """The JSON of a file, and whether its texts are known to be storable: orjson read it
+    (so no lone surrogate) and it spells no NUL (``\\u0000``)."""
     data = read_bounded(
         path, max_bytes, gunzip=True, limit_setting="IMPORT_MAX_FILE_MB", label=path.name
     )
     try:
-        return _loads(data)
+        return _loads(data), b"\\u0000" not in data
     except ValueError:
         pass
     # orjson refuses some valid JSON (integers beyond 64 bits, lone surrogate escapes): the
     # standard parser reads it, and the records whose values cannot be stored are refused
     # one by one later, not the whole file.
     try:
-        return json.loads(data)
+        return json.loads(data), False
     except (ValueError, RecursionError) as exc:
         problem = str(exc) if isinstance(exc, ValueError) else "nested too deeply"
         raise MalformedResponseError(f"{path.name} is not valid JSON: {problem}") from exc
@@ -188,6 +194,7 @@ class LoadedFile:
     odds: list[ParsedEvent]
     events: list[EventInfo]
     refused: list[Finding] = field(default_factory=list)  # its events that do not parse
+    texts_storable: bool = False  # no NUL nor lone surrogate anywhere in the file
 
     @property
     def rows(self) -> int:
@@ -220,7 +227,7 @@ def load_file(
     if entry.problem is not None:
         raise MalformedResponseError(f"{entry.path.name}: {entry.problem}")
     name = entry.path.name
-    payload = read_payload(entry.path, max_bytes)
+    payload, texts_storable = _read_document(entry.path, max_bytes)
     if not isinstance(payload, dict) or "timestamp" not in payload or "data" not in payload:
         raise MalformedResponseError(
             f"{name} is not a historical response ({{timestamp, data}}); "
@@ -245,9 +252,9 @@ def load_file(
 
     if kind == "events":
         infos = parse_event_infos(items, on_bad)
-        return LoadedFile(entry, kind, snapshot_time, [], infos, refused)
+        return LoadedFile(entry, kind, snapshot_time, [], infos, refused, texts_storable)
     odds = parse_events(items, options.odds_format, on_bad)
-    return LoadedFile(entry, kind, snapshot_time, odds, [], refused)
+    return LoadedFile(entry, kind, snapshot_time, odds, [], refused, texts_storable)
 
 
 def _load(
@@ -293,6 +300,7 @@ async def _write_group(
                 now=now,
                 pending=pending,
                 refused=item.refused,
+                texts_storable=item.texts_storable,
             )
         results.append(result)
     await pending.flush(conn)

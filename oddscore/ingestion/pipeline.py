@@ -394,13 +394,15 @@ async def write_odds_payload(
     now: datetime,
     pending: PendingRows | None = None,
     refused: Sequence[Finding] = (),
+    texts_storable: bool = False,
 ) -> IngestResult:
     """Everything of one parsed odds payload, inside the caller's transaction.
 
     Its odds rows and findings are written before it returns, or, given ``pending``, held
     there for the caller to write with those of other payloads of the same transaction.
     ``refused``: findings of events the caller could not parse (stored like the refusals of
-    records no column can hold).
+    records no column can hold); ``texts_storable``: the caller checked the payload's bytes
+    for NUL characters and lone surrogates, so its raw JSON need not be walked again.
     """
     held = pending if pending is not None else PendingRows()
     result = IngestResult()
@@ -432,7 +434,7 @@ async def write_odds_payload(
             rejected=[late.description],
         )
         return result
-    kept, refusals = _screen(parsed)
+    kept, refusals = _screen(parsed, check_raw=not texts_storable)
     refusals = [*refused, *refusals]
     kept, conflicts, repeats = _conflicting_listings(kept)
     refusal_rows = [
@@ -535,12 +537,14 @@ async def ingest_odds(
     return result
 
 
-def _screen(parsed: Sequence[ParsedEvent]) -> tuple[list[ParsedEvent], list[Finding]]:
+def _screen(
+    parsed: Sequence[ParsedEvent], *, check_raw: bool = True
+) -> tuple[list[ParsedEvent], list[Finding]]:
     """The records that can be stored, and the findings refusing the others."""
     kept: list[ParsedEvent] = []
     refusals: list[Finding] = []
     for item in parsed:
-        refusal = refusal_of(item.info, item.quotes, item.raw)
+        refusal = refusal_of(item.info, item.quotes, item.raw if check_raw else None)
         if refusal is None:
             kept.append(item)
         else:

@@ -199,3 +199,27 @@ def test_the_import_command_lists_each_failed_file_and_exits_1(
         assert f"skipped {archive / 'odds' / '2023-2024' / name}: {reason}" in result.output
     assert f"refused {BAD_EVENT}" in result.output
     assert "6 of 8 files not imported (listed above); the other 2 were stored." in result.output
+
+
+async def test_a_nul_in_a_file_refuses_only_its_event(db: Database, tmp_path: Path) -> None:
+    """A NUL spelled in the raw JSON of one event (its book's title, stored only in the raw
+    snapshot): that event is refused on both backends, the other stored."""
+    from tests.reliability.bad_input.helpers import TWIN_ID, mutate
+
+    data = mutate(
+        base_payload(), [["twin", "0"], ["set", "1.bookmakers.0.title", "Draft\x00Kings"]]
+    )
+    folder = tmp_path / "archive" / "odds" / "2023-2024"
+    folder.mkdir(parents=True)
+    envelope = {"timestamp": "2024-01-09T12:10:00Z", "data": data}
+    (folder / "odds_2024-01-09.json").write_text(json.dumps(envelope))
+    summary = await import_snapshots(
+        db, tmp_path / "archive", options=IngestOptions(clock=FrozenClock(LATER))
+    )
+    assert summary.failures == []
+    assert summary.result.refusal_reasons == [
+        f"event {TWIN_ID} not stored: bookmakers.0.title 'Draft\\x00Kings' holds a NUL character"
+    ]
+    counts = await table_counts(db)
+    assert (counts["events"], counts["odds_snapshots"], counts["odds"]) == (1, 1, 12)
+    assert await issue_types(db) == ["unstorable_value"]
