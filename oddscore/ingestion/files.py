@@ -55,7 +55,6 @@ from oddscore.storage.engine import database_error_line
 from oddscore.storage.models import Severity
 
 __all__ = [
-    "DEFAULT_MAX_FILE_BYTES",
     "ArchiveFile",
     "ImportSummary",
     "LoadedFile",
@@ -66,7 +65,6 @@ __all__ = [
 ]
 
 _DATE = re.compile(r"(\d{4}-\d{2}-\d{2})")
-DEFAULT_MAX_FILE_BYTES = DEFAULT_MAX_BYTES
 FileKind = Literal["odds", "events"]
 
 # orjson parses the archive ~3x faster than json.
@@ -154,7 +152,7 @@ def list_archive(
     return found
 
 
-def read_payload(path: Path, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> Any:
+def read_payload(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Any:
     """The JSON of a file, gunzipped when it is gzip (whatever its name says); files and
     their unpacked content larger than ``max_bytes`` are refused unread."""
     return _read_document(path, max_bytes)[0]
@@ -216,7 +214,7 @@ def _malformed(name: str, index: int, item: Any, problem: str) -> Finding:
 
 
 def load_file(
-    entry: ArchiveFile, options: IngestOptions, max_bytes: int = DEFAULT_MAX_FILE_BYTES
+    entry: ArchiveFile, options: IngestOptions, max_bytes: int = DEFAULT_MAX_BYTES
 ) -> LoadedFile:
     """Read and parse one recorded historical response (no database).
 
@@ -369,7 +367,7 @@ async def import_snapshots(
     on_file: Callable[[ArchiveFile, IngestResult | None], None] | None = None,
     batch_rows: int = 20_000,
     batch_files: int = 32,
-    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    max_file_bytes: int = DEFAULT_MAX_BYTES,
 ) -> ImportSummary:
     """Import every recorded response under ``directory``; unreadable files are listed, not fatal.
 

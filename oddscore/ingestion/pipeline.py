@@ -409,18 +409,21 @@ async def write_odds_payload(
     events = [item.info for item in parsed]
     late = check_snapshot_time(snapshot_time, now)
     if late is not None:
+        # The events the caller could not parse keep their own findings: the payload's time
+        # being wrong says nothing about them.
         rows = [
             finding_row(
-                late,
-                event_id=None,
+                f,
+                event_id=f.event_id,
                 snapshot_time=snapshot_time,
                 source=source,
                 request_id=request_id,
                 now=now,
             )
+            for f in [late, *refused]
         ]
         await store.insert_findings(conn, rows)
-        result.findings = 1
+        result.findings = len(rows)
         if options.strict:
             result.rejected = 1
             result.rejection_reasons.append(late.description)

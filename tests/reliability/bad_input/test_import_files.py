@@ -223,3 +223,21 @@ async def test_a_nul_in_a_file_refuses_only_its_event(db: Database, tmp_path: Pa
     counts = await table_counts(db)
     assert (counts["events"], counts["odds_snapshots"], counts["odds"]) == (1, 1, 12)
     assert await issue_types(db) == ["unstorable_value"]
+
+
+async def test_a_file_stamped_year_9999_stores_only_findings(db: Database, tmp_path: Path) -> None:
+    """Its snapshot time is in the future (``future_snapshot``: nothing of it may be used as a
+    price seen then), and the event that does not parse keeps its own finding."""
+    good = base_payload()[0]
+    folder = tmp_path / "archive" / "odds" / "2023-2024"
+    folder.mkdir(parents=True)
+    envelope = {"timestamp": "9999-12-31T23:59:59Z", "data": [good, {**good, "id": None}]}
+    (folder / "odds_2024-01-09.json").write_text(json.dumps(envelope))
+    before = await table_counts(db)
+    summary = await import_snapshots(
+        db, tmp_path / "archive", options=IngestOptions(clock=FrozenClock(LATER))
+    )
+    assert (summary.failures, summary.odds_files, summary.result.findings) == ([], 1, 2)
+    after = await table_counts(db)
+    assert after == {**before, "data_quality_logs": 2}
+    assert await issue_types(db) == ["future_snapshot", "malformed_event"]
