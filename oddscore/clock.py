@@ -9,7 +9,23 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-__all__ = ["Clock", "FrozenClock", "SystemClock", "as_utc", "parse_timestamp", "utcnow"]
+__all__ = [
+    "EARLIEST",
+    "LATEST",
+    "Clock",
+    "FrozenClock",
+    "SystemClock",
+    "as_utc",
+    "check_time_range",
+    "parse_timestamp",
+    "utcnow",
+]
+
+# The range of every time stored or asked about. The Odds API's history starts in 2020; 1970
+# and 2100 leave room for any real data, and stay far from datetime's limits (years 1 and
+# 9999), where the window arithmetic of planning and queries overflows.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 
 
 def utcnow() -> datetime:
@@ -23,8 +39,26 @@ def as_utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
+def check_time_range(value: datetime, name: str) -> str | None:
+    """Why ``value`` is outside :data:`EARLIEST` .. :data:`LATEST` (as ``name``), or None."""
+    if EARLIEST <= value < LATEST:
+        return None
+    return f"{name} {value.isoformat()} is outside {EARLIEST.year}-01-01..{LATEST.year - 1}-12-31"
+
+
 def parse_timestamp(value: str | int | float | datetime) -> datetime:
-    """Parse the provider's timestamps: ISO 8601 with ``Z`` or an offset, or unix seconds."""
+    """Parse the provider's timestamps: ISO 8601 with ``Z`` or an offset, or unix seconds.
+
+    Every failure is a ``ValueError``: a pydantic validator lets ``OverflowError`` (year 1
+    with an offset, unix seconds beyond year 9999) escape as itself.
+    """
+    try:
+        return _parse_timestamp(value)
+    except (OverflowError, OSError) as exc:
+        raise ValueError(f"timestamp {value!r} is out of range") from exc
+
+
+def _parse_timestamp(value: str | int | float | datetime) -> datetime:
     if isinstance(value, datetime):
         return as_utc(value)
     if isinstance(value, int | float) and not isinstance(value, bool):

@@ -219,6 +219,10 @@ class DataQualitySettings(BaseSettings):
     max_line_jump_points: float = Field(default=4.0, validation_alias="DQ_MAX_LINE_JUMP_POINTS")
     max_price_jump_prob: float = Field(default=0.15, validation_alias="DQ_MAX_PRICE_JUMP_PROB")
     stale_after_minutes: int = Field(default=180, validation_alias="DQ_STALE_AFTER_MINUTES")
+    # A recorded file (or what its gzip unpacks to) larger than this is refused unread.
+    import_max_file_mb: int = Field(
+        default=256, ge=1, le=65_536, validation_alias="IMPORT_MAX_FILE_MB"
+    )
 
 
 class AlertSettings(BaseSettings):

@@ -24,7 +24,9 @@ so the cause stays attached.
     ├── QueryError                  a read cannot be answered as asked (unknown event id ...)
     ├── PlanningError               a plan cannot run (budget, quota, bad plan file)
     ├── BacktestError               a backtest cannot run as asked
-    └── AnalyticsError              odds math without a sound answer (a solver that failed)
+    ├── AnalyticsError              odds math without a sound answer (a solver that failed)
+    └── UnreadableFileError         an input file that is not what it claims (a directory or
+                                    device, over the size limit, a corrupt gzip)
 
 ``TRANSIENT_ERRORS`` lists the classes worth retrying; nothing else is ever retried.
 
@@ -62,6 +64,7 @@ __all__ = [
     "ServerError",
     "StorageError",
     "TransportError",
+    "UnreadableFileError",
 ]
 
 
@@ -181,6 +184,11 @@ class BacktestError(OddscoreError):
 
 class AnalyticsError(OddscoreError):
     """Odds math that cannot give a sound answer: a staking optimizer that did not converge."""
+
+
+class UnreadableFileError(OddscoreError):
+    """An input file is not what its name claims: a directory, a device or pipe, larger than
+    the size limit (or a gzip unpacking to more), a corrupt gzip."""
 
 
 # Only these are worth another attempt; 401/404/422 would fail the same way and cost credits.

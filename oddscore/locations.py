@@ -41,9 +41,12 @@ def _s3_client() -> Any:
 
 
 def read_bytes(location: str | Path) -> bytes:
-    """The file's content; a missing file raises :class:`FileNotFoundError` either way."""
+    """The file's content; a missing file raises :class:`FileNotFoundError` either way, and a
+    local one that is no regular file or is over the size limit :class:`UnreadableFileError`."""
     if not is_s3(location):
-        return Path(location).read_bytes()
+        from oddscore.reading import read_bounded
+
+        return read_bounded(Path(location))
     from botocore.exceptions import BotoCoreError, ClientError
 
     bucket, key = _split(str(location))

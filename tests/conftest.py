@@ -8,9 +8,16 @@ reached, unless ``ODDS_REQUIRE_POSTGRES=1``, which makes that a failure.
 from __future__ import annotations
 
 import os
+import tempfile
 
 # Before oddscore is imported: a developer's .env must not leak into the tests.
 os.environ["ODDS_ENV_FILE"] = ""
+# moto's request recorder reads its path once, at its first import (by whichever test comes
+# first): never the working directory, which is the repository.
+os.environ.setdefault(
+    "MOTO_RECORDER_FILEPATH",
+    os.path.join(tempfile.gettempdir(), f"oddscore-moto-recording-{os.getpid()}.jsonl"),
+)
 
 import asyncio
 import shutil
@@ -43,7 +50,7 @@ _SETTINGS_ENV = (
     "ODDS_API_REQUESTS_PER_SECOND ODDS_API_ODDS_FORMAT DATABASE_URL DATABASE_POOL_SIZE "
     "DATABASE_NULL_POOL DATABASE_ECHO SPORTS BOOKMAKERS MARKETS REGIONS SHARP_BOOKMAKERS "
     "SCHEDULER_DRY_RUN SCHEDULER_LOOKAHEAD_DAYS ENABLE_VALIDATION REJECT_INVALID_ODDS "
-    "DISCORD_WEBHOOK_URL ALERT_ENABLED LOG_LEVEL LOG_FILE LOG_FORMAT"
+    "DISCORD_WEBHOOK_URL ALERT_ENABLED LOG_LEVEL LOG_FILE LOG_FORMAT IMPORT_MAX_FILE_MB"
 ).split()
 
 

@@ -515,6 +515,7 @@ class Executor:
         present = {str(item.get("id")) for item in items}
         missing = tuple(event_id for event_id in call.event_ids if event_id not in present)
         note = ""
+        refused = 0
         if items:
             try:
                 async with self._ingest_lock:
@@ -545,11 +546,12 @@ class Executor:
                 )
             if result.rejected:
                 note = "rejected by validation: " + "; ".join(result.rejection_reasons[:3])
+            refused = result.records_refused  # values no column holds: those games only
         await self._set(
             call,
             status=CallStatus.DONE.value,
             raw_response=None,
-            games_stored=0 if note else len(present),
+            games_stored=0 if note else len(present) - refused,
             games_missing=list(missing),
             error=note[:1000] or None,
         )
@@ -559,7 +561,7 @@ class Executor:
             credits_spent=paid,
             paid=response is not None,
             snapshot_time=snapshot_time,
-            games_stored=0 if note else len(present),
+            games_stored=0 if note else len(present) - refused,
             games_missing=missing,
             note=note,
         )

@@ -27,7 +27,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from oddscore.clock import as_utc
-from oddscore.exceptions import PlanningError
+from oddscore.exceptions import PlanningError, UnreadableFileError
 from oddscore.locations import read_bytes, write_bytes
 from oddscore.provider.costs import odds_cost
 from oddscore.scheduling.tiers import TIERS, FetchTier, tier_for
@@ -292,8 +292,8 @@ def read_plan(path: str | Path) -> BackfillPlan:
     """Load a plan file (local or ``s3://``); a missing, unreadable or invalid file is a
     :class:`PlanningError`."""
     try:
-        text = read_bytes(path).decode("utf-8")
-    except (OSError, ValueError) as exc:
+        text = read_bytes(path).decode("utf-8", errors="replace")
+    except (OSError, ValueError, UnreadableFileError) as exc:
         raise PlanningError(f"cannot read plan file {path}: {_reason(exc)}") from exc
     try:
         plan = BackfillPlan.model_validate_json(text)

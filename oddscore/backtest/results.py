@@ -13,6 +13,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from oddscore.reading import read_bounded
+
 __all__ = [
     "BET_COLUMNS",
     "BacktestResult",
@@ -160,7 +162,7 @@ class BacktestResult(BaseModel):
 
     @classmethod
     def load(cls, path: Path) -> BacktestResult:
-        return cls.from_json(path.read_bytes())
+        return cls.from_json(read_bounded(path))
 
 
 BET_COLUMNS = tuple(Bet.model_fields)

@@ -18,6 +18,7 @@ from oddscore.cli.common import (
     print_table,
     run,
 )
+from oddscore.cli.options import day_option, number_option
 
 if TYPE_CHECKING:
     from oddscore.backfill.planner import BackfillPlan
@@ -53,8 +54,14 @@ def _configure_logging() -> None:
 @app.command("plan")
 @handle_errors
 def plan(
-    start: Annotated[str, typer.Option(help="First game date (local date), e.g. 2023-12-01.")],
-    end: Annotated[str, typer.Option(help="Last game date (inclusive), e.g. 2023-12-31.")],
+    start: Annotated[
+        str,
+        typer.Option(help="First game date (local date), e.g. 2023-12-01.", callback=day_option),
+    ],
+    end: Annotated[
+        str,
+        typer.Option(help="Last game date (inclusive), e.g. 2023-12-31.", callback=day_option),
+    ],
     output: Annotated[
         str,
         typer.Option(help="Where to write the plan (JSON): a file, or s3://bucket/key for ECS."),
@@ -64,7 +71,10 @@ def plan(
     ] = None,
     sample_rate: Annotated[
         float | None,
-        typer.Option(help="Share of the games to backfill (default 0.2: every 5th game)."),
+        typer.Option(
+            help="Share of the games to backfill (default 0.2: every 5th game).",
+            callback=number_option(low=0, high=1, low_open=True),
+        ),
     ] = None,
     strategy: Annotated[Strategy, typer.Option(help="How games are picked.")] = Strategy.UNIFORM,
     seed: Annotated[int, typer.Option(help="Seed of the random and weighted strategies.")] = 0,

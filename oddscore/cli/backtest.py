@@ -18,6 +18,7 @@ from oddscore.cli.common import (
     run,
     working,
 )
+from oddscore.cli.options import DECISION_HOURS, STALENESS_HOURS, number_option, time_option
 
 app = typer.Typer(help="Backtest strategies on the stored odds.", no_args_is_help=True)
 
@@ -89,41 +90,75 @@ def _summary_dict(result: Any) -> dict[str, Any]:
     return data
 
 
+MAX_AMOUNT = 1e12  # stakes and bankrolls: beyond any real book, far below float trouble
+_AMOUNT = number_option(low=0, high=MAX_AMOUNT, low_open=True)
+_SHARE = number_option(low=0, high=1, low_open=True)
+
+
 @app.command("run")
 @handle_errors
 def run_command(
     strategy: Annotated[str, typer.Option("--strategy", "-s", help="Registered strategy name.")],
-    start: Annotated[str, typer.Option(help="First game day (YYYY-MM-DD, UTC).")],
-    end: Annotated[str, typer.Option(help="Last game day, inclusive (YYYY-MM-DD, UTC).")],
+    start: Annotated[
+        str, typer.Option(help="First game day (YYYY-MM-DD, UTC).", callback=time_option)
+    ],
+    end: Annotated[
+        str,
+        typer.Option(help="Last game day, inclusive (YYYY-MM-DD, UTC).", callback=time_option),
+    ],
     param: Annotated[
         list[str] | None, typer.Option("--param", "-p", help="Strategy parameter KEY=VALUE.")
     ] = None,
     sizing: Annotated[str, typer.Option(help="flat | percentage | kelly.")] = "flat",
     stake: Annotated[
-        float, typer.Option(help="Units per bet (flat) or percent of bankroll (percentage).")
+        float,
+        typer.Option(
+            help="Units per bet (flat) or percent of bankroll (percentage).", callback=_AMOUNT
+        ),
     ] = 100.0,
-    kelly_fraction: Annotated[float, typer.Option(help="Fraction of Kelly (kelly).")] = 0.25,
-    bankroll: Annotated[float, typer.Option(help="Starting bankroll.")] = 10_000.0,
+    kelly_fraction: Annotated[
+        float, typer.Option(help="Fraction of Kelly (kelly).", callback=_SHARE)
+    ] = 0.25,
+    bankroll: Annotated[
+        float, typer.Option(help="Starting bankroll.", callback=_AMOUNT)
+    ] = 10_000.0,
     decision_hours: Annotated[
-        float, typer.Option(help="Decide this many hours before each tip-off.")
+        float,
+        typer.Option(help="Decide this many hours before each tip-off.", callback=DECISION_HOURS),
     ] = 1.0,
     max_staleness: Annotated[
-        float, typer.Option(help="Ignore quotes older than this many hours at decision time.")
+        float,
+        typer.Option(
+            help="Ignore quotes older than this many hours at decision time.",
+            callback=STALENESS_HOURS,
+        ),
     ] = 24.0,
-    min_stake: Annotated[float, typer.Option(help="Skip stakes below this.")] = 0.0,
-    max_stake: Annotated[float | None, typer.Option(help="Cap every stake.")] = None,
+    min_stake: Annotated[
+        float,
+        typer.Option(
+            help="Skip stakes below this.", callback=number_option(low=0, high=MAX_AMOUNT)
+        ),
+    ] = 0.0,
+    max_stake: Annotated[
+        float | None, typer.Option(help="Cap every stake.", callback=_AMOUNT)
+    ] = None,
     max_bet_pct: Annotated[
-        float | None, typer.Option(help="Cap a bet at this fraction of the bankroll.")
+        float | None,
+        typer.Option(help="Cap a bet at this fraction of the bankroll.", callback=_SHARE),
     ] = None,
     max_slate_pct: Annotated[
-        float | None, typer.Option(help="Cap a slate at this fraction of the bankroll.")
+        float | None,
+        typer.Option(help="Cap a slate at this fraction of the bankroll.", callback=_SHARE),
     ] = None,
     book_limit: Annotated[
         list[str] | None, typer.Option(help="Per-book stake limit BOOK=AMOUNT.")
     ] = None,
     haircut_minutes: Annotated[
         float | None,
-        typer.Option(help="Fill at the worse of the quote and the next one within N minutes."),
+        typer.Option(
+            help="Fill at the worse of the quote and the next one within N minutes.",
+            callback=number_option(low=0, high=7 * 24 * 60, low_open=True),
+        ),
     ] = None,
     clv_books: Annotated[
         str | None,

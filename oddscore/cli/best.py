@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from oddscore.cli.common import JsonOption, console, handle_errors, print_json, print_table, run
+from oddscore.cli.options import time_option
 
 
 @handle_errors
@@ -17,7 +18,11 @@ def best(
     ] = None,
     at: Annotated[
         str | None,
-        typer.Option("--at", help="As-of time, ISO 8601 or 'now' (default: as `odds odds show`)."),
+        typer.Option(
+            "--at",
+            help="As-of time, ISO 8601 or 'now' (default: as `odds odds show`).",
+            callback=time_option,
+        ),
     ] = None,
     json_output: JsonOption = False,
 ) -> None:

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from oddscore.cli.common import JsonOption, console, handle_errors, print_json, run
+from oddscore.cli.options import MAX_AGE_HOURS, time_option
 
 app = typer.Typer(help="Read stored odds: an event's board as of a time.", no_args_is_help=True)
 
@@ -21,6 +22,7 @@ MaxAgeOption = Annotated[
     typer.Option(
         "--max-age",
         help="Ignore quotes older than this many hours at the as-of time (0 = no limit).",
+        callback=MAX_AGE_HOURS,
     ),
 ]
 
@@ -35,6 +37,7 @@ def show(
             "--at",
             help="As-of time, ISO 8601 (UTC if no offset) or 'now'. Default: now, or just "
             "before tip-off once the game has started.",
+            callback=time_option,
         ),
     ] = None,
     book: BookOption = None,

@@ -27,6 +27,7 @@ __all__ = [
     "parse_date",
     "parse_price",
     "print_json",
+    "print_refused",
     "print_table",
     "run",
     "to_jsonable",
@@ -153,3 +154,16 @@ def print_table(
         values = [row.get(c) for c in columns] if isinstance(row, dict) else list(row)
         table.add_row(*("" if v is None else str(to_jsonable(v)) for v in values))
     console.print(table)
+
+
+_REFUSALS_SHOWN = 20  # one line each; the rest are in data_quality_logs
+
+
+def print_refused(reasons: Sequence[str]) -> None:
+    """The records refused one by one (the rest of their payload stored), one line each."""
+    for reason in reasons[:_REFUSALS_SHOWN]:
+        console.print(f"[yellow]refused[/] {reason}", highlight=False, soft_wrap=True)
+    if len(reasons) > _REFUSALS_SHOWN:
+        console.print(
+            f"... and {len(reasons) - _REFUSALS_SHOWN} more refused (odds validate lists them)"
+        )

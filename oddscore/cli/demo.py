@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from oddscore.cli.common import JsonOption, console, fail, handle_errors, print_json, run
+from oddscore.cli.options import time_option
 
 
 @handle_errors
@@ -21,7 +22,9 @@ def demo(
     seed: Annotated[int, typer.Option(help="Seed of the synthetic market.")] = 7,
     start: Annotated[
         str | None,
-        typer.Option(help="Virtual start (ISO 8601, UTC); default 2025-01-13T12:00Z."),
+        typer.Option(
+            help="Virtual start (ISO 8601, UTC); default 2025-01-13T12:00Z.", callback=time_option
+        ),
     ] = None,
     plots: Annotated[bool, typer.Option("--plots/--no-plots", help="Write the PNGs.")] = True,
     as_json: JsonOption = False,

@@ -12,6 +12,7 @@ from oddscore.cli.common import (
     console,
     handle_errors,
     print_json,
+    print_refused,
     print_table,
     run,
 )
@@ -91,7 +92,9 @@ def current(sport: SportOption = None, json_output: JsonOption = False) -> None:
         print_json(data)
         return
     data.pop("excluded_by")  # a dict, said in words by nothing_stored
+    refused = data.pop("refusal_reasons")
     print_table(list(data.items()), ["", "count"], title=f"odds for {key}")
+    print_refused(refused)
     empty = nothing_stored(result, sport=key)
     if empty:
         console.print(f"[yellow]{empty}[/yellow]")
@@ -113,6 +116,11 @@ def nothing_stored(result: IngestResult, *, sport: str) -> str | None:
     if result.odds_rows:
         return None
     snapshots = result.snapshots_inserted
+    if result.records_refused and not snapshots:
+        return (
+            f"Nothing stored: the {result.records_refused} listed games were refused (listed "
+            "above: values the database cannot hold or times out of range)."
+        )
     if result.odds_excluded:
         reasons = "; ".join(
             f"{count} {_EXCLUSION_REASONS.get(issue, issue)} ({issue})"
@@ -163,5 +171,12 @@ def scores(
         _with_provider(settings, lambda db, client: fetch_scores(db, client, sport=key, days=days))
     )
     result = _stored_or_note(outcome, json_output)
-    if result is not None:
-        _show(asdict(result), f"scores for {key}", json_output)
+    if result is None:
+        return
+    data = asdict(result)
+    if json_output:
+        print_json(data)
+        return
+    refused = data.pop("refusal_reasons")
+    _show(data, f"scores for {key}", json_output)
+    print_refused(refused)

@@ -16,6 +16,7 @@ from oddscore.cli.common import (
     run,
     working,
 )
+from oddscore.cli.options import DECISION_HOURS, STALENESS_HOURS, time_option
 
 app = typer.Typer(help="Train models for the ML strategy.", no_args_is_help=True)
 
@@ -23,17 +24,29 @@ app = typer.Typer(help="Train models for the ML strategy.", no_args_is_help=True
 @app.command("train")
 @handle_errors
 def train(
-    start: Annotated[str, typer.Option(help="First game day of the training data (YYYY-MM-DD).")],
-    end: Annotated[str, typer.Option(help="Last game day, inclusive (YYYY-MM-DD).")],
+    start: Annotated[
+        str,
+        typer.Option(
+            help="First game day of the training data (YYYY-MM-DD).", callback=time_option
+        ),
+    ],
+    end: Annotated[
+        str, typer.Option(help="Last game day, inclusive (YYYY-MM-DD).", callback=time_option)
+    ],
     output: Annotated[Path, typer.Option("--output", "-o", help="Model file (XGBoost .json).")],
     decision_hours: Annotated[
-        float, typer.Option(help="Features as of this many hours before tip.")
+        float,
+        typer.Option(help="Features as of this many hours before tip.", callback=DECISION_HOURS),
     ] = 1.0,
     max_staleness: Annotated[
-        float, typer.Option(help="Ignore quotes older than this (hours).")
+        float,
+        typer.Option(help="Ignore quotes older than this (hours).", callback=STALENESS_HOURS),
     ] = 24.0,
-    min_train: Annotated[int, typer.Option(help="Games needed before a walk-forward fold.")] = 100,
-    rounds: Annotated[int, typer.Option(help="Boosting rounds.")] = 150,
+    min_train: Annotated[
+        int,
+        typer.Option(help="Games needed before a walk-forward fold.", min=1, max=1_000_000),
+    ] = 100,
+    rounds: Annotated[int, typer.Option(help="Boosting rounds.", min=1, max=100_000)] = 150,
     as_json: JsonOption = False,
 ) -> None:
     """Evaluate walk-forward by month, then train on every game and save XGBoost JSON.

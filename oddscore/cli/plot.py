@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import typer
 
 from oddscore.cli.common import JsonOption, console, fail, handle_errors, print_json, run
+from oddscore.cli.options import time_option
 
 app = typer.Typer(help="Draw PNG charts: equity, CLV distribution, tier coverage.")
 
@@ -73,8 +74,13 @@ def clv(
 @app.command("coverage")
 @handle_errors
 def coverage(
-    start: Annotated[str, typer.Option(help="First game day (YYYY-MM-DD, UTC).")],
-    end: Annotated[str, typer.Option(help="Last game day, inclusive (YYYY-MM-DD, UTC).")],
+    start: Annotated[
+        str, typer.Option(help="First game day (YYYY-MM-DD, UTC).", callback=time_option)
+    ],
+    end: Annotated[
+        str,
+        typer.Option(help="Last game day, inclusive (YYYY-MM-DD, UTC).", callback=time_option),
+    ],
     output: Annotated[Path, typer.Option("--output", "-o", help="PNG to write.")] = Path(
         "tier_coverage.png"
     ),

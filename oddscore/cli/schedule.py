@@ -17,6 +17,7 @@ from oddscore.cli.common import (
     run,
     working,
 )
+from oddscore.cli.options import time_option
 
 app = typer.Typer(
     help="Plan collection: the next runs now, or a replay of a real season's schedule.",
@@ -55,14 +56,20 @@ def simulate(
         ),
     ],
     start: Annotated[
-        str | None, typer.Option(help="Replay from this UTC date/time (default: first listing).")
+        str | None,
+        typer.Option(
+            help="Replay from this UTC date/time (default: first listing).", callback=time_option
+        ),
     ] = None,
     end: Annotated[
-        str | None, typer.Option(help="Replay until this UTC date/time (default: last tip).")
+        str | None,
+        typer.Option(
+            help="Replay until this UTC date/time (default: last tip).", callback=time_option
+        ),
     ] = None,
     quota: Annotated[
         int | None,
-        typer.Option(help="Monthly credits to pace against (default: unlimited)."),
+        typer.Option(help="Monthly credits to pace against (default: unlimited).", min=0),
     ] = None,
     json_output: JsonOption = False,
 ) -> None:

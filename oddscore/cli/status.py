@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from oddscore.cli.common import JsonOption, console, handle_errors, print_json, print_table, run
+from oddscore.cli.options import time_option
 
 app = typer.Typer(help="Database, collection and quota status; upcoming events.")
 
@@ -39,7 +40,9 @@ def show(
     at: Annotated[
         str | None,
         typer.Option(
-            "--at", help="Judge the 7-day windows and the month as of this time (default now)."
+            "--at",
+            help="Judge the 7-day windows and the month as of this time (default now).",
+            callback=time_option,
         ),
     ] = None,
     json_output: JsonOption = False,
@@ -187,7 +190,8 @@ def quota(json_output: JsonOption = False) -> None:
 @handle_errors
 def events(
     days: Annotated[
-        int, typer.Option("--days", min=0, help="Events from N days ago to N days ahead.")
+        int,
+        typer.Option("--days", min=0, max=3660, help="Events from N days ago to N days ahead."),
     ] = 7,
     team: Annotated[
         str | None,

@@ -16,6 +16,7 @@ from oddscore.cli.common import (
     print_table,
     run,
 )
+from oddscore.cli.options import time_option
 
 
 def _moment(value: str | None, name: str) -> datetime | None:
@@ -33,10 +34,12 @@ def _moment(value: str | None, name: str) -> datetime | None:
 @handle_errors
 def validate(
     since: Annotated[
-        str | None, typer.Option("--since", help="From this snapshot date/time (UTC).")
+        str | None,
+        typer.Option("--since", help="From this snapshot date/time (UTC).", callback=time_option),
     ] = None,
     until: Annotated[
-        str | None, typer.Option("--until", help="Before this snapshot date/time (UTC).")
+        str | None,
+        typer.Option("--until", help="Before this snapshot date/time (UTC).", callback=time_option),
     ] = None,
     issue_type: Annotated[
         str | None, typer.Option("--type", help="Only this issue type, e.g. in_play.")

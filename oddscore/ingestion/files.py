@@ -6,16 +6,24 @@ historical odds responses (``{"timestamp", "data": [events with bookmakers]}``) 
 only). A folder without ``odds/`` or ``events/`` is searched recursively. Files are read and
 parsed one at a time and written in bounded groups, one transaction per group, so memory stays
 flat however many seasons there are and an interrupted import resumes by running it again.
+
+A file that is not what its name claims is listed with its reason and the others are stored:
+a directory or device named ``*.json.gz``, a symlink loop, a file that cannot be read (I/O
+error, permissions), a truncated gzip, and anything larger than the size limit
+(``IMPORT_MAX_FILE_MB``, checked on the bytes read and on the bytes a gzip unpacks to, so
+neither ``/dev/zero`` nor a gzip bomb is ever read whole). An event of a file that does not
+fit the schema is refused with a ``malformed_event`` finding; the file's other events are
+stored.
 """
 
 from __future__ import annotations
 
 import asyncio
 import gc
-import gzip
+import json
+import os
 import re
-import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -27,7 +35,7 @@ import orjson
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from oddscore.clock import parse_timestamp
-from oddscore.exceptions import MalformedResponseError
+from oddscore.exceptions import MalformedResponseError, StorageError, UnreadableFileError
 from oddscore.ingestion import store
 from oddscore.ingestion.pending import PendingRows
 from oddscore.ingestion.pipeline import (
@@ -39,7 +47,12 @@ from oddscore.ingestion.pipeline import (
     write_events_payload,
     write_odds_payload,
 )
+from oddscore.ingestion.screening import printable, storable_id
+from oddscore.ingestion.validation import Action, Finding
 from oddscore.provider.models import EventInfo
+from oddscore.reading import DEFAULT_MAX_BYTES, read_bounded
+from oddscore.storage.engine import database_error_line
+from oddscore.storage.models import Severity
 
 __all__ = [
     "ArchiveFile",
@@ -63,6 +76,7 @@ class ArchiveFile:
     path: Path
     kind: FileKind | None  # None: decided from the content
     day: date | None
+    problem: str | None = None  # known when listing: a folder that cannot be read
 
 
 @dataclass(slots=True)
@@ -84,10 +98,23 @@ def _day_of(path: Path) -> date | None:
         return None
 
 
-def _json_files(folder: Path) -> list[Path]:
-    return sorted(
-        p for p in folder.rglob("*") if p.is_file() and p.name.endswith((".json", ".json.gz"))
-    )
+def _is_json_name(name: str) -> bool:
+    return name.endswith((".json", ".json.gz"))
+
+
+def _json_files(folder: Path) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """Every entry named ``*.json[.gz]`` whatever it is (a directory or a device so named is
+    refused when read, not skipped unseen), and the folders that could not be listed."""
+    found: list[Path] = []
+    unreadable: list[tuple[Path, str]] = []
+
+    def failed(exc: OSError) -> None:
+        unreadable.append((Path(str(exc.filename)), f"cannot list the folder ({exc.strerror})"))
+
+    for root, dirs, files in os.walk(folder, onerror=failed):
+        found.extend(Path(root, name) for name in [*dirs, *files] if _is_json_name(name))
+        dirs[:] = [name for name in dirs if not _is_json_name(name)]  # refused, not entered
+    return sorted(found), unreadable
 
 
 def list_archive(
@@ -111,7 +138,9 @@ def list_archive(
     if not kinds:
         kinds = [(None, directory)]
     for kind, folder in kinds:
-        for path in _json_files(folder):
+        paths, unreadable = _json_files(folder)
+        found.extend(ArchiveFile(path, kind, None, problem) for path, problem in unreadable)
+        for path in paths:
             if seasons and kind is not None and path.relative_to(folder).parts[0] not in seasons:
                 continue
             day = _day_of(path)
@@ -123,18 +152,30 @@ def list_archive(
     return found
 
 
-def read_payload(path: Path) -> Any:
-    """The JSON of a file, gunzipped when it is gzip (whatever its name says)."""
-    data = path.read_bytes()
-    if data[:2] == b"\x1f\x8b":
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError, zlib.error) as exc:  # truncated or corrupt
-            raise MalformedResponseError(f"{path.name} is not a valid gzip file: {exc}") from exc
+def read_payload(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Any:
+    """The JSON of a file, gunzipped when it is gzip (whatever its name says); files and
+    their unpacked content larger than ``max_bytes`` are refused unread."""
+    return _read_document(path, max_bytes)[0]
+
+
+def _read_document(path: Path, max_bytes: int) -> tuple[Any, bool]:
+    """The JSON of a file, and whether its texts are known to be storable: orjson read it
+    (so no lone surrogate) and it spells no NUL (``\\u0000``)."""
+    data = read_bounded(
+        path, max_bytes, gunzip=True, limit_setting="IMPORT_MAX_FILE_MB", label=path.name
+    )
     try:
-        return _loads(data)
-    except ValueError as exc:
-        raise MalformedResponseError(f"{path.name} is not valid JSON: {exc}") from exc
+        return _loads(data), b"\\u0000" not in data
+    except ValueError:
+        pass
+    # orjson refuses some valid JSON (integers beyond 64 bits, lone surrogate escapes): the
+    # standard parser reads it, and the records whose values cannot be stored are refused
+    # one by one later, not the whole file.
+    try:
+        return json.loads(data), False
+    except (ValueError, RecursionError) as exc:
+        problem = str(exc) if isinstance(exc, ValueError) else "nested too deeply"
+        raise MalformedResponseError(f"{path.name} is not valid JSON: {problem}") from exc
 
 
 def _kind_of(items: Sequence[Any]) -> FileKind:
@@ -150,45 +191,82 @@ class LoadedFile:
     snapshot_time: datetime
     odds: list[ParsedEvent]
     events: list[EventInfo]
+    refused: list[Finding] = field(default_factory=list)  # its events that do not parse
+    texts_storable: bool = False  # no NUL nor lone surrogate anywhere in the file
 
     @property
     def rows(self) -> int:
         return sum(len(item.quotes) for item in self.odds) + len(self.events)
 
 
-def load_file(entry: ArchiveFile, options: IngestOptions) -> LoadedFile:
-    """Read and parse one recorded historical response (no database)."""
-    payload = read_payload(entry.path)
+def _malformed(name: str, index: int, item: Any, problem: str) -> Finding:
+    event_id = storable_id(item.get("id")) if isinstance(item, Mapping) else None
+    # The problem may quote the event's own text: a NUL in it could not be stored either.
+    problem = printable(problem if len(problem) <= 300 else f"{problem[:297]}...")
+    return Finding(
+        "malformed_event",
+        Severity.ERROR,
+        Action.DROP,
+        f"{name}: event {index} not stored: {problem}",
+        event_id=event_id,
+        context={"file": name[:200], "index": index},
+    )
+
+
+def load_file(
+    entry: ArchiveFile, options: IngestOptions, max_bytes: int = DEFAULT_MAX_BYTES
+) -> LoadedFile:
+    """Read and parse one recorded historical response (no database).
+
+    The file as a whole must be a ``{timestamp, data}`` envelope with a readable timestamp
+    (else ``MalformedResponseError``); each event of ``data`` that does not fit is refused
+    with a ``malformed_event`` finding, and the others are kept.
+    """
+    if entry.problem is not None:
+        raise MalformedResponseError(f"{entry.path.name}: {entry.problem}")
+    name = entry.path.name
+    payload, texts_storable = _read_document(entry.path, max_bytes)
     if not isinstance(payload, dict) or "timestamp" not in payload or "data" not in payload:
         raise MalformedResponseError(
-            f"{entry.path.name} is not a historical response ({{timestamp, data}}); "
+            f"{name} is not a historical response ({{timestamp, data}}); "
             "a bare /odds list carries no snapshot time"
         )
     try:
         snapshot_time = parse_timestamp(payload["timestamp"])
     except ValueError as exc:
-        raise MalformedResponseError(f"{entry.path.name}: bad timestamp ({exc})") from exc
+        raise MalformedResponseError(f"{name}: bad timestamp ({exc})") from exc
     items = payload["data"] or []
     if isinstance(items, dict):
         items = [items]
+    if not isinstance(items, list):
+        raise MalformedResponseError(
+            f"{name}: data is not a list of events (a {type(items).__name__})"
+        )
     kind = entry.kind or _kind_of(items)
-    try:
-        if kind == "events":
-            return LoadedFile(entry, kind, snapshot_time, [], parse_event_infos(items))
-        return LoadedFile(entry, kind, snapshot_time, parse_events(items, options.odds_format), [])
-    except MalformedResponseError as exc:
-        raise MalformedResponseError(f"{entry.path.name}: {exc}") from exc
+    refused: list[Finding] = []
+
+    def on_bad(index: int, item: Any, problem: str) -> None:
+        refused.append(_malformed(name, index, item, problem))
+
+    if kind == "events":
+        infos = parse_event_infos(items, on_bad)
+        return LoadedFile(entry, kind, snapshot_time, [], infos, refused, texts_storable)
+    odds = parse_events(items, options.odds_format, on_bad)
+    return LoadedFile(entry, kind, snapshot_time, odds, [], refused, texts_storable)
 
 
 def _load(
-    entries: Sequence[ArchiveFile], index: int, options: IngestOptions
-) -> LoadedFile | MalformedResponseError | None:
+    entries: Sequence[ArchiveFile], index: int, options: IngestOptions, max_bytes: int
+) -> LoadedFile | str | None:
+    """The file parsed, or why it cannot be (one line), or None past the last file."""
     if index >= len(entries):
         return None
     try:
-        return load_file(entries[index], options)
-    except MalformedResponseError as exc:
-        return exc
+        return load_file(entries[index], options, max_bytes)
+    except (MalformedResponseError, UnreadableFileError) as exc:
+        return str(exc)
+    except OSError as exc:  # unreadable: permissions, I/O error, a symlink loop
+        return f"{entries[index].path.name}: cannot read it ({exc.strerror or exc})"
 
 
 async def _write_group(
@@ -206,6 +284,7 @@ async def _write_group(
                 options=options,
                 now=now,
                 pending=pending,
+                refused=item.refused,
             )
         else:
             result = await write_odds_payload(
@@ -218,10 +297,36 @@ async def _write_group(
                 options=options,
                 now=now,
                 pending=pending,
+                refused=item.refused,
+                texts_storable=item.texts_storable,
             )
         results.append(result)
     await pending.flush(conn)
     return results
+
+
+def _stopped(
+    summary: ImportSummary, group: Sequence[LoadedFile], total: int, exc: StorageError
+) -> str:
+    """What a database failure left: the groups committed before it stay stored."""
+    cause = exc.__cause__
+    reason = database_error_line(cause) if cause is not None else str(exc)
+    first, last = group[0].entry.path.name, group[-1].entry.path.name
+    failed = f"{len(group)} file(s) {first}..{last}" if len(group) > 1 else f"file {first}"
+    unread = total - summary.files
+    stored = summary.odds_files + summary.events_files
+    if not stored:
+        return (
+            f"import stopped, nothing stored: the database refused the {failed} ({reason}); "
+            f"{unread} more file(s) not read"
+        )
+    done = summary.result
+    return (
+        f"import stopped by a database error ({reason}). Stored before it: {stored} file(s): "
+        f"{done.snapshots_inserted} snapshots, {done.odds_rows} odds rows, "
+        f"{done.events_inserted} new events. Not stored: the {failed}, and {unread} more "
+        "file(s) not read. Run the same import again to resume (stored files add nothing)."
+    )
 
 
 _pausing = 0  # imports running in this process with full collections paused
@@ -262,6 +367,7 @@ async def import_snapshots(
     on_file: Callable[[ArchiveFile, IngestResult | None], None] | None = None,
     batch_rows: int = 20_000,
     batch_files: int = 32,
+    max_file_bytes: int = DEFAULT_MAX_BYTES,
 ) -> ImportSummary:
     """Import every recorded response under ``directory``; unreadable files are listed, not fatal.
 
@@ -278,7 +384,10 @@ async def import_snapshots(
         if not group:
             return
         work = partial(_write_group, group=list(group), options=options, now=options.clock.now())
-        results = await store.transaction(db, work)
+        try:
+            results = await store.transaction(db, work)
+        except StorageError as exc:
+            raise StorageError(_stopped(summary, group, len(entries), exc)) from exc
         for item, result in zip(group, results, strict=True):
             if item.kind == "odds":
                 summary.odds_files += 1
@@ -295,18 +404,20 @@ async def import_snapshots(
     with _no_full_collections():
         # The next file is read and parsed in a thread while this one's statements wait on the
         # database: parsing is CPU, writing is mostly waiting.
-        pending = asyncio.ensure_future(asyncio.to_thread(_load, entries, 0, options))
+        pending = asyncio.ensure_future(
+            asyncio.to_thread(_load, entries, 0, options, max_file_bytes)
+        )
         for index, entry in enumerate(entries):
             summary.files += 1
             loaded = await pending
             if index + 1 < len(entries):
                 pending = asyncio.ensure_future(
-                    asyncio.to_thread(_load, entries, index + 1, options)
+                    asyncio.to_thread(_load, entries, index + 1, options, max_file_bytes)
                 )
             if loaded is None:
                 continue
-            if isinstance(loaded, MalformedResponseError):
-                summary.failures.append((str(entry.path), str(loaded)))
+            if isinstance(loaded, str):
+                summary.failures.append((str(entry.path), loaded))
                 if on_file is not None:
                     on_file(entry, None)
                 continue

@@ -23,7 +23,7 @@ Example::
 from __future__ import annotations
 
 import gc
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from functools import partial
@@ -39,6 +39,7 @@ from oddscore.ingestion import store
 from oddscore.ingestion.events import EventPlan, plan_events, write_events
 from oddscore.ingestion.pending import PendingRows
 from oddscore.ingestion.quotes import Quote, TimestampCache, quotes_of, raw_quotes
+from oddscore.ingestion.screening import refusal_of
 from oddscore.ingestion.validation import (
     Action,
     Finding,
@@ -53,6 +54,7 @@ from oddscore.ingestion.validation import (
 from oddscore.provider.models import EventInfo, EventOdds, HistoricalResponse
 from oddscore.provider.response import ApiResponse
 from oddscore.scheduling.tiers import hours_until, tier_for
+from oddscore.storage.models import Severity
 
 __all__ = [
     "IngestOptions",
@@ -72,6 +74,8 @@ __all__ = [
 
 _EVENT_INFO = TypeAdapter(EventInfo)
 Source = Literal["live", "historical", "import"]
+# Told about each event that does not fit: (its index, the event, the problem).
+BadEventHandler = Callable[[int, Any, str], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,14 +130,18 @@ class IngestResult:
     findings: int = 0
     rejected: int = 0
     rejection_reasons: list[str] = field(default_factory=list)
+    # Records (events) refused one by one, the rest of their payload stored: values no column
+    # or driver can hold, times out of range, events that do not parse (file imports).
+    records_refused: int = 0
+    refusal_reasons: list[str] = field(default_factory=list)
     # Why quotes were kept out, by issue type (``in_play``: every game had started), so a
     # caller can say why nothing was stored instead of printing zeros.
     excluded_by: dict[str, int] = field(default_factory=dict)
 
     def __iadd__(self, other: IngestResult) -> IngestResult:
         for name, value in asdict(other).items():
-            if name == "rejection_reasons":
-                self.rejection_reasons.extend(value)
+            if isinstance(value, list):
+                getattr(self, name).extend(value)
             elif name == "excluded_by":
                 for issue, count in value.items():
                     self.excluded_by[issue] = self.excluded_by.get(issue, 0) + count
@@ -153,17 +161,24 @@ class IngestResult:
             )
 
 
-def parse_event_infos(payload: Sequence[Any]) -> list[EventInfo]:
-    """Typed events without odds (``/events`` bodies and historical events files)."""
-    try:
-        return [
-            item if isinstance(item, EventInfo) else _EVENT_INFO.validate_python(item)
-            for item in payload
-        ]
-    except ValidationError as exc:
-        raise MalformedResponseError(
-            f"payload does not fit the events schema: {_problems(exc)}"
-        ) from exc
+def parse_event_infos(
+    payload: Sequence[Any], on_bad: BadEventHandler | None = None
+) -> list[EventInfo]:
+    """Typed events without odds (``/events`` bodies and historical events files).
+
+    An event that does not fit raises, unless ``on_bad`` is given: it is then called with the
+    event's index, the event and the problem, and the other events are returned.
+    """
+    infos: list[EventInfo] = []
+    for index, item in enumerate(payload):
+        try:
+            infos.append(item if isinstance(item, EventInfo) else _EVENT_INFO.validate_python(item))
+        except ValidationError as exc:
+            problem = f"payload does not fit the events schema: {_problems(exc)}"
+            if on_bad is None:
+                raise MalformedResponseError(problem) from exc
+            on_bad(index, item, problem)
+    return infos
 
 
 def _problems(exc: ValidationError) -> str:
@@ -185,12 +200,16 @@ class ParsedEvent:
 
 
 def parse_events(
-    payload: Sequence[Any], odds_format: Literal["american", "decimal"] = "american"
+    payload: Sequence[Any],
+    odds_format: Literal["american", "decimal"] = "american",
+    on_bad: BadEventHandler | None = None,
 ) -> list[ParsedEvent]:
     """Typed events with their quotes; raw JSON is rebuilt from the models only when absent.
 
     Raw dicts are checked by :func:`~oddscore.ingestion.quotes.raw_quotes` (the hot path of
-    imports); ``EventOdds`` models (from the client) are already validated.
+    imports); ``EventOdds`` models (from the client) are already validated. An event that does
+    not fit raises ``MalformedResponseError``, unless ``on_bad`` is given: it is then called
+    with the event's index, the event and the problem, and the other events are returned.
     """
     parsed: list[ParsedEvent] = []
     timestamps = TimestampCache()
@@ -200,30 +219,42 @@ def parse_events(
     gc.disable()
     try:
         for index, item in enumerate(payload):
-            if isinstance(item, EventOdds):
-                parsed.append(
-                    ParsedEvent(
-                        item.model_dump(mode="json", exclude_none=True),
-                        item,
-                        quotes_of(item, odds_format),
-                        len(item.bookmakers),
-                    )
-                )
-            elif isinstance(item, Mapping):
-                header = {k: v for k, v in item.items() if k != "bookmakers"}
-                info = _EVENT_INFO.validate_python(header)
-                quotes, books = raw_quotes(item, odds_format, timestamps)
-                parsed.append(ParsedEvent(dict(item), info, quotes, books))
-            else:
-                raise MalformedResponseError(f"event {index} is not an object: {type(item)!r}")
-    except ValidationError as exc:
-        raise MalformedResponseError(
-            f"payload does not fit the odds schema: event {index}: {_problems(exc)}"
-        ) from exc
+            try:
+                parsed.append(_parse_event(index, item, odds_format, timestamps))
+            except MalformedResponseError as exc:
+                if on_bad is None:
+                    raise
+                on_bad(index, item, str(exc))
     finally:
         if collecting:
             gc.enable()
     return parsed
+
+
+def _parse_event(
+    index: int,
+    item: Any,
+    odds_format: Literal["american", "decimal"],
+    timestamps: TimestampCache,
+) -> ParsedEvent:
+    if isinstance(item, EventOdds):
+        return ParsedEvent(
+            item.model_dump(mode="json", exclude_none=True),
+            item,
+            quotes_of(item, odds_format),
+            len(item.bookmakers),
+        )
+    if not isinstance(item, Mapping):
+        raise MalformedResponseError(f"event {index} is not an object: {type(item)!r}")
+    header = {k: v for k, v in item.items() if k != "bookmakers"}
+    try:
+        info = _EVENT_INFO.validate_python(header)
+    except ValidationError as exc:
+        raise MalformedResponseError(
+            f"payload does not fit the odds schema: event {index}: {_problems(exc)}"
+        ) from exc
+    quotes, books = raw_quotes(item, odds_format, timestamps)
+    return ParsedEvent(dict(item), info, quotes, books)
 
 
 def finding_row(
@@ -362,29 +393,37 @@ async def write_odds_payload(
     options: IngestOptions,
     now: datetime,
     pending: PendingRows | None = None,
+    refused: Sequence[Finding] = (),
+    texts_storable: bool = False,
 ) -> IngestResult:
     """Everything of one parsed odds payload, inside the caller's transaction.
 
     Its odds rows and findings are written before it returns, or, given ``pending``, held
     there for the caller to write with those of other payloads of the same transaction.
+    ``refused``: findings of events the caller could not parse (stored like the refusals of
+    records no column can hold); ``texts_storable``: the caller checked the payload's bytes
+    for NUL characters and lone surrogates, so its raw JSON need not be walked again.
     """
     held = pending if pending is not None else PendingRows()
     result = IngestResult()
     events = [item.info for item in parsed]
     late = check_snapshot_time(snapshot_time, now)
     if late is not None:
+        # The events the caller could not parse keep their own findings: the payload's time
+        # being wrong says nothing about them.
         rows = [
             finding_row(
-                late,
-                event_id=None,
+                f,
+                event_id=f.event_id,
                 snapshot_time=snapshot_time,
                 source=source,
                 request_id=request_id,
                 now=now,
             )
+            for f in [late, *refused]
         ]
         await store.insert_findings(conn, rows)
-        result.findings = 1
+        result.findings = len(rows)
         if options.strict:
             result.rejected = 1
             result.rejection_reasons.append(late.description)
@@ -398,16 +437,35 @@ async def write_odds_payload(
             rejected=[late.description],
         )
         return result
-    plan = await plan_events(conn, events, snapshot_time)
-    stored_ids = sorted({plan.stored_id(e.id) for e in events})
+    kept, refusals = _screen(parsed, check_raw=not texts_storable)
+    refusals = [*refused, *refusals]
+    kept, conflicts, repeats = _conflicting_listings(kept)
+    refusal_rows = [
+        finding_row(
+            f,
+            event_id=f.event_id,
+            snapshot_time=snapshot_time,
+            source=source,
+            request_id=request_id,
+            now=now,
+        )
+        for f in refusals
+    ]
+    await store.insert_findings(conn, refusal_rows)
+    result.findings += len(refusal_rows)
+    result.records_refused = len(refusals)
+    result.refusal_reasons = [f.description for f in refusals]
+    planned = [item.info for item in kept]
+    plan = await plan_events(conn, planned, snapshot_time)
+    stored_ids = sorted({plan.stored_id(e.id) for e in planned})
     previous = held.overlay(
         await store.load_previous_quotes(conn, stored_ids, snapshot_time),
         stored_ids,
         snapshot_time,
     )
-    items = _validate(parsed, plan, previous, snapshot_time, options)
+    items = _validate(kept, plan, previous, snapshot_time, options, conflicts)
     findings = [f for item in items for f in item.findings]
-    rejecting = [f.description for f in findings if is_rejecting(f)]
+    rejecting = [f.description for f in [*refusals, *findings] if is_rejecting(f)]
     if options.strict and rejecting:
         await store.insert_findings(
             conn,
@@ -424,7 +482,7 @@ async def write_odds_payload(
                 for f in item.findings
             ],
         )
-        result.findings = len(findings)
+        result.findings += len(findings)
         result.rejected = 1
         result.rejection_reasons.extend(rejecting)
     else:
@@ -435,6 +493,7 @@ async def write_odds_payload(
         result.events_updated = len(plan.updates)
         result.events_merged = len(plan.merges) + len(plan.aliases)
         await _write_snapshots(conn, items, snapshot_time, source, request_id, now, result, held)
+        result.snapshots_skipped += repeats
         if pending is None:
             await held.flush(conn)
     rejected = rejecting if options.strict else []
@@ -481,12 +540,67 @@ async def ingest_odds(
     return result
 
 
+def _screen(
+    parsed: Sequence[ParsedEvent], *, check_raw: bool = True
+) -> tuple[list[ParsedEvent], list[Finding]]:
+    """The records that can be stored, and the findings refusing the others."""
+    kept: list[ParsedEvent] = []
+    refusals: list[Finding] = []
+    for item in parsed:
+        refusal = refusal_of(item.info, item.quotes, item.raw if check_raw else None)
+        if refusal is None:
+            kept.append(item)
+        else:
+            refusals.append(refusal)
+    return kept, refusals
+
+
+def _conflicting_listings(
+    parsed: Sequence[ParsedEvent],
+) -> tuple[list[ParsedEvent], dict[str, Finding], int]:
+    """One game listed again in the same payload with other teams contradicts itself.
+
+    Which listing is right cannot be known: the first is kept with its rows flagged
+    (``conflicting_event``) and the contradicting repeats are dropped (counted as skipped
+    snapshots, like exact repeats).
+    """
+    first: dict[str, ParsedEvent] = {}
+    others: dict[str, list[tuple[str, str]]] = {}
+    kept: list[ParsedEvent] = []
+    dropped = 0
+    for item in parsed:
+        info = item.info
+        seen = first.get(info.id)
+        if seen is None:
+            first[info.id] = item
+        elif (info.home_team, info.away_team) != (seen.info.home_team, seen.info.away_team):
+            others.setdefault(info.id, []).append((info.home_team, info.away_team))
+            dropped += 1
+            continue
+        kept.append(item)
+    conflicts = {}
+    for event_id, pairs in others.items():
+        info = first[event_id].info
+        teams = [f"{home} v {away}" for home, away in [(info.home_team, info.away_team), *pairs]]
+        conflicts[event_id] = Finding(
+            "conflicting_event",
+            Severity.ERROR,
+            Action.FLAG,
+            f"event {event_id} is listed {len(teams)} times with different teams: "
+            f"{'; '.join(teams)}; the first listing is kept, flagged",
+            event_id=event_id,
+            context={"listings": teams},
+        )
+    return kept, conflicts, dropped
+
+
 def _validate(
     parsed: Sequence[ParsedEvent],
     plan: EventPlan,
     previous: Mapping[str, Mapping[QuoteKey, PreviousQuote]],
     snapshot_time: datetime,
     options: IngestOptions,
+    extra: Mapping[str, Finding] | None = None,
 ) -> list[_EventSnapshot]:
     items: list[_EventSnapshot] = []
     for item in parsed:
@@ -504,7 +618,10 @@ def _validate(
             expected_bookmakers=options.expected_bookmakers,
             expected_markets=options.expected_markets,
             structural_only=not options.validate,
+            american_prices=options.odds_format == "american",
         )
+        if extra and event.id in extra:
+            findings.append(extra[event.id])
         apply_findings(quotes, findings)
         items.append(_EventSnapshot(item, stored_id, findings))
     return items
@@ -585,10 +702,34 @@ async def write_events_payload(
     options: IngestOptions,
     now: datetime,
     pending: PendingRows | None = None,
+    refused: Sequence[Finding] = (),
 ) -> IngestResult:
     """Upsert the events of one payload, inside the caller's transaction (``pending``: odds
-    rows of earlier payloads of it not written yet)."""
-    plan = await plan_events(conn, events, seen_at)
+    rows of earlier payloads of it not written yet; ``refused``: findings of events the
+    caller could not parse)."""
+    refusals: list[Finding] = list(refused)
+    kept: list[EventInfo] = []
+    for event in events:
+        refusal = refusal_of(event)
+        if refusal is None:
+            kept.append(event)
+        else:
+            refusals.append(refusal)
+    await store.insert_findings(
+        conn,
+        [
+            finding_row(
+                f,
+                event_id=f.event_id,
+                snapshot_time=seen_at,
+                source="events",
+                request_id=response.request_id if response is not None else None,
+                now=now,
+            )
+            for f in refusals
+        ],
+    )
+    plan = await plan_events(conn, kept, seen_at)
     if plan.merges and pending is not None:
         await pending.flush(conn)  # a merge moves rows by event id: they must be stored
     await write_events(conn, plan, seen_at, now)
@@ -599,6 +740,9 @@ async def write_events_payload(
         events_inserted=len(plan.inserts),
         events_updated=len(plan.updates),
         events_merged=len(plan.merges) + len(plan.aliases),
+        findings=len(refusals),
+        records_refused=len(refusals),
+        refusal_reasons=[f.description for f in refusals],
     )
 
 

@@ -152,6 +152,8 @@ class TimestampCache:
     def __call__(self, value: Any) -> datetime | None:
         if value is None:
             return None
+        if not isinstance(value, str | int | float):  # a list or an object: not hashable
+            raise ValueError(f"not a timestamp: {type(value).__name__}")
         parsed = self._seen.get(value)
         if parsed is None:
             parsed = parse_timestamp(value)

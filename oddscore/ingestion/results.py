@@ -25,6 +25,7 @@ stored with different scores is not overwritten; it is reported as a conflict.
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -34,11 +35,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from oddscore.clock import Clock, SystemClock
+from oddscore.clock import EARLIEST, LATEST, Clock, SystemClock
 from oddscore.exceptions import DataQualityError
 from oddscore.ingestion.events import US_EASTERN, us_local_date
 from oddscore.ingestion.store import lock_events, set_final_scores, transaction
 from oddscore.ingestion.teams import canonical_team
+from oddscore.reading import read_bounded
 from oddscore.storage.models import Event
 
 __all__ = ["ResultRow", "ResultsReport", "import_results", "read_results"]
@@ -118,7 +120,8 @@ def read_results(path: Path) -> tuple[list[ResultRow], list[str]]:
 
 
 def _read_rows(path: Path) -> tuple[list[ResultRow], list[str]]:
-    with path.open(newline="", encoding="utf-8-sig") as handle:
+    text = read_bounded(path).decode("utf-8-sig")  # never /dev/zero, never a huge file
+    with io.StringIO(text, newline="") as handle:
         reader = csv.DictReader(handle)
         header = [h.strip() for h in reader.fieldnames or []]
         if all(c in header for c in KAGGLE_COLUMNS):
@@ -139,6 +142,13 @@ def _read_rows(path: Path) -> tuple[list[ResultRow], list[str]]:
                 day = date.fromisoformat((record.get(day_col) or "").strip())
             except ValueError:
                 raise _bad(path, line, f"date {record.get(day_col)!r} is not YYYY-MM-DD") from None
+            if not EARLIEST.date() <= day < LATEST.date():
+                # The match window around a year-9999 date overflows; no game is that old either.
+                raise _bad(
+                    path,
+                    line,
+                    f"date '{day}' is outside {EARLIEST:%Y-%m-%d}..{LATEST.year - 1}-12-31",
+                )
             teams = []
             for column in (home_col, away_col):
                 name = (record.get(column) or "").strip()

@@ -8,8 +8,9 @@ completed: a live game's running score is not a result.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,10 +20,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from oddscore.clock import Clock, SystemClock, as_utc
 from oddscore.ingestion import store
 from oddscore.ingestion.events import plan_events, write_events
-from oddscore.ingestion.pipeline import log_fetch
+from oddscore.ingestion.pipeline import finding_row, log_fetch
+from oddscore.ingestion.screening import refusal_of, storable_id
+from oddscore.ingestion.validation import Action, Finding
 from oddscore.provider.models import ScoreEvent
 from oddscore.provider.response import ApiResponse
-from oddscore.storage.models import Event, EventStatus
+from oddscore.storage.models import Event, EventStatus, Severity
 
 __all__ = ["FINAL_AFTER", "ScoresResult", "StatusResult", "ingest_scores", "update_statuses"]
 
@@ -33,6 +36,32 @@ EV = Event.__table__  # type: ignore[attr-defined]
 # 3 days no call can settle it; ``odds results import`` still can.
 FINAL_AFTER = timedelta(days=3)
 _OPEN = (EventStatus.SCHEDULED.value, EventStatus.LIVE.value)
+# No basketball, football or hockey score comes near; the INTEGER column would overflow long
+# after it.
+MAX_SCORE = 10_000
+
+
+def _bad_score(event: ScoreEvent) -> Finding | None:
+    """A score that is not a whole number in 0..MAX_SCORE ("1e400", "nan", "-5", "99.5")."""
+    for score in event.scores or []:
+        if score.score in (None, ""):
+            continue
+        try:
+            value = float(score.score)  # type: ignore[arg-type]
+        except ValueError:
+            value = math.nan
+        if not (math.isfinite(value) and value.is_integer() and 0 <= value <= MAX_SCORE):
+            event_id = storable_id(event.id)
+            return Finding(
+                "unstorable_value",
+                Severity.ERROR,
+                Action.DROP,
+                f"event {event_id or repr(event.id)[:60]} not stored: score "
+                f"{score.score!r:.60} is not a whole number in 0..{MAX_SCORE}",
+                event_id=event_id,
+                context={"field": "scores"},
+            )
+    return None
 
 
 @dataclass(slots=True)
@@ -41,6 +70,9 @@ class ScoresResult:
     events_inserted: int = 0
     finals: int = 0
     live: int = 0
+    # Games refused one by one (a value no column holds, a time out of range, a score that is
+    # no score), each with a finding; the others are stored.
+    refusal_reasons: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -68,14 +100,39 @@ async def ingest_scores(
     now = (clock or SystemClock()).now()
     seen_at = as_utc(fetched_at or (response.fetched_at if response is not None else now))
 
+    refusals: list[Finding] = []
+    kept: list[ScoreEvent] = []
+    for event in events:
+        refusal = refusal_of(event) or _bad_score(event)
+        if refusal is None:
+            kept.append(event)
+        else:
+            refusals.append(refusal)
+
     async def work(conn: AsyncConnection) -> ScoresResult:
         result = ScoresResult(events=len(events))
-        plan = await plan_events(conn, events, seen_at)
+        result.refusal_reasons = [f.description for f in refusals]
+        request_id = response.request_id if response is not None else None
+        await store.insert_findings(
+            conn,
+            [
+                finding_row(
+                    f,
+                    event_id=f.event_id,
+                    snapshot_time=seen_at,
+                    source="scores",
+                    request_id=request_id,
+                    now=now,
+                )
+                for f in refusals
+            ],
+        )
+        plan = await plan_events(conn, kept, seen_at)
         await write_events(conn, plan, seen_at, now)
         result.events_inserted = len(plan.inserts)
         finals: list[dict[str, Any]] = []
         live: list[dict[str, str]] = []
-        for event in events:
+        for event in kept:
             stored_id = plan.stored_id(event.id)
             home, away = event.score_of(event.home_team), event.score_of(event.away_team)
             if event.completed and home is not None and away is not None:

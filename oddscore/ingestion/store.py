@@ -32,8 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from oddscore.exceptions import DataQualityError, MalformedResponseError, StorageError
 from oddscore.ingestion.validation import PreviousQuote, QuoteKey
-from oddscore.logs import redact
-from oddscore.storage.engine import driver_rows
+from oddscore.storage.engine import database_error_line, driver_rows
 from oddscore.storage.models import (
     DataQualityLog,
     Event,
@@ -486,5 +485,7 @@ async def transaction(
         raise
     except Exception as exc:
         if _is_database_error(exc):
-            raise StorageError(f"{doing} failed, nothing stored: {redact(str(exc))}") from exc
+            raise StorageError(
+                f"{doing} failed, nothing stored: {database_error_line(exc)}"
+            ) from exc
         raise

@@ -40,6 +40,21 @@ missing_bookmakers         info      none     a requested book is absent from th
 missing_markets            info      none     a book quotes the event without a requested market
 unexpected_bookmaker       info      none     a book that was not requested: stored under its
                                               key (books are configuration), but worth knowing
+fractional_price           error     flag     an American price with a fraction (-150.5): no
+                                              book quotes one; stored rounded, never as valid
+negative_total             error     flag     a totals line below zero cannot be a score line
+conflicting_event          error     flag     one event id listed twice in one payload with
+                                              different teams: the first listing is kept and
+                                              flagged, the others dropped
+time_out_of_range          error     drop     a record's commence_time or last_update outside
+                                              1970..2099 (critical for a snapshot time before
+                                              1970): the record is refused, the rest stored
+unstorable_value           error     drop     a text longer than its column, or a NUL
+                                              character anywhere in the record (PostgreSQL
+                                              cannot hold one): the record is refused
+malformed_event            error     drop     a file import's event that does not fit the
+                                              schema: that event is refused, the file's
+                                              others are stored
 =========================  ========  =======  ================================================
 
 *flag* keeps the row with ``is_valid=False`` and the reason in ``validation_notes`` (the
@@ -63,8 +78,9 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from oddscore.clock import check_time_range
 from oddscore.config import DataQualitySettings
-from oddscore.ingestion.quotes import Quote, is_back_market, two_way_kind
+from oddscore.ingestion.quotes import Quote, base_market, is_back_market, two_way_kind
 from oddscore.storage.models import Severity
 
 __all__ = [
@@ -78,6 +94,7 @@ __all__ = [
     "check_completeness",
     "check_markets",
     "check_movement",
+    "check_points",
     "check_prices",
     "check_snapshot_time",
     "check_timing",
@@ -129,6 +146,12 @@ ISSUE_TYPES = frozenset(
         "missing_bookmakers",
         "missing_markets",
         "unexpected_bookmaker",
+        "time_out_of_range",
+        "unstorable_value",
+        "malformed_event",
+        "fractional_price",
+        "negative_total",
+        "conflicting_event",
     }
 )
 
@@ -216,7 +239,17 @@ def is_rejecting(finding: Finding) -> bool:
 
 
 def check_snapshot_time(snapshot_time: datetime, now: datetime) -> Finding | None:
-    """A snapshot stamped after ``now`` (beyond clock skew) cannot be trusted."""
+    """A snapshot stamped after ``now`` (beyond clock skew) cannot be trusted, nor one before
+    the storable range (year 1: no odds are that old)."""
+    out_of_range = check_time_range(snapshot_time, "snapshot time")
+    if out_of_range is not None and snapshot_time < now:
+        return Finding(
+            "time_out_of_range",
+            Severity.CRITICAL,
+            Action.DROP,
+            out_of_range,
+            context={"snapshot_time": snapshot_time.isoformat()},
+        )
     if snapshot_time > now + CLOCK_SKEW:
         return Finding(
             "future_snapshot",
@@ -310,10 +343,14 @@ def _group(quotes: Iterable[Quote]) -> dict[tuple[str, str], list[Quote]]:
     return groups
 
 
-def check_prices(event_id: str, quotes: Sequence[Quote]) -> list[Finding]:
-    """American prices outside [-10000, -100] U [+100, +10000], and unconvertible prices."""
+def check_prices(
+    event_id: str, quotes: Sequence[Quote], *, american_prices: bool = True
+) -> list[Finding]:
+    """American prices outside [-10000, -100] U [+100, +10000], unconvertible prices, and
+    American prices with a fraction (``-150.5``: no book quotes one; stored rounded, flagged)."""
     bad: dict[tuple[str, str], list[Quote]] = defaultdict(list)
     unconvertible: dict[tuple[str, str], list[Quote]] = defaultdict(list)
+    fractional: dict[tuple[str, str], list[Quote]] = defaultdict(list)
     for quote in quotes:
         if not is_back_market(quote.market_key):
             continue  # excluded anyway (unknown_market); its prices are not back odds
@@ -321,7 +358,24 @@ def check_prices(event_id: str, quotes: Sequence[Quote]) -> list[Finding]:
             unconvertible[(quote.bookmaker_key, quote.market_key)].append(quote)
         elif -MIN_AMERICAN < quote.price < MIN_AMERICAN or abs(quote.price) > MAX_AMERICAN:
             bad[(quote.bookmaker_key, quote.market_key)].append(quote)
+        elif american_prices and quote.raw_price != quote.price:
+            fractional[(quote.bookmaker_key, quote.market_key)].append(quote)
     findings = []
+    for (book, market), items in fractional.items():
+        findings.append(
+            Finding(
+                "fractional_price",
+                Severity.ERROR,
+                Action.FLAG,
+                f"{book} {market}: American price(s) {[q.raw_price for q in items]} have a "
+                f"fraction (stored as {[q.price for q in items]})",
+                event_id=event_id,
+                bookmaker_key=book,
+                market_key=market,
+                outcomes=tuple(q.outcome_key for q in items),
+                context={"prices": {q.outcome_name: q.raw_price for q in items}},
+            )
+        )
     for (book, market), items in bad.items():
         findings.append(
             Finding(
@@ -355,6 +409,33 @@ def check_prices(event_id: str, quotes: Sequence[Quote]) -> list[Finding]:
             )
         )
     return findings
+
+
+_TOTALS_BASES = ("totals", "alternate_totals", "team_totals", "alternate_team_totals")
+
+
+def check_points(event_id: str, quotes: Sequence[Quote]) -> list[Finding]:
+    """A total below zero cannot be a points line (a spread can be negative, a total not)."""
+    negative: dict[tuple[str, str], list[Quote]] = defaultdict(list)
+    for quote in quotes:
+        if quote.point is not None and quote.point < 0:
+            if base_market(quote.market_key) in _TOTALS_BASES:
+                negative[(quote.bookmaker_key, quote.market_key)].append(quote)
+    return [
+        Finding(
+            "negative_total",
+            Severity.ERROR,
+            Action.FLAG,
+            f"{book} {market}: total(s) {sorted({q.point for q in items if q.point is not None})} "
+            "below zero",
+            event_id=event_id,
+            bookmaker_key=book,
+            market_key=market,
+            outcomes=tuple(q.outcome_key for q in items),
+            context={"points": sorted({q.point for q in items if q.point is not None})},
+        )
+        for (book, market), items in negative.items()
+    ]
 
 
 def check_markets(
@@ -716,6 +797,7 @@ def validate_event(
     expected_bookmakers: Sequence[str] | None = None,
     expected_markets: Sequence[str] | None = None,
     structural_only: bool = False,
+    american_prices: bool = True,
 ) -> list[Finding]:
     """Every rule for one event snapshot, in a stable order.
 
@@ -733,8 +815,9 @@ def validate_event(
         lay = [q for q in quotes if q.market_key in unknown]
         return findings + check_markets(event_id, home_team, away_team, lay, rules)
     findings += check_staleness(event_id, snapshot_time, quotes, rules)
-    findings += check_prices(event_id, quotes)
+    findings += check_prices(event_id, quotes, american_prices=american_prices)
     usable = [q for q in quotes if not q.excluded]
+    findings += check_points(event_id, usable)
     findings += check_markets(event_id, home_team, away_team, usable, rules)
     if previous:
         findings += check_movement(event_id, usable, previous, rules)

@@ -14,7 +14,6 @@ capture within ``closing_window`` of tip.
 from __future__ import annotations
 
 import bisect
-import gzip
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -22,7 +21,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from oddscore.clock import parse_timestamp
-from oddscore.exceptions import ConfigurationError
+from oddscore.exceptions import ConfigurationError, UnreadableFileError
+from oddscore.reading import read_bounded
 from oddscore.scheduling.planner import Action, GameState, decide_odds, next_slot
 from oddscore.scheduling.policy import SchedulePolicy
 from oddscore.scheduling.quota import QuotaState, month_start
@@ -81,16 +81,17 @@ def _listings(path: Path) -> Iterator[tuple[datetime, list[dict[str, object]]]]:
     if not files:
         raise ConfigurationError(f"no events files (*.json, *.json.gz) under {path}")
     for file in files:
-        opener = gzip.open if file.suffix == ".gz" else open
         try:
-            with opener(file, "rt", encoding="utf-8") as handle:
-                body = json.load(handle)
-        except (ValueError, OSError) as exc:  # not JSON, not UTF-8, not gzip
+            body = json.loads(read_bounded(file, gunzip=True))
+        except (ValueError, OSError, UnreadableFileError) as exc:  # not JSON, UTF-8, gzip
             raise ConfigurationError(f"{file} is not a JSON events file: {exc}") from exc
-        if isinstance(body, dict) and "data" in body:
-            yield parse_timestamp(body["timestamp"]), list(body["data"])
-        else:
+        if not (isinstance(body, dict) and "data" in body and isinstance(body["data"], list)):
             raise ConfigurationError(f"{file} is not a historical /events response")
+        try:
+            stamp = parse_timestamp(body.get("timestamp"))  # type: ignore[arg-type]
+        except ValueError as exc:
+            raise ConfigurationError(f"{file}: bad timestamp ({exc})") from exc
+        yield stamp, list(body["data"])
 
 
 def load_schedule(path: Path) -> list[ReplayGame]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -22,7 +23,7 @@ from oddscore.config import DatabaseSettings, normalize_database_url
 from oddscore.exceptions import StorageError
 from oddscore.logs import redact
 
-__all__ = ["Database", "driver_rows", "sqlite_path"]
+__all__ = ["Database", "database_error_line", "driver_rows", "sqlite_path"]
 
 import orjson
 
@@ -77,6 +78,26 @@ def _sqlite_pragmas(busy_timeout_ms: int) -> Any:
     return apply
 
 
+_WRAPPER = re.compile(r"^\((?:[\w.]+)\)\s*|^<class '[\w.]+'>:\s*")
+
+
+def database_error_line(exc: BaseException) -> str:
+    """The driver's own message in one line (``value too long for type character
+    varying(100)``), without SQLAlchemy's statement, parameters and links: those go to the
+    debug log, never to a user."""
+    from oddscore.logs import get_logger
+
+    get_logger(__name__).debug("database error", error=redact(str(exc)), kind=type(exc).__name__)
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    first = text.splitlines()[0] if text else type(exc).__name__
+    while True:
+        stripped = _WRAPPER.sub("", first, count=1)
+        if stripped == first:
+            break
+        first = stripped
+    return redact(first or type(exc).__name__)
+
+
 def _storage_error(url: str, exc: BaseException) -> StorageError:
     text = str(exc)
     # A table or column missing: no schema, or one older than this release's migrations.
@@ -86,8 +107,7 @@ def _storage_error(url: str, exc: BaseException) -> StorageError:
         return StorageError(
             f"the database at {url} has no schema yet (or an old one): run `odds db upgrade`"
         )
-    first_line = redact(text).splitlines()[0] if text else type(exc).__name__
-    return StorageError(f"database error on {url}: {first_line}")
+    return StorageError(f"database error on {url}: {database_error_line(exc)}")
 
 
 class Database:

@@ -51,7 +51,8 @@ def test_simulate_table_and_bad_input() -> None:
     bad = runner.invoke(
         app, ["schedule", "simulate", "--events", str(events), "--start", "yesterday"]
     )
-    assert bad.exit_code == 1
+    assert bad.exit_code == 2  # refused at the command line, before the events are read
+    assert "Invalid value for '--start'" in bad.output
 
 
 def test_next_shows_the_three_flows(db_url: str, monkeypatch) -> None:

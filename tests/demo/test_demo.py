@@ -101,5 +101,6 @@ def test_demo_is_rerunnable_and_its_json_is_stable(in_tmp: Path) -> None:
 
 def test_a_bad_start_is_one_red_line(in_tmp: Path) -> None:
     result = runner.invoke(app, ["demo", "--output", str(in_tmp / "x"), "--start", "soon"])
-    assert result.exit_code == 1
-    assert "error:" in result.output and "Traceback" not in result.output
+    assert result.exit_code == 2  # refused at the command line, before anything is created
+    assert "Invalid value for '--start'" in result.output and "Traceback" not in result.output
+    assert not (in_tmp / "x").exists()

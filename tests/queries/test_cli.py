@@ -210,5 +210,5 @@ def test_unknown_event_is_one_red_line(populated: str) -> None:
     assert "no event id starts with 'ffff'" in result.output
     assert "Traceback" not in result.output
     result = runner.invoke(app, ["best", "ab12", "--at", "yesterday-ish"])
-    assert result.exit_code == 1
-    assert "not a time" in result.output
+    assert result.exit_code == 2  # refused at the command line, before the event is looked up
+    assert "Invalid value for '--at'" in result.output

@@ -63,12 +63,23 @@ def _walk(doc: Any, path: str) -> tuple[Any, str | int]:
     return node, parts[-1]
 
 
+# ``twin`` adds this game to a payload: another id and other teams, so nothing merges it with
+# the base game, and a case can spoil one record of two.
+TWIN_ID = "7e57ab1e7e57ab1e7e57ab1e7e57ab1e"
+TWIN_TEAMS = ("Boston Celtics", "Miami Heat")
+
+
 def mutate(payload: Any, ops: list[list[Any]]) -> Any:
-    """Apply ``set``/``del``/``dup`` operations; ``dup`` appends a copy to the same list."""
+    """Apply ``set``/``del``/``dup``/``twin`` operations; ``dup`` appends a copy to the same
+    list, ``twin`` appends a copy of an event as another game (``TWIN_ID``)."""
     doc = copy.deepcopy(payload)
     for op, path, *rest in ops:
         parent, key = _walk(doc, path)
-        if op == "set":
+        if op == "twin":
+            twin = copy.deepcopy(parent[key])
+            twin.update(id=TWIN_ID, home_team=TWIN_TEAMS[0], away_team=TWIN_TEAMS[1])
+            parent.append(twin)
+        elif op == "set":
             parent[key] = _value(rest[0])
         elif op == "del":
             del parent[key]

@@ -91,6 +91,12 @@ def _params() -> list[Any]:
     return params
 
 
+async def _descriptions(db: Database) -> list[str]:
+    async with db.session() as session:
+        rows = await session.execute(text("SELECT description FROM data_quality_logs"))
+        return [str(r[0]) for r in rows]
+
+
 async def _odds_rows(db: Database) -> tuple[int, int]:
     async with db.session() as session:
         row = (
@@ -142,10 +148,17 @@ async def test_bad_payload(db: Database, case: dict[str, Any], path: str) -> Non
     result = await run(db, case, False)
     assert result.rejected == 0
     counts = await table_counts(db)
-    assert counts["events"] == 1 and counts["odds_snapshots"] == expect.get("snapshots", 1)
+    assert counts["events"] == expect.get("events", 1)
+    assert counts["odds_snapshots"] == expect.get("snapshots", 1)
     assert (result.odds_rows, result.odds_flagged) == (expect["odds_rows"], expect["invalid_rows"])
     assert await _odds_rows(db) == (expect["odds_rows"], expect["invalid_rows"])
     assert set(expect["findings"]) <= set(await issue_types(db))
+    assert result.records_refused == expect.get("refused", 0), result.refusal_reasons
+    if "reason" in expect:
+        # The refused record's finding says which record, which field and why, in one line.
+        (reason,) = result.refusal_reasons
+        assert re.search(expect["reason"], reason) and "\n" not in reason, reason
+        assert reason in await _descriptions(db)
 
 
 @pytest.mark.parametrize(
