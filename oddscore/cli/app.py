@@ -20,6 +20,7 @@ from oddscore.cli import (
     ml,
     plot,
     results,
+    safety_net,
     schedule,
     simulator,
     status,
@@ -49,6 +50,7 @@ app.command("lines")(lines.lines)
 app.command("best")(best.best)
 app.add_typer(status.app, name="status")
 app.command("credits")(credits.credits)
+app.add_typer(safety_net.app, name="safety-net")
 app.add_typer(plot.app, name="plot")
 
 
