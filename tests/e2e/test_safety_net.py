@@ -36,7 +36,11 @@ from tests.flows.processes import SIMULATOR_KEY
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.postgres]
 
 WINDOW = 60  # seconds; heartbeats every 30 s (prefect.yaml)
-CHAINS = ("fetch-odds/fetch-odds-local", "update-status/update-status-local")
+CHAINS = (
+    "fetch-odds/fetch-odds-local",
+    "fetch-scores/fetch-scores-local",
+    "update-status/update-status-local",
+)
 WAITING = {"SCHEDULED", "PENDING"}
 
 
@@ -98,11 +102,11 @@ class StoreBlocker:
         self.loop.close()
 
 
-def _paid_rows(url: str) -> list[dict[str, Any]]:
+def _paid_rows(url: str, flow: str | None = None) -> list[dict[str, Any]]:
     rows = asyncio.run(
         _sql(url, "SELECT request_key, status, credits, flow_name FROM paid_calls ORDER BY id")
     )
-    return [dict(row) for row in rows]
+    return [dict(row) for row in rows if flow is None or row["flow_name"] == flow]
 
 
 def _ledger_credits(url: str) -> int:
@@ -187,23 +191,24 @@ def test_a_killed_run_and_a_lost_host_never_end_the_chain(net: Stack) -> None:
     assert "oddscore: mark silent runs crashed" in names
     assert f"oddscore: restart {DEPLOYMENT} when a run dies" in names
 
-    # update-status is a second chain, free of credits: it must keep one run ahead too
-    first_status = stack.wait_final(stack.run("update-status/update-status-local"))
-    assert first_status["state_type"] == "COMPLETED", first_status["state"]
+    # the two other chains must keep one run ahead too (fetch-scores pays through the ledger)
+    for chain in CHAINS[1:]:
+        first = stack.wait_final(stack.run(chain))
+        assert first["state_type"] == "COMPLETED", (chain, first["state"])
 
     # -- 1. kill -9 of the flow-run process between the paid answer and the store ------------
     with StoreBlocker(url):
         killed = stack.run()
         _wait(
             "a paid, unstored answer",
-            lambda: any(r["status"] == "paid" for r in _paid_rows(url)),
+            lambda: any(r["status"] == "paid" for r in _paid_rows(url, "fetch-odds")),
             180,
             stack,
         )
         pids = _wait("the flow-run process", lambda: _flow_run_pids(killed), 30, stack)
         _kill(pids)
         killed_at = time.monotonic()
-    billed_before_rerun = _billed(stack)
+    odds_credits = sum(int(r["credits"] or 0) for r in _paid_rows(url, "fetch-odds"))
     crashed = _wait(
         "the killed run crashed",
         lambda: stack.flow_run(killed)["state_type"] == "CRASHED",
@@ -219,9 +224,10 @@ def test_a_killed_run_and_a_lost_host_never_end_the_chain(net: Stack) -> None:
     assert _field(summary, "basketball_nba.credits") == "0", summary  # the saved answer
     assert _field(summary, "basketball_nba.fetched") == "True", summary
     assert (_field(summary, "reschedule") or "").startswith("next run scheduled for"), summary
-    assert _billed(stack) == billed_before_rerun  # the rerun paid nothing
+    # the rerun paid nothing: still the one fetch-odds payment, made by the killed run
+    assert sum(int(r["credits"] or 0) for r in _paid_rows(url, "fetch-odds")) == odds_credits
     assert _billed(stack) == _ledger_credits(url) > 0
-    assert [r["status"] for r in _paid_rows(url)] == ["stored"]
+    assert [r["status"] for r in _paid_rows(url, "fetch-odds")] == ["stored"]
     assert len(stack.runs("SCHEDULED")) == 1
 
     # -- 2. a lost host: worker and run killed inside the paid call ---------------------------
@@ -231,7 +237,7 @@ def test_a_killed_run_and_a_lost_host_never_end_the_chain(net: Stack) -> None:
         lost = stack.run(DEPLOYMENT, "--params", '{"params": {"force": true}}')
         _wait(
             "a second paid answer",
-            lambda: sum(r["status"] == "paid" for r in _paid_rows(url)) == 1,
+            lambda: sum(r["status"] == "paid" for r in _paid_rows(url, "fetch-odds")) == 1,
             180,
             stack,
         )
@@ -278,5 +284,5 @@ def test_a_killed_run_and_a_lost_host_never_end_the_chain(net: Stack) -> None:
         f"\nsafety net figures: kill -9 -> resumed chain {resumed_1:.0f} s; "
         f"lost host -> zombie crashed {crashed_2:.0f} s, resumed chain {resumed_2:.0f} s "
         f"(window {WINDOW} s); credits billed {billed}, recorded in the ledger {recorded}; "
-        f"ledger rows {[(r['status'], r['credits']) for r in _paid_rows(url)]}"
+        f"ledger rows {[(r['flow_name'], r['status'], r['credits']) for r in _paid_rows(url)]}"
     )
