@@ -42,9 +42,11 @@ from oddscore.scheduling.slots import already_covered, slot_key
 __all__ = [
     "RunPlan",
     "current_deployment",
+    "publish_chain_health",
     "publish_summary",
     "reschedule_text",
     "retry_transient",
+    "safety_net_gate",
     "schedule_next",
     "self_rescheduling",
     "setup_logging",
@@ -128,24 +130,7 @@ async def schedule_next(
     slot = ceil_minute(at)
     if deployment is None:
         return {"scheduled": False, "at": slot.isoformat(), "why": "not run from a deployment"}
-    current = runtime_flow_run.id
-    async with get_client() as client:
-        target = await client.read_deployment_by_name(deployment)
-        waiting = await client.read_flow_runs(
-            deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[target.id])),
-            flow_run_filter=FlowRunFilter(
-                state=FlowRunFilterState(
-                    type=FlowRunFilterStateType(any_=[StateType.SCHEDULED, StateType.PENDING])
-                )
-            ),
-            sort=FlowRunSort.EXPECTED_START_TIME_ASC,
-            limit=20,
-        )
-    pending = [
-        run.expected_start_time
-        for run in waiting
-        if str(run.id) != str(current) and run.expected_start_time is not None
-    ]
+    pending = [when for _, when in await _waiting_runs(deployment)]
     if already_covered(slot, pending):
         earliest = min(pending)
         log.info("reschedule skipped", deployment=deployment, slot=slot, waiting=earliest)
@@ -164,6 +149,88 @@ async def schedule_next(
     )
     log.info("rescheduled", deployment=deployment, slot=slot, flow_run_id=str(run.id), why=reason)
     return {"scheduled": True, "at": slot.isoformat(), "flow_run_id": str(run.id), "why": reason}
+
+
+async def _waiting_runs(deployment: str) -> list[tuple[str, datetime]]:
+    """Scheduled or pending runs of ``deployment`` other than this one: (id, expected start)."""
+    current = runtime_flow_run.id
+    async with get_client() as client:
+        target = await client.read_deployment_by_name(deployment)
+        waiting = await client.read_flow_runs(
+            deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[target.id])),
+            flow_run_filter=FlowRunFilter(
+                state=FlowRunFilterState(
+                    type=FlowRunFilterStateType(any_=[StateType.SCHEDULED, StateType.PENDING])
+                )
+            ),
+            sort=FlowRunSort.EXPECTED_START_TIME_ASC,
+            limit=20,
+        )
+    return [
+        (str(run.id), run.expected_start_time)
+        for run in waiting
+        if str(run.id) != str(current) and run.expected_start_time is not None
+    ]
+
+
+async def _last_ended(deployment: str) -> str:
+    """The state and start of the deployment's latest run that ended, other than this one."""
+    current = runtime_flow_run.id
+    async with get_client() as client:
+        target = await client.read_deployment_by_name(deployment)
+        ended = await client.read_flow_runs(
+            deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[target.id])),
+            flow_run_filter=FlowRunFilter(
+                state=FlowRunFilterState(
+                    type=FlowRunFilterStateType(
+                        any_=[StateType.CRASHED, StateType.FAILED, StateType.COMPLETED]
+                    )
+                )
+            ),
+            sort=FlowRunSort.END_TIME_DESC,
+            limit=5,
+        )
+    for run in ended:
+        if str(run.id) != str(current):
+            return f"{run.name}: {run.state_name}" + (
+                f" ({run.state.message})" if run.state is not None and run.state.message else ""
+            )
+    return "no earlier run"
+
+
+async def safety_net_gate(flow_name: str, *, safety_net: bool) -> dict[str, Any] | None:
+    """Started by the safety net (``safety_net``): end at once when the chain is alive.
+
+    When a run of this deployment already waits, the chain is alive (a failed run that still
+    scheduled its successor, or a duplicate trigger): returns the summary of a run that does
+    nothing, published like any other. Otherwise the chain was dead: one dead-chain alert
+    (off unless ALERT_ENABLED) and None, and the caller does the chain's work, which
+    schedules the next run. A normal run (``safety_net`` false) is never stopped here.
+    """
+    deployment = current_deployment()
+    if not safety_net or deployment is None:
+        return None
+    waiting = await _waiting_runs(deployment)
+    if waiting:
+        run_id, when = min(waiting, key=lambda item: item[1])
+        summary: dict[str, Any] = {
+            "started": utcnow().isoformat(),
+            "safety_net": f"the chain is alive: run {run_id} waits for {when.isoformat()}",
+        }
+        log.info("safety net: chain alive", deployment=deployment, waiting=run_id, at=when)
+        await publish_summary(f"{flow_name}-summary", flow_name, summary)
+        return summary
+    last = await _last_ended(deployment)
+    log.warning("safety net: restarting a dead chain", deployment=deployment, last_run=last)
+    from oddscore.alerts.manager import AlertManager
+    from oddscore.alerts.triggers import dead_chain_alert
+
+    manager = AlertManager.from_settings(get_settings().alerts)
+    try:
+        await manager.notify(dead_chain_alert(deployment=deployment, last_run=last))
+    finally:
+        await manager.aclose()
+    return None
 
 
 def reschedule_text(outcome: dict[str, Any]) -> str:
@@ -202,6 +269,30 @@ async def publish_summary(key: str, title: str, facts: dict[str, Any]) -> None:
     lines = [f"### {title}", "", "| | |", "|---|---|"]
     lines += [f"| {name} | {_cell(value)} |" for name, value in facts.items()]
     await acreate_markdown_artifact(markdown="\n".join(lines), key=key, description=title)
+
+
+async def publish_chain_health() -> None:
+    """The ``chain-health`` artifact: each chain's next run, last completed run, credits
+    paid today and a stale marker (the table of ``odds status show``). Never fails the run."""
+    from prefect.settings import get_current_settings
+
+    from oddscore.orchestration.chains import chain_health, chains_markdown
+    from oddscore.queries.credits import credits_by_flow
+    from oddscore.storage.engine import Database
+
+    try:
+        api = get_current_settings().api
+        key = api.key.get_secret_value() if api.key is not None else None
+        report = await chain_health(api.url, api_key=key, timeout=5.0)
+        now = utcnow()
+        midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        async with Database.from_settings(get_settings().database) as db, db.session() as session:
+            report = report.with_credits(await credits_by_flow(session, midnight, now))
+        await acreate_markdown_artifact(
+            markdown=chains_markdown(report), key="chain-health", description="Chains"
+        )
+    except Exception as exc:  # health reporting must never end a chain
+        log.warning("chain health not published", error=repr(exc))
 
 
 @dataclass(slots=True)
@@ -246,3 +337,4 @@ async def self_rescheduling(
                 current_deployment(), run.next_at, reason=run.reason
             )
         await publish_summary(f"{flow_name}-summary", flow_name, run.summary)
+        await publish_chain_health()

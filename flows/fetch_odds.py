@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from flows._runtime import (
     load_api_key,
     retry_transient,
+    safety_net_gate,
     self_rescheduling,
     setup_logging,
 )
@@ -54,6 +55,11 @@ class FetchOddsParams(BaseModel):
     )
     reschedule: bool = Field(
         default=True, description="Schedule this deployment's next run when done."
+    )
+    safety_net: bool = Field(
+        default=False,
+        description="Started by the safety net: end at once when a run of this deployment "
+        "already waits.",
     )
 
 
@@ -117,6 +123,8 @@ async def fetch_odds_flow(params: FetchOddsParams | None = None) -> dict[str, An
     setup_logging()
     await load_api_key()
     params = params or FetchOddsParams()
+    if (alive := await safety_net_gate("fetch-odds", safety_net=params.safety_net)) is not None:
+        return alive
     settings = get_settings()
     policy = SchedulePolicy.from_settings(settings.scheduler, settings.collection)
     dry_run = settings.scheduler.dry_run if params.dry_run is None else params.dry_run

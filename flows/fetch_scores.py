@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 from flows._runtime import (
     load_api_key,
     retry_transient,
+    safety_net_gate,
     self_rescheduling,
     setup_logging,
 )
@@ -46,6 +47,11 @@ class FetchScoresParams(BaseModel):
         default=None, description="Plan only: no paid call, no write, no rescheduling."
     )
     reschedule: bool = Field(default=True, description="Schedule the next run when done.")
+    safety_net: bool = Field(
+        default=False,
+        description="Started by the safety net: end at once when a run of this deployment "
+        "already waits.",
+    )
 
 
 @task(cache_policy=NO_CACHE)
@@ -84,6 +90,8 @@ async def fetch_scores_flow(params: FetchScoresParams | None = None) -> dict[str
     setup_logging()
     await load_api_key()
     params = params or FetchScoresParams()
+    if (alive := await safety_net_gate("fetch-scores", safety_net=params.safety_net)) is not None:
+        return alive
     settings = get_settings()
     policy = SchedulePolicy.from_settings(settings.scheduler, settings.collection)
     dry_run = settings.scheduler.dry_run if params.dry_run is None else params.dry_run

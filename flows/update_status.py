@@ -10,7 +10,7 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel, Field
 
-from flows._runtime import self_rescheduling, setup_logging
+from flows._runtime import safety_net_gate, self_rescheduling, setup_logging
 from oddscore.clock import utcnow
 from oddscore.config import get_settings
 from oddscore.logs import get_logger
@@ -30,6 +30,11 @@ class UpdateStatusParams(BaseModel):
     sports: list[str] | None = Field(default=None, description="Default: the SPORTS setting.")
     dry_run: bool | None = Field(default=None, description="Plan only: no write, no rescheduling.")
     reschedule: bool = Field(default=True, description="Schedule the next run when done.")
+    safety_net: bool = Field(
+        default=False,
+        description="Started by the safety net: end at once when a run of this deployment "
+        "already waits.",
+    )
 
 
 @task(cache_policy=NO_CACHE)
@@ -56,6 +61,8 @@ async def update_status_flow(params: UpdateStatusParams | None = None) -> dict[s
     """Move statuses with the clock; plan the next run around the next tip time."""
     setup_logging()
     params = params or UpdateStatusParams()
+    if (alive := await safety_net_gate("update-status", safety_net=params.safety_net)) is not None:
+        return alive
     settings = get_settings()
     policy = SchedulePolicy.from_settings(settings.scheduler, settings.collection)
     dry_run = settings.scheduler.dry_run if params.dry_run is None else params.dry_run

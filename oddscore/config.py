@@ -205,6 +205,11 @@ class SchedulerSettings(BaseSettings):
     game_duration_hours: float = Field(
         default=2.5, gt=0, le=6, validation_alias="SCHEDULER_GAME_DURATION_HOURS"
     )
+    # How long a run may stay silent (no heartbeat, no final state) before the safety net
+    # marks it crashed and restarts its chain (`odds safety-net apply`).
+    safety_net_window_seconds: int = Field(
+        default=300, ge=60, le=3600, validation_alias="SAFETY_NET_WINDOW_SECONDS"
+    )
 
 
 class DataQualitySettings(BaseSettings):

@@ -20,6 +20,7 @@ class AlertKind(StrEnum):
     LINE_MOVE = "line_move"
     DATA_QUALITY = "data_quality"
     FLOW_FAILURE = "flow_failure"
+    DEAD_CHAIN = "dead_chain"
 
 
 @dataclass(frozen=True, slots=True)

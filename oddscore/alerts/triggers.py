@@ -8,6 +8,7 @@ from oddscore.storage.models import Severity
 __all__ = [
     "arbitrage_alert",
     "data_quality_alert",
+    "dead_chain_alert",
     "ev_alert",
     "flow_failure_alert",
     "line_move_alert",
@@ -111,4 +112,23 @@ def flow_failure_alert(*, flow_name: str, run_name: str, message: str | None) ->
         message=message or "The flow run ended in a failed state.",
         severity=Severity.ERROR,
         fields={"flow": flow_name, "run": run_name},
+    )
+
+
+def dead_chain_alert(*, deployment: str, last_run: str) -> Alert:
+    """A self-scheduled chain had no waiting run: its last run died before scheduling one.
+
+    Sent once, by the safety-net run that restarts the chain (it finds no run waiting; a
+    duplicate safety-net run finds the restarted chain alive and sends nothing).
+    """
+    return Alert(
+        kind=AlertKind.DEAD_CHAIN,
+        title=f"Chain restarted: {deployment}",
+        message=(
+            f"{deployment} had no scheduled run: its last run ended without scheduling the "
+            f"next ({last_run}). The safety net started a new run."
+        ),
+        severity=Severity.ERROR,
+        fields={"deployment": deployment, "last run": last_run},
+        dedupe_key=f"dead-chain:{deployment}:{last_run}",
     )

@@ -23,6 +23,7 @@ from oddscore.cli import (
     ml,
     plot,
     results,
+    safety_net,
     schedule,
     screen,
     simulator,
@@ -55,6 +56,7 @@ app.command("hedge")(hedge.hedge)
 app.command("kelly")(kelly.kelly)
 app.add_typer(status.app, name="status")
 app.command("credits")(credits.credits)
+app.add_typer(safety_net.app, name="safety-net")
 app.add_typer(plot.app, name="plot")
 app.add_typer(deploy.app, name="deploy")
 app.add_typer(screen.app, name="screen")

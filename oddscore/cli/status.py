@@ -74,6 +74,7 @@ def show(
 
     overview = run(go())
     next_runs = run(_next_runs())
+    chains = run(_chains(settings, now))
     if json_output:
         from dataclasses import asdict
 
@@ -90,6 +91,10 @@ def show(
         if overview.projection is not None:
             data["projection"]["projected_share"] = overview.projection.projected_share
         data["next_runs"] = asdict(next_runs)
+        data["chains"] = {
+            **asdict(chains),
+            "chains": [{**asdict(c), "stale": c.stale, "status": c.status} for c in chains.chains],
+        }
         print_json(data)
         return
     quota, fetches, quality = overview.quota, overview.fetches, overview.quality
@@ -134,6 +139,7 @@ def show(
         title="fetches by flow",
     )
     _print_next_runs(next_runs)
+    _print_chains(chains)
     if verbose:
         print_table(
             [
@@ -303,3 +309,34 @@ def _print_next_runs(next_runs: Any) -> None:
         ["expected start", "flow", "deployment", "run", "state"],
         title=f"next scheduled runs (Prefect at {next_runs.api_url})",
     )
+
+
+async def _chains(settings: Any, now: Any) -> Any:
+    """Each self-scheduled chain from Prefect, with the credits its flow paid today."""
+    import os
+
+    from oddscore.orchestration.chains import chain_health
+    from oddscore.queries.board import open_session
+    from oddscore.queries.credits import credits_by_flow
+
+    report = await chain_health(
+        os.environ.get("PREFECT_API_URL"), api_key=os.environ.get("PREFECT_API_KEY")
+    )
+    if not report.reachable or not report.chains:
+        return report
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    async with open_session(settings) as session:
+        credits = await credits_by_flow(session, midnight, now)
+    return report.with_credits(credits)
+
+
+def _print_chains(chains: Any) -> None:
+    from oddscore.orchestration.chains import CHAIN_COLUMNS, chain_rows
+
+    if not chains.reachable:
+        console.print(f"chains: unknown, {chains.problem}", highlight=False)
+        return
+    if not chains.chains:
+        console.print(f"chains: no self-scheduled deployment on {chains.api_url}")
+        return
+    print_table(chain_rows(chains), list(CHAIN_COLUMNS), title="self-scheduled chains")

@@ -20,7 +20,7 @@ from oddscore.clock import as_utc
 from oddscore.queries._sql import FETCH_LOGS
 from oddscore.storage.models import PaidCall
 
-__all__ = ["CreditsReport", "UnsettledCall", "credits_report"]
+__all__ = ["CreditsReport", "UnsettledCall", "credits_by_flow", "credits_report"]
 
 PAID_CALLS = cast(Table, PaidCall.__table__)  # type: ignore[attr-defined]
 PC = PAID_CALLS.c
@@ -135,3 +135,15 @@ async def credits_report(session: AsyncSession, since: datetime, until: datetime
     )
     report.unsettled = [UnsettledCall(**row._mapping) for row in rows.all()]
     return report
+
+
+async def credits_by_flow(
+    session: AsyncSession, since: datetime, until: datetime
+) -> dict[str, int]:
+    """Credits of the ledger's rows created in ``[since, until)``, by the flow that paid."""
+    rows = await session.execute(
+        select(PC.flow_name, func.coalesce(func.sum(PC.credits), 0))
+        .where(PC.created_at >= as_utc(since), PC.created_at < as_utc(until))
+        .group_by(PC.flow_name)
+    )
+    return {str(flow or "?"): int(credits) for flow, credits in rows.all()}

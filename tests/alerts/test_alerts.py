@@ -14,6 +14,7 @@ from oddscore.alerts import AlertManager, DiscordWebhookChannel
 from oddscore.alerts.triggers import (
     arbitrage_alert,
     data_quality_alert,
+    dead_chain_alert,
     ev_alert,
     flow_failure_alert,
     line_move_alert,
@@ -158,3 +159,23 @@ def test_triggers_fire_only_past_their_thresholds() -> None:
     assert critical is not None and critical.severity == "critical"
     failed = flow_failure_alert(flow_name="fetch-odds", run_name="r1", message=None)
     assert failed.title == "Flow run failed: fetch-odds/r1"
+
+
+async def test_a_dead_chain_sends_one_discord_message_and_only_when_enabled(
+    webhook: tuple[_Webhook, str],
+) -> None:
+    state, url = webhook
+    alert = dead_chain_alert(
+        deployment="fetch-odds/fetch-odds-local", last_run="brave-fox: Crashed"
+    )
+    off = AlertManager.from_settings(AlertSettings(discord_webhook_url=url))  # the default
+    assert await off.notify(alert) == 0
+    await off.aclose()
+    manager = AlertManager([DiscordWebhookChannel(url)], enabled=True)
+    assert await manager.notify(alert) == 1
+    assert await manager.notify(alert) == 0  # the same dead chain again: not twice
+    await manager.aclose()
+    assert len(state.received) == 1
+    embed = state.received[0]["embeds"][0]  # type: ignore[index]
+    assert embed["title"] == "Chain restarted: fetch-odds/fetch-odds-local"
+    assert "brave-fox: Crashed" in embed["description"]
