@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 
 from oddscore.clock import parse_timestamp
-from oddscore.logs import redact, register_secret
+from oddscore.orchestration.prefect_api import API_ERRORS, api_client, post, unreachable
 from oddscore.orchestration.safety_net import CHAIN_TAG
 
 __all__ = [
@@ -83,12 +83,6 @@ class ChainsReport:
         return replace(self, chains=chains)
 
 
-async def _post(http: httpx.AsyncClient, path: str, body: dict[str, Any]) -> Any:
-    response = await http.post(path, json=body)
-    response.raise_for_status()
-    return response.json()
-
-
 def _when(value: Any) -> datetime | None:
     return None if not value else parse_timestamp(str(value))
 
@@ -96,7 +90,7 @@ def _when(value: Any) -> datetime | None:
 async def _first_run(
     http: httpx.AsyncClient, deployment_id: str, states: list[str], sort: str
 ) -> dict[str, Any] | None:
-    runs = await _post(
+    runs = await post(
         http,
         "/flow_runs/filter",
         {
@@ -111,7 +105,7 @@ async def _first_run(
 
 async def _one_chain(http: httpx.AsyncClient, deployment: dict[str, Any], flow: str) -> ChainHealth:
     dep_id = str(deployment["id"])
-    ahead = await _post(
+    ahead = await post(
         http,
         "/flow_runs/filter",
         {
@@ -147,21 +141,17 @@ async def chain_health(
         return ChainsReport(
             None, False, problem="PREFECT_API_URL is not set: no Prefect server to ask"
         )
-    headers = {"accept": "application/json"}
-    if api_key:
-        register_secret(api_key)
-        headers["authorization"] = f"Bearer {api_key}"
     base = api_url.rstrip("/")
     try:
-        async with httpx.AsyncClient(
-            base_url=base, timeout=timeout, headers=headers, transport=transport
+        async with api_client(
+            api_url, api_key=api_key, timeout=timeout, transport=transport
         ) as http:
-            deployments = await _post(
+            deployments = await post(
                 http, "/deployments/filter", {"deployments": {"tags": {"all_": [CHAIN_TAG]}}}
             )
             flow_ids = sorted({str(d["flow_id"]) for d in deployments})
             flows = (
-                await _post(http, "/flows/filter", {"flows": {"id": {"any_": flow_ids}}})
+                await post(http, "/flows/filter", {"flows": {"id": {"any_": flow_ids}}})
                 if flow_ids
                 else []
             )
@@ -169,12 +159,8 @@ async def chain_health(
             chains = [
                 await _one_chain(http, d, names.get(str(d["flow_id"]), "?")) for d in deployments
             ]
-    except httpx.HTTPStatusError as exc:
-        problem = f"the Prefect API at {base} answered {exc.response.status_code}"
-        return ChainsReport(base, False, problem=redact(problem))
-    except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
-        problem = f"the Prefect API at {base} did not answer ({type(exc).__name__})"
-        return ChainsReport(base, False, problem=redact(problem))
+    except API_ERRORS as exc:
+        return ChainsReport(base, False, problem=unreachable(base, exc))
     chains.sort(key=lambda c: (c.flow, c.deployment))
     return ChainsReport(base, True, chains)
 

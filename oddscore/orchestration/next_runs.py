@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 
 from oddscore.clock import parse_timestamp
-from oddscore.logs import redact, register_secret
+from oddscore.orchestration.prefect_api import API_ERRORS, api_client, post, unreachable
 
 __all__ = ["NextRuns", "ScheduledRun", "next_scheduled_runs"]
 
@@ -39,16 +39,10 @@ class NextRuns:
     problem: str | None = None
 
 
-async def _post(http: httpx.AsyncClient, path: str, body: dict[str, Any]) -> Any:
-    response = await http.post(path, json=body)
-    response.raise_for_status()
-    return response.json()
-
-
 async def _names(http: httpx.AsyncClient, kind: str, ids: set[str]) -> dict[str, dict[str, Any]]:
     if not ids:
         return {}
-    items = await _post(http, f"/{kind}/filter", {kind: {"id": {"any_": sorted(ids)}}})
+    items = await post(http, f"/{kind}/filter", {kind: {"id": {"any_": sorted(ids)}}})
     return {str(item["id"]): item for item in items}
 
 
@@ -67,18 +61,14 @@ async def next_scheduled_runs(
     """
     if not api_url:
         return NextRuns(None, False, problem="PREFECT_API_URL is not set: no Prefect server to ask")
-    headers = {"accept": "application/json"}
-    if api_key:
-        register_secret(api_key)
-        headers["authorization"] = f"Bearer {api_key}"
     base = api_url.rstrip("/")
     try:
-        async with httpx.AsyncClient(
-            base_url=base, timeout=timeout, headers=headers, transport=transport
+        async with api_client(
+            api_url, api_key=api_key, timeout=timeout, transport=transport
         ) as http:
             health = await http.get("/health")
             health.raise_for_status()
-            runs = await _post(
+            runs = await post(
                 http,
                 "/flow_runs/filter",
                 {
@@ -91,12 +81,8 @@ async def next_scheduled_runs(
                 http, "deployments", {str(r["deployment_id"]) for r in runs if r["deployment_id"]}
             )
             flows = await _names(http, "flows", {str(r["flow_id"]) for r in runs})
-    except httpx.HTTPStatusError as exc:
-        problem = f"the Prefect API at {base} answered {exc.response.status_code}"
-        return NextRuns(base, False, problem=redact(problem))
-    except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
-        problem = f"the Prefect API at {base} did not answer ({type(exc).__name__})"
-        return NextRuns(base, False, problem=redact(problem))
+    except API_ERRORS as exc:
+        return NextRuns(base, False, problem=unreachable(base, exc))
     scheduled = []
     for run in runs:
         when = run.get("expected_start_time") or run.get("next_scheduled_start_time")

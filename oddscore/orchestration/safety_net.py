@@ -32,7 +32,8 @@ from typing import Any
 import httpx
 
 from oddscore.exceptions import ConfigurationError
-from oddscore.logs import redact, register_secret
+from oddscore.logs import redact
+from oddscore.orchestration.prefect_api import api_client, post, unreachable
 
 __all__ = [
     "CHAIN_TAG",
@@ -154,32 +155,24 @@ async def apply_safety_net(
             f"the safety-net window must be at least {int(MIN_WINDOW.total_seconds())} s "
             "(two of Prefect's shortest heartbeat intervals)"
         )
-    headers = {"accept": "application/json"}
-    if api_key:
-        register_secret(api_key)
-        headers["authorization"] = f"Bearer {api_key}"
     base = api_url.rstrip("/")
     net = SafetyNet(base, int(window.total_seconds()))
     try:
-        async with httpx.AsyncClient(
-            base_url=base, timeout=timeout, headers=headers, transport=transport
+        async with api_client(
+            api_url, api_key=api_key, timeout=timeout, transport=transport
         ) as http:
-            deployments = await _json(
-                await http.post(
-                    "/deployments/filter",
-                    json={"deployments": {"tags": {"all_": [CHAIN_TAG]}}},
-                )
+            deployments = await post(
+                http, "/deployments/filter", {"deployments": {"tags": {"all_": [CHAIN_TAG]}}}
             )
             if not deployments:
                 raise ConfigurationError(
                     f"no deployment tagged {CHAIN_TAG!r} on {base}: run "
                     "`prefect --no-prompt deploy --all` first"
                 )
-            flows = await _json(
-                await http.post(
-                    "/flows/filter",
-                    json={"flows": {"id": {"any_": sorted({d["flow_id"] for d in deployments})}}},
-                )
+            flows = await post(
+                http,
+                "/flows/filter",
+                {"flows": {"id": {"any_": sorted({d["flow_id"] for d in deployments})}}},
             )
             flow_names = {str(f["id"]): str(f["name"]) for f in flows}
             wanted = [zombie_automation(window)]
@@ -187,17 +180,14 @@ async def apply_safety_net(
                 name = f"{flow_names.get(str(deployment['flow_id']), '?')}/{deployment['name']}"
                 net.chains.append(name)
                 wanted.append(restart_automation(str(deployment["id"]), name))
-            existing = await _json(
-                await http.post(
-                    "/automations/filter",
-                    json={"automations": {"tags": {"all_": [SAFETY_NET_TAG]}}},
-                )
+            existing = await post(
+                http, "/automations/filter", {"automations": {"tags": {"all_": [SAFETY_NET_TAG]}}}
             )
             for automation in existing or []:
                 await _json(await http.delete(f"/automations/{automation['id']}"))
                 net.removed += 1
             for automation in wanted:
-                await _json(await http.post("/automations/", json=automation))
+                await post(http, "/automations/", automation)
                 net.automations.append(str(automation["name"]))
     except httpx.HTTPStatusError as exc:
         detail = redact(exc.response.text[:300])
@@ -205,7 +195,5 @@ async def apply_safety_net(
             f"the Prefect API at {base} answered {exc.response.status_code}: {detail}"
         ) from exc
     except httpx.HTTPError as exc:
-        raise ConfigurationError(
-            f"the Prefect API at {base} did not answer ({type(exc).__name__})"
-        ) from exc
+        raise ConfigurationError(unreachable(base, exc)) from exc
     return net
