@@ -189,6 +189,26 @@ class CollectionSettings(BaseSettings):
     )(_split_commas)
 
 
+FetchTierName = Literal["opening", "early", "sharp", "pregame", "closing"]
+
+
+def _tier_minutes(value: Any) -> Any:
+    """``SCHEDULER_MIN_CADENCE="closing=30,pregame=90"``: minutes per tier."""
+    if not isinstance(value, str):
+        return value
+    minutes: dict[str, str] = {}
+    for item in value.split(","):
+        if not item.strip():
+            continue
+        tier, sep, every = item.partition("=")
+        if not sep or not tier.strip() or not every.strip():
+            raise ValueError(
+                f"SCHEDULER_MIN_CADENCE entries are tier=minutes, got {item.strip()!r}"
+            )
+        minutes[tier.strip()] = every.strip()
+    return minutes
+
+
 class SchedulerSettings(BaseSettings):
     """How the scheduling intelligence plans collection."""
 
@@ -205,6 +225,17 @@ class SchedulerSettings(BaseSettings):
     game_duration_hours: float = Field(
         default=2.5, gt=0, le=6, validation_alias="SCHEDULER_GAME_DURATION_HOURS"
     )
+    # covering: calls placed to cover every game's tiers together; cadence: the original
+    # per-game tier cadence (about 2.8x the calls on a real season, same coverage).
+    planner: Literal["covering", "cadence"] = Field(
+        default="covering", validation_alias="SCHEDULER_PLANNER"
+    )
+    # The covering planner's minimum cadence inside a tier, ``tier=minutes,...``.
+    min_cadence: Annotated[dict[FetchTierName, Annotated[int, Field(ge=1)]], NoDecode] = Field(
+        default_factory=dict, validation_alias="SCHEDULER_MIN_CADENCE"
+    )
+
+    _cadence = field_validator("min_cadence", mode="before")(_tier_minutes)
 
 
 class DataQualitySettings(BaseSettings):

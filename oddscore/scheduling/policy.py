@@ -4,10 +4,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from enum import StrEnum
 
 from oddscore.config import CollectionSettings, SchedulerSettings
+from oddscore.scheduling.tiers import FetchTier
 
-__all__ = ["SchedulePolicy"]
+__all__ = ["PlannerKind", "SchedulePolicy"]
+
+
+class PlannerKind(StrEnum):
+    """Which planner places the paid ``/odds`` calls (``planner.decide_odds`` dispatches)."""
+
+    # Calls placed to cover every game's tier windows together (``covering.py``).
+    COVERING = "covering"
+    # The original planner: each game's tier cadence (48 h ... 30 min) from its last capture.
+    CADENCE = "cadence"
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +31,10 @@ class SchedulePolicy:
         SchedulePolicy(closing_lead=timedelta(minutes=5), markets=("h2h",))
     """
 
+    planner: PlannerKind = PlannerKind.COVERING
+    # The covering planner's minimum cadence inside a tier, for line movement: no stretch of
+    # this long inside the tier without a capture (none by default: one capture per tier).
+    min_cadence: tuple[tuple[FetchTier, timedelta], ...] = ()
     lookahead: timedelta = timedelta(days=7)
     # The guaranteed closing capture happens this long before each distinct tip time ...
     closing_lead: timedelta = timedelta(minutes=5)
@@ -59,6 +74,11 @@ class SchedulePolicy:
         cls, scheduler: SchedulerSettings, collection: CollectionSettings
     ) -> SchedulePolicy:
         return cls(
+            planner=PlannerKind(scheduler.planner),
+            min_cadence=tuple(
+                (FetchTier(tier), timedelta(minutes=minutes))
+                for tier, minutes in scheduler.min_cadence.items()
+            ),
             lookahead=timedelta(days=scheduler.lookahead_days),
             closing_lead=timedelta(minutes=scheduler.closing_lead_minutes),
             closing_window=timedelta(minutes=max(10, 2 * scheduler.closing_lead_minutes)),
@@ -68,6 +88,10 @@ class SchedulePolicy:
             bookmakers=tuple(collection.bookmakers),
             regions=tuple(collection.regions),
         )
+
+    def cadence(self, tier: FetchTier) -> timedelta | None:
+        """The covering planner's minimum cadence inside ``tier``, if the policy asks one."""
+        return next((every for name, every in self.min_cadence if name is tier), None)
 
     @property
     def odds_fetch_cost(self) -> int:
