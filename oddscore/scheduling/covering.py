@@ -4,9 +4,9 @@ One call captures every listed game, so the question is which moments stab every
 requirements at once. Each upcoming game asks for a window ``[opens, due]`` per requirement:
 
 * **tier**: a capture in each tier it can still reach (a tier holds ``start < t <= end``;
-  the opening tier from the lookahead on), due ``tier_margin`` before the tier ends so that a
-  run starting a little late still lands inside it. The closing tier needs no window of its
-  own: the closing capture lies inside it;
+  the opening tier from the lookahead on), due ``cover_margin`` before the tier ends so that
+  a run starting late, or retried after a failure, still lands inside it. The closing tier
+  needs no window of its own: the closing capture lies inside it;
 * **closing**: a capture within ``closing_window`` of tip, due ``closing_lead`` before it;
 * **first**: a game first listed inside the lookahead is captured at once (its first line;
   late listings and re-listed games are handled the moment they appear). A game listed
@@ -97,7 +97,7 @@ def game_windows(
             continue
         captured = last is not None and start < last <= end
         if not captured and not closing_tier:
-            due = max(opens, end - policy.tier_margin, now)
+            due = max(opens, end - policy.cover_margin, now)
             windows.append(Window(opens, due, Requirement.TIER, spec.tier))
         every = policy.cadence(spec.tier)
         if every is not None:

@@ -155,7 +155,7 @@ def test_a_game_listed_two_hours_before_tip() -> None:
 def test_a_tip_moved_earlier_after_its_pregame_capture() -> None:
     tip = START + timedelta(hours=10)
     new_tip = tip - timedelta(hours=2)
-    captured = tip - timedelta(hours=3, minutes=15)  # pregame, its tier's last safe moment
+    captured = tip - timedelta(hours=3) - POLICY.cover_margin  # pregame: its latest due
     now = captured + timedelta(minutes=30)
     moved = GameState("g", new_tip, captured, listed_at=START)
     decision = decide_odds([moved], now, SchedulePolicy(discovery_interval=timedelta(days=1)))
@@ -202,7 +202,7 @@ def test_a_week_long_break() -> None:
     # nothing paid while nothing is listed: the break costs only free /events checks
     assert not [t for t in run.fetches if before <= t < after - timedelta(days=2)]
     lead = POLICY.closing_lead
-    margin = POLICY.tier_margin
+    margin = POLICY.cover_margin
     assert run.fetches == [
         # listed 12 h before tip: first line at once, pregame, closing
         START,
@@ -224,7 +224,7 @@ def test_games_beyond_the_lookahead_wait_for_their_opening_window() -> None:
     decision = decide_odds(far, START, quiet)
     # listed long before it entered the lookahead: no "first" capture, its opening tier
     # (from 7 days before tip to 72 h before) is due at its end, less the margin
-    assert decision.at == tip - timedelta(hours=72) - POLICY.tier_margin
+    assert decision.at == tip - timedelta(hours=72) - POLICY.cover_margin
     assert decision.games[0].need is Need.TIER
     assert decision.games[0].tier is FetchTier.OPENING
 
@@ -255,7 +255,7 @@ def test_quota_pacing_works_on_top_of_it() -> None:
     normal = decide_odds(game, now, quiet, QuotaState(remaining=5000, used=1000))
     assert normal.mode is QuotaMode.NORMAL
     # captured in the early tier just now: next, the sharp tier before it ends
-    assert normal.at == game[0].commence_time - timedelta(hours=12) - quiet.tier_margin
+    assert normal.at == game[0].commence_time - timedelta(hours=12) - quiet.cover_margin
     assert [(g.need, g.tier) for g in normal.games] == [(Need.TIER, FetchTier.SHARP)]
     critical = decide_odds(game, now, quiet, QuotaState(remaining=100, used=3000))
     assert critical.mode is QuotaMode.CLOSING_ONLY
