@@ -189,6 +189,26 @@ class CollectionSettings(BaseSettings):
     )(_split_commas)
 
 
+FetchTierName = Literal["opening", "early", "sharp", "pregame", "closing"]
+
+
+def _tier_minutes(value: Any) -> Any:
+    """``SCHEDULER_MIN_CADENCE="closing=30,pregame=90"``: minutes per tier."""
+    if not isinstance(value, str):
+        return value
+    minutes: dict[str, str] = {}
+    for item in value.split(","):
+        if not item.strip():
+            continue
+        tier, sep, every = item.partition("=")
+        if not sep or not tier.strip() or not every.strip():
+            raise ValueError(
+                f"SCHEDULER_MIN_CADENCE entries are tier=minutes, got {item.strip()!r}"
+            )
+        minutes[tier.strip()] = every.strip()
+    return minutes
+
+
 class SchedulerSettings(BaseSettings):
     """How the scheduling intelligence plans collection."""
 
@@ -210,6 +230,17 @@ class SchedulerSettings(BaseSettings):
     safety_net_window_seconds: int = Field(
         default=300, ge=60, le=3600, validation_alias="SAFETY_NET_WINDOW_SECONDS"
     )
+    # covering: calls placed to cover every game's tiers together; cadence: the original
+    # per-game tier cadence (about 2.8x the calls on a real season, same coverage).
+    planner: Literal["covering", "cadence"] = Field(
+        default="covering", validation_alias="SCHEDULER_PLANNER"
+    )
+    # The covering planner's minimum cadence inside a tier, ``tier=minutes,...``.
+    min_cadence: Annotated[dict[FetchTierName, Annotated[int, Field(ge=1)]], NoDecode] = Field(
+        default_factory=dict, validation_alias="SCHEDULER_MIN_CADENCE"
+    )
+
+    _cadence = field_validator("min_cadence", mode="before")(_tier_minutes)
 
 
 class DataQualitySettings(BaseSettings):

@@ -45,13 +45,29 @@ SHARED_DIR = Path(__file__).resolve().parents[1].parent / "shared"
 REAL_DATA_DIR = SHARED_DIR / "data" / "real_nba_odds"
 SAMPLES_DIR = SHARED_DIR / "reference" / "odds_api_samples"
 
-_SETTINGS_ENV = (
-    "ODDS_API_KEY ODDS_API_BASE_URL ODDS_API_QUOTA ODDS_API_TIMEOUT ODDS_API_MAX_RETRIES "
-    "ODDS_API_REQUESTS_PER_SECOND ODDS_API_ODDS_FORMAT DATABASE_URL DATABASE_POOL_SIZE "
-    "DATABASE_NULL_POOL DATABASE_ECHO SPORTS BOOKMAKERS MARKETS REGIONS SHARP_BOOKMAKERS "
-    "SCHEDULER_DRY_RUN SCHEDULER_LOOKAHEAD_DAYS ENABLE_VALIDATION REJECT_INVALID_ODDS "
-    "DISCORD_WEBHOOK_URL ALERT_ENABLED LOG_LEVEL LOG_FILE LOG_FORMAT IMPORT_MAX_FILE_MB"
-).split()
+
+def _settings_env() -> list[str]:
+    """Every environment variable a settings model reads (its alias, or prefix and name), so
+    that no developer's setting, old or new, leaks into a test."""
+    from pydantic import AliasChoices
+    from pydantic_settings import BaseSettings
+
+    import oddscore.config as config
+
+    names = set()
+    for model in vars(config).values():
+        if isinstance(model, type) and issubclass(model, BaseSettings):
+            prefix = str(model.model_config.get("env_prefix") or "")
+            for name, field in model.model_fields.items():
+                alias = field.validation_alias
+                if isinstance(alias, AliasChoices):
+                    names.update(c for c in alias.choices if isinstance(c, str))
+                else:
+                    names.add(alias if isinstance(alias, str) else f"{prefix}{name}".upper())
+    return sorted(names)
+
+
+_SETTINGS_ENV = _settings_env()
 
 
 # The test modules (or folders, ending in "/") that run code reading the wall clock: the CLI's

@@ -45,14 +45,14 @@ def _when(value: str | None) -> datetime | None:
         raise ConfigurationError(f"not a date or time: {value!r}") from exc
 
 
-@app.command("simulate")
+@app.command("replay")
 @handle_errors
-def simulate(
+def replay(
     events: Annotated[
         Path,
         typer.Option(
             "--events",
-            help="An events file or a directory of daily events files (*.json / *.json.gz).",
+            help="An events file or a season's folder of daily events files (*.json / *.json.gz).",
         ),
     ],
     start: Annotated[
@@ -73,44 +73,56 @@ def simulate(
     ] = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Replay a season's schedule through the intelligence, fixed 30-minute polling and the
-    nearest-game cadence; compare requests, credits and tier coverage.
+    """Replay a season's schedule through the covering planner, the cadence planner, fixed
+    30-minute polling and the nearest-game cadence; compare calls, credits and coverage.
 
-    Example: odds schedule simulate --events events/2023-2024 --start 2023-11-01 --end 2023-12-01
+    Example: odds schedule replay --events events/2023-2024 --start 2023-11-01 --end 2023-12-01
     """
     from oddscore.config import get_settings
     from oddscore.scheduling.policy import SchedulePolicy
-    from oddscore.scheduling.replay import load_schedule, replay_all
+    from oddscore.scheduling.replay import STRATEGIES, load_schedule, replay_all
 
     settings = get_settings()
     policy = SchedulePolicy.from_settings(settings.scheduler, settings.collection)
-    with working("replaying the schedule through three collection strategies"):
+    with working(f"replaying the schedule through {len(STRATEGIES)} collection strategies"):
         games = load_schedule(events)
         replayed = replay_all(games, start=_when(start), end=_when(end), policy=policy, quota=quota)
-    results = [r.as_dict() for r in replayed]
     if json_output:
-        print_json({"credits_per_fetch": policy.odds_fetch_cost, "strategies": results})
+        print_json(
+            {
+                "credits_per_fetch": policy.odds_fetch_cost,
+                "planner": policy.planner.value,
+                "strategies": [r.as_dict() for r in replayed],
+            }
+        )
         return
+    cadence = next((r.requests for r in replayed if r.name == "cadence"), 0)
     rows = [
         {
-            "strategy": r["strategy"],
-            "requests": r["requests"],
-            "credits": r["credits"],
-            "month max": r["max_month_credits"],
-            "runs": r["runs"],
-            "games": r["games"],
-            "all tiers": f"{float(r['tier_coverage']):.1%}",  # type: ignore[arg-type]
-            "closing": f"{float(r['closing_coverage']):.1%}",  # type: ignore[arg-type]
+            "strategy": r.name + (" *" if r.name == policy.planner.value else ""),
+            "requests": r.requests,
+            "vs cadence": f"{r.requests / cadence:.2f}x" if cadence else "-",
+            "credits": r.credits,
+            "month max": r.max_month_credits,
+            "runs": r.runs,
+            "games": r.games,
+            "all tiers": f"{r.tier_share:.1%}",
+            "closing": f"{r.closing_share:.1%}",
         }
-        for r in results
+        for r in replayed
     ]
     columns = list(rows[0])
     print_table(rows, columns, title=f"{events.name}: {policy.odds_fetch_cost} credits per fetch")
     console.print(
-        "tier coverage: games with a snapshot in every tier they were listed in for 30+ min; "
-        f"closing: a snapshot within {int(policy.closing_window.total_seconds() // 60)} min "
-        "of tip. runs include free /events discovery checks."
+        "* the planner in use (SCHEDULER_PLANNER). requests: paid /odds calls. tier coverage: "
+        "games with a snapshot in every tier they were listed in for 30+ min; closing: a "
+        f"snapshot within {int(policy.closing_window.total_seconds() // 60)} min of tip. runs "
+        "include free /events discovery checks."
     )
+
+
+# The command's first name, kept working.
+app.command("simulate", hidden=True)(replay)
 
 
 @app.command("next")

@@ -1,5 +1,9 @@
 """The next-run decision for odds collection, from every upcoming game at once.
 
+Two planners share this entry point (``policy.planner``): the covering planner
+(``covering.py``, the default), which places calls to cover every game's tier windows
+together, and the original cadence planner described below, kept as a named policy.
+
 One ``/odds`` call returns every upcoming game and is billed per call, not per game, so the
 question is never "when does the nearest game need odds" but "what is the earliest moment at
 which *any* game needs its next snapshot". Each game's next need follows from when it was last
@@ -26,7 +30,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from oddscore.clock import as_utc
-from oddscore.scheduling.policy import SchedulePolicy
+from oddscore.scheduling.covering import game_windows
+from oddscore.scheduling.policy import PlannerKind, SchedulePolicy
 from oddscore.scheduling.quota import (
     QuotaMode,
     QuotaPlan,
@@ -63,6 +68,7 @@ class Need(StrEnum):
     FIRST = "first"
     CADENCE = "cadence"
     TIER_ENTRY = "tier_entry"
+    TIER = "tier"  # covering: the last safe moment to capture the game in a tier
     CLOSING = "closing"
     ENTERS_LOOKAHEAD = "enters_lookahead"
     RESULT = "result"  # scores: the game should be over
@@ -71,12 +77,14 @@ class Need(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class GameState:
-    """What the planner knows about one game: tip time, status and the last capture."""
+    """What the planner knows about one game: tip time, status, the last capture and when it
+    was first listed (None: just now)."""
 
     event_id: str
     commence_time: datetime
     last_captured: datetime | None = None
     status: str = "scheduled"
+    listed_at: datetime | None = None
 
     def is_upcoming(self, now: datetime) -> bool:
         return self.status in _UPCOMING and self.commence_time > now
@@ -247,24 +255,23 @@ def decide_odds(
             f"quota below one call ({policy.odds_fetch_cost} credits): paused until "
             f"the reset at {quota_plan.reset_at.isoformat()}",
         )
-    needs = [n for g in upcoming if (n := game_need(g, now, policy, quota_plan)) is not None]
-    if not needs:
+    if policy.planner is PlannerKind.COVERING:
+        planned = _covering_call(upcoming, now, policy, quota_plan)
+    else:
+        planned = _cadence_call(upcoming, now, policy, quota_plan)
+    if planned is None:
         return decision(
             discovery_at,
             Action.DISCOVER,
             "every upcoming game is covered until tip: free discovery check",
         )
-    earliest = min(n.due for n in needs)
+    earliest, served = planned
     if discovery_at < earliest:
         return decision(
             discovery_at,
             Action.DISCOVER,
             f"next snapshot need at {earliest.isoformat()}; free discovery check first",
         )
-    # Needs within a minute of the earliest are served by the same call.
-    served = tuple(
-        sorted((n for n in needs if n.due - earliest < _EPSILON), key=lambda n: n.commence_time)
-    )
     kinds = sorted({n.need.value for n in served})
     tiers = sorted({n.tier.value for n in served if n.tier is not None})
     return decision(
@@ -275,6 +282,52 @@ def decide_odds(
         games=served,
         estimated_credits=policy.odds_fetch_cost,
     )
+
+
+def _cadence_call(
+    upcoming: list[GameState], now: datetime, policy: SchedulePolicy, quota: QuotaPlan
+) -> tuple[datetime, tuple[GameNeed, ...]] | None:
+    """The cadence planner's next call: the earliest need of any game."""
+    needs = [n for g in upcoming if (n := game_need(g, now, policy, quota)) is not None]
+    if not needs:
+        return None
+    earliest = min(n.due for n in needs)
+    # Needs within a minute of the earliest are served by the same call.
+    served = (n for n in needs if n.due - earliest < _EPSILON)
+    return earliest, tuple(sorted(served, key=lambda n: n.commence_time))
+
+
+def _covering_call(
+    upcoming: list[GameState], now: datetime, policy: SchedulePolicy, quota: QuotaPlan
+) -> tuple[datetime, tuple[GameNeed, ...]] | None:
+    """The covering planner's next call: the earliest due of any game's windows; it serves
+    every game with a window open by then."""
+    closing_only = quota.mode is QuotaMode.CLOSING_ONLY
+    windows = {
+        g.event_id: game_windows(
+            g.commence_time,
+            g.last_captured,
+            g.listed_at,
+            now,
+            policy,
+            closing_only=closing_only,
+            stretch=quota.stretch,
+        )
+        for g in upcoming
+    }
+    dues = [w.due for ws in windows.values() for w in ws]
+    if not dues:
+        return None
+    at = min(dues)
+    served = []
+    for game in upcoming:
+        open_now = [w for w in windows[game.event_id] if w.opens <= at]
+        if open_now:
+            first = min(open_now, key=lambda w: w.due)
+            tier = tier_for(hours_until(game.commence_time, at))
+            need = Need(first.requirement.value)
+            served.append(GameNeed(game.event_id, game.commence_time, at, need, tier))
+    return at, tuple(sorted(served, key=lambda n: n.commence_time))
 
 
 def next_slot(decision_at: datetime, now: datetime, policy: SchedulePolicy) -> datetime:

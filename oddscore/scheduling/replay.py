@@ -16,7 +16,7 @@ from __future__ import annotations
 import bisect
 import json
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -24,15 +24,17 @@ from oddscore.clock import parse_timestamp
 from oddscore.exceptions import ConfigurationError, UnreadableFileError
 from oddscore.reading import read_bounded
 from oddscore.scheduling.planner import Action, GameState, decide_odds, next_slot
-from oddscore.scheduling.policy import SchedulePolicy
+from oddscore.scheduling.policy import PlannerKind, SchedulePolicy
 from oddscore.scheduling.quota import QuotaState, month_start
 from oddscore.scheduling.tiers import TIERS, hours_until, spec_for, tier_for
 
 __all__ = [
+    "STRATEGIES",
     "ReplayGame",
     "StrategyResult",
+    "cadence_planner",
+    "covering_planner",
     "fixed_interval",
-    "intelligence",
     "load_schedule",
     "nearest_game",
     "replay_all",
@@ -60,8 +62,15 @@ class StrategyResult:
     closing_coverage: int = 0
     fetch_times: list[datetime] = field(default_factory=list, repr=False)
 
+    @property
+    def tier_share(self) -> float:
+        return round(self.full_tier_coverage / self.games, 4) if self.games else 0.0
+
+    @property
+    def closing_share(self) -> float:
+        return round(self.closing_coverage / self.games, 4) if self.games else 0.0
+
     def as_dict(self) -> dict[str, object]:
-        share = (lambda n: round(n / self.games, 4)) if self.games else (lambda _n: 0.0)
         return {
             "strategy": self.name,
             "requests": self.requests,
@@ -69,8 +78,8 @@ class StrategyResult:
             "runs": self.runs,
             "max_month_credits": self.max_month_credits,
             "games": self.games,
-            "tier_coverage": share(self.full_tier_coverage),
-            "closing_coverage": share(self.closing_coverage),
+            "tier_coverage": self.tier_share,
+            "closing_coverage": self.closing_share,
         }
 
 
@@ -173,22 +182,50 @@ class _Ledger:
 def _states(
     listed: list[ReplayGame], played: list[ReplayGame], last: dict[str, datetime]
 ) -> list[GameState]:
-    states = [GameState(g.event_id, g.commence_time, last.get(g.event_id)) for g in listed]
+    states = [
+        GameState(g.event_id, g.commence_time, last.get(g.event_id), listed_at=g.visible_from)
+        for g in listed
+    ]
     return states + [GameState(g.event_id, g.commence_time, None, "final") for g in played]
 
 
 Strategy = Callable[[list[ReplayGame], datetime, datetime, SchedulePolicy, int | None], _Ledger]
 
 
-def intelligence(
+def covering_planner(
     games: list[ReplayGame],
     start: datetime,
     end: datetime,
     policy: SchedulePolicy,
     quota: int | None = None,
 ) -> _Ledger:
-    """The planner: every run checks /events (free), fetches if a need is due, re-plans."""
-    ledger = _Ledger("intelligence", policy.odds_fetch_cost)
+    """The covering planner (the default intelligence)."""
+    covering = replace(policy, planner=PlannerKind.COVERING)
+    return _planned("covering", games, start, end, covering, quota)
+
+
+def cadence_planner(
+    games: list[ReplayGame],
+    start: datetime,
+    end: datetime,
+    policy: SchedulePolicy,
+    quota: int | None = None,
+) -> _Ledger:
+    """The original per-game tier cadence planner."""
+    cadence = replace(policy, planner=PlannerKind.CADENCE)
+    return _planned("cadence", games, start, end, cadence, quota)
+
+
+def _planned(
+    name: str,
+    games: list[ReplayGame],
+    start: datetime,
+    end: datetime,
+    policy: SchedulePolicy,
+    quota: int | None,
+) -> _Ledger:
+    """A planner: every run checks /events (free), fetches if a need is due, re-plans."""
+    ledger = _Ledger(name, policy.odds_fetch_cost)
     visible = _Visible(games)
     last: dict[str, datetime] = {}
     now = start
@@ -256,6 +293,14 @@ def nearest_game(
     return ledger
 
 
+STRATEGIES: dict[str, Strategy] = {
+    "covering": covering_planner,
+    "cadence": cadence_planner,
+    "fixed 30 min": fixed_interval,
+    "nearest game": nearest_game,
+}
+
+
 def _score(
     ledger: _Ledger,
     games: Iterable[ReplayGame],
@@ -306,8 +351,10 @@ def replay_all(
     policy: SchedulePolicy | None = None,
     quota: int | None = None,
     min_exposure: timedelta = timedelta(minutes=30),
+    strategies: Iterable[str] | None = None,
 ) -> list[StrategyResult]:
-    """Replay the intelligence, fixed 30-minute polling and the nearest-game cadence."""
+    """Replay both planners, fixed 30-minute polling and the nearest-game cadence (or the
+    ``strategies`` named, from :data:`STRATEGIES`), in that order."""
     policy = policy or SchedulePolicy()
     if not games:
         raise ConfigurationError("the schedule holds no games")
@@ -315,9 +362,14 @@ def replay_all(
     end = end or max(g.commence_time for g in games) + timedelta(hours=1)
     window = [g for g in games if g.visible_until > start and g.visible_from < end]
     scored = [g for g in window if start <= g.commence_time < end]
+    names = list(STRATEGIES) if strategies is None else list(strategies)
+    unknown = [n for n in names if n not in STRATEGIES]
+    if unknown:
+        raise ConfigurationError(
+            f"unknown replay strategy {', '.join(unknown)}; known: {', '.join(STRATEGIES)}"
+        )
     results = []
-    strategies: list[Strategy] = [intelligence, fixed_interval, nearest_game]
-    for strategy in strategies:
+    for strategy in (STRATEGIES[n] for n in names):
         ledger = strategy(window, start, end, policy, quota)
         results.append(_score(ledger, scored, policy, min_exposure, start))
     return results

@@ -26,7 +26,8 @@ async def load_games(
     now: datetime,
     past: timedelta = timedelta(days=3),
 ) -> list[GameState]:
-    """Games tipping from ``now - past`` on (any status), each with its last pre-tip capture.
+    """Games tipping from ``now - past`` on (any status), each with its last pre-tip capture
+    and when it was first stored (the covering planner captures a game listed late at once).
 
     A capture is a stored snapshot, or an ``/odds`` call made while the game was already
     known: a game the books have not priced yet is absent from ``/odds``, and must not look
@@ -67,7 +68,7 @@ async def load_games(
         last = captured.get(row.id)
         if last_call is not None and row.created_at <= last_call < row.commence_time:
             last = max(last or last_call, last_call)
-        games.append(GameState(row.id, row.commence_time, last, row.status))
+        games.append(GameState(row.id, row.commence_time, last, row.status, row.created_at))
     return games
 
 

@@ -1,4 +1,5 @@
-"""The odds planner with a frozen clock: off-season, live games, several tips, low quota."""
+"""The cadence planner (the original, kept as a named policy) with a frozen clock: off-season,
+live games, several tips, low quota. The covering planner: ``test_covering.py``."""
 
 from __future__ import annotations
 
@@ -16,15 +17,18 @@ from oddscore.scheduling.planner import (
     decide_odds,
     next_slot,
 )
-from oddscore.scheduling.policy import SchedulePolicy
+from oddscore.scheduling.policy import PlannerKind, SchedulePolicy
 from oddscore.scheduling.quota import QuotaMode, QuotaState
 from oddscore.scheduling.tiers import FetchTier, hours_until, tier_for
 
 NOW = datetime(2026, 11, 20, 18, 0, tzinfo=UTC)
-POLICY = SchedulePolicy(markets=("h2h", "spreads", "totals"), bookmakers=("pinnacle", "fanduel"))
+CADENCE = PlannerKind.CADENCE
+POLICY = SchedulePolicy(
+    planner=CADENCE, markets=("h2h", "spreads", "totals"), bookmakers=("pinnacle", "fanduel")
+)
 # The free discovery check (every 30 min in season) would come first; hide it where a test
 # looks at the paid need behind it.
-PAID = SchedulePolicy(discovery_interval=timedelta(days=2))
+PAID = SchedulePolicy(planner=CADENCE, discovery_interval=timedelta(days=2))
 
 
 def game(event_id: str, tip: datetime, last: datetime | None = None, status: str = "scheduled"):
@@ -78,7 +82,7 @@ def test_games_beyond_the_lookahead_wait_until_they_enter_it() -> None:
     decision = decide_odds([game("far", tip)], NOW, POLICY)
     # the free discovery check comes first; the game itself needs nothing for three days
     assert decision.action is Action.DISCOVER
-    far_policy = SchedulePolicy(discovery_interval=timedelta(days=5))
+    far_policy = SchedulePolicy(planner=CADENCE, discovery_interval=timedelta(days=5))
     decision = decide_odds([game("far", tip)], NOW, far_policy)
     assert decision.at == tip - timedelta(days=7)
     assert decision.games[0].need is Need.ENTERS_LOOKAHEAD
@@ -123,7 +127,9 @@ def test_earliest_need_of_all_games_wins_not_the_nearest_game() -> None:
 def test_estimated_credits_come_from_the_cost_rules() -> None:
     decision = decide_odds([game("new", NOW + timedelta(hours=5))], NOW, POLICY)
     assert decision.estimated_credits == 3  # 3 markets x 1 group of <=10 books
-    wide = SchedulePolicy(markets=("h2h",), bookmakers=tuple(f"b{i}" for i in range(11)))
+    wide = SchedulePolicy(
+        planner=CADENCE, markets=("h2h",), bookmakers=tuple(f"b{i}" for i in range(11))
+    )
     assert decide_odds([game("new", NOW + timedelta(hours=5))], NOW, wide).estimated_credits == 2
 
 
@@ -182,7 +188,7 @@ def test_low_quota_stretches_intervals_then_keeps_only_closing() -> None:
     # (one tip a week, 15 days left: 3 captures of 3 credits)
     assert tight.mode is QuotaMode.STRETCHED
     assert tight.stretch == pytest.approx(1000 / (500 - 9), rel=1e-3)
-    far_policy = SchedulePolicy(discovery_interval=timedelta(days=3))
+    far_policy = SchedulePolicy(planner=CADENCE, discovery_interval=timedelta(days=3))
     normal = decide_odds(g, now, far_policy, QuotaState(remaining=5000, used=1000))
     tight = decide_odds(g, now, far_policy, QuotaState(remaining=500, used=1000))
     assert tight.at > normal.at

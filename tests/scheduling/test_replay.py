@@ -19,11 +19,14 @@ def test_two_weeks_of_2023_24_full_coverage_at_a_fraction_of_polling() -> None:
         start=datetime(2023, 11, 20, tzinfo=UTC),
         end=datetime(2023, 12, 4, tzinfo=UTC),
     )
-    smart, fixed, nearest = (r.as_dict() for r in results)
-    assert smart["games"] == fixed["games"] > 90
-    assert smart["tier_coverage"] == 1.0
-    assert smart["closing_coverage"] == 1.0
+    covering, smart, fixed, nearest = (r.as_dict() for r in results)
+    assert [covering["strategy"], smart["strategy"]] == ["covering", "cadence"]
+    assert covering["games"] == smart["games"] == fixed["games"] > 90
+    for planned in (covering, smart):
+        assert planned["tier_coverage"] == 1.0
+        assert planned["closing_coverage"] == 1.0
     assert smart["credits"] < 0.5 * fixed["credits"]
+    assert covering["credits"] < 0.5 * smart["credits"]
     assert fixed["closing_coverage"] < 0.9  # 30-minute polling misses closing lines
     assert nearest["tier_coverage"] < 1.0
 
