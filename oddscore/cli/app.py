@@ -25,6 +25,7 @@ from oddscore.cli import (
     results,
     schedule,
     screen,
+    serve,
     simulator,
     status,
     validate,
@@ -58,6 +59,7 @@ app.command("credits")(credits.credits)
 app.add_typer(plot.app, name="plot")
 app.add_typer(deploy.app, name="deploy")
 app.add_typer(screen.app, name="screen")
+app.command("serve")(serve.serve)
 
 
 def _version(value: bool) -> None:
