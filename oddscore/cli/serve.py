@@ -31,6 +31,14 @@ def serve(
             help="Folder of saved backtest results (odds backtest run --output-json) to show.",
         ),
     ] = None,
+    at: Annotated[
+        str | None,
+        typer.Option(
+            "--at",
+            help="Serve the store as of this time (ISO 8601), e.g. to look around a demo or an "
+            "archive; default: the real time.",
+        ),
+    ] = None,
     refresh: Annotated[
         int, typer.Option("--refresh", min=0, help="Board refresh interval in seconds (0 = off).")
     ] = 60,
@@ -41,7 +49,7 @@ def serve(
     """
     import uvicorn
 
-    from oddscore.clock import SystemClock
+    from oddscore.clock import Clock, FrozenClock, SystemClock
     from oddscore.config import get_settings
     from oddscore.web.app import WebConfig, create_app
 
@@ -58,6 +66,14 @@ def serve(
         )
     if results is not None and not results.is_dir():
         raise fail(f"--results must be a folder, got {results}")
-    config = WebConfig(get_settings(), SystemClock(), results, refresh)
+    clock: Clock = SystemClock()
+    if at is not None:
+        from oddscore.queries.board import parse_when
+
+        when = parse_when(at)
+        if when is None:
+            raise fail("--at needs a time (ISO 8601)")
+        clock = FrozenClock(when)
+    config = WebConfig(get_settings(), clock, results, refresh)
     err_console.print(f"odds screen on http://{host}:{port} (Ctrl+C stops it)", highlight=False)
     uvicorn.run(create_app(config), host=host, port=port, log_level="warning")

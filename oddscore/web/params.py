@@ -32,6 +32,7 @@ __all__ = [
 
 _KEY = re.compile(r"^[a-z0-9_]{1,64}$")
 _EVENT = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_LOST_PLUS = re.compile(r"^(.*\d) (\d\d:?\d\d)$")
 _RESULT = re.compile(r"^[A-Za-z0-9_.-]{1,128}\.json$")
 
 
@@ -75,6 +76,8 @@ def when(params: QueryParams, clock: Clock, name: str = "at") -> datetime:
     text = params.get(name, "").strip()
     if not text:
         return clock.now()
+    # A "+" typed into a URL arrives as a space: 12:00:00+01:00 reads 12:00:00 01:00.
+    text = _LOST_PLUS.sub(r"\1+\2", text)
     try:
         found = parse_when(text, clock)
     except (QueryError, ValueError, OverflowError, OSError):
