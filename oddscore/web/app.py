@@ -382,6 +382,40 @@ def create_app(config: WebConfig | None = None, *, database: Database | None = N
 
         return await png(lambda path: save_equity_comparison([loaded], path))
 
+    # -- collection health -----------------------------------------------------------------
+
+    async def health_data(request: Request) -> dict[str, Any]:
+        from oddscore.orchestration.next_runs import next_runs_from_environment
+        from oddscore.queries.overview import overview_payload, status_overview
+
+        at = now_or_at(request)
+        async with session() as s:
+            overview = await status_overview(
+                s,
+                at,
+                database=redact(config.settings.database.url),
+                verbose=True,
+                plan_quota=config.settings.api.quota,
+            )
+        # Prefect answers within its short timeout or is reported unreachable: never an error.
+        return overview_payload(overview, await next_runs_from_environment(), verbose=True)
+
+    async def health(request: Request) -> Response:
+        from oddscore.ingestion.report import validation_report
+
+        data = await health_data(request)
+        report = await validation_report(state["db"]) if "db" in state else None
+        return page(
+            "health.html",
+            title="Collection health",
+            data=data,
+            by_type=report.by_type if report else [],
+        )
+
+    async def health_api(request: Request) -> Response:
+        # What `odds status show --verbose --json --at TIME` prints.
+        return answer(await health_data(request))
+
     # -- errors ----------------------------------------------------------------------------
 
     def failure(request: Request, status: int, message: str) -> Response:
@@ -441,6 +475,8 @@ def create_app(config: WebConfig | None = None, *, database: Database | None = N
         Route("/api/ev", guarded(ev_api)),
         Route("/arbitrage", guarded(arbs)),
         Route("/api/arbitrage", guarded(arbs_api)),
+        Route("/health", guarded(health)),
+        Route("/api/health", guarded(health_api)),
         Route("/results", guarded(results)),
         Route("/results/{name}", guarded(result)),
         Route("/results/{name}/equity.png", guarded(result_chart)),

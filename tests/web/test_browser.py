@@ -266,15 +266,21 @@ def test_a_bad_parameter_gives_a_400_page(page: Any, served: Served) -> None:
 
 
 def test_the_canary_key_never_appears(page: Any, served: Served) -> None:
-    pages = ["/board", "/ev", "/arbitrage", "/results", f"/board?book={CANARY}"]
+    pages = ["/board", "/ev", "/arbitrage", "/results", "/health", f"/board?book={CANARY}"]
     page.goto(f"{served.base}/board")
     pages.append(page.locator("section.game h2 a").first.get_attribute("href"))
     page.goto(f"{served.base}/results")
     pages.extend(page.locator("ul.results a").evaluate_all("links => links.map(a => a.pathname)"))
-    assert len(pages) >= 8  # the demo saved its backtests
+    assert len(pages) >= 9  # the demo saved its backtests
     for path in pages:
         page.goto(served.base + path)
         assert CANARY not in page.content(), path
-    for path in ["/api/board", "/api/ev", "/api/arbitrage", f"/api/board?at={CANARY}"]:
+    for path in [
+        "/api/board",
+        "/api/ev",
+        "/api/arbitrage",
+        "/api/health",
+        f"/api/board?at={CANARY}",
+    ]:
         response = page.request.get(served.base + path)
         assert CANARY not in response.text(), path

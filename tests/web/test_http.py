@@ -213,6 +213,27 @@ def test_game_page_has_a_chart_and_its_json_equals_odds_best(client: TestClient)
     assert "Closing lines" in client.get(f"/game/{PAST}").text
 
 
+def test_health_shows_books_credits_findings_and_prefect_unreachable(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    data = _api(client, f"/api/health?at={AT_TEXT}")
+    assert data == _cli(["status", "show", "--verbose", "--at", AT_TEXT])
+    assert {b["bookmaker_key"] for b in data["books"]} == {
+        "pinnacle",
+        "draftkings",
+        "fanduel",
+        "betmgm",
+    }
+    # Prefect is asked only when PREFECT_API_URL is set; a dead server is said plainly.
+    monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:9/api")
+    page = client.get("/health")
+    assert page.status_code == 200
+    assert 'id="next-runs">unknown:' in page.text
+    assert 'data-book="pinnacle"' in page.text
+    assert 'id="credits-month">0<' in page.text
+
+
 @pytest.mark.parametrize(
     ("url", "message"),
     [
@@ -258,6 +279,8 @@ def test_the_api_key_never_appears(client: TestClient) -> None:
         f"/game/{GAME}",
         f"/api/game/{GAME}",
         "/results",
+        "/health",
+        "/api/health",
         f"/board?book={CANARY}",  # echoed in the 400 message: masked
         f"/api/board?at={CANARY}",
         f"/game/{CANARY}",
