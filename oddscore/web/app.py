@@ -382,6 +382,12 @@ def create_app(config: WebConfig | None = None, *, database: Database | None = N
 
         return await png(lambda path: save_equity_comparison([loaded], path))
 
+    async def result_clv(request: Request) -> Response:
+        from oddscore.charts.clv import save_clv_distribution
+
+        loaded = load_result(request)
+        return await png(lambda path: save_clv_distribution([loaded], path))
+
     # -- collection health -----------------------------------------------------------------
 
     async def health_data(request: Request) -> dict[str, Any]:
@@ -480,6 +486,7 @@ def create_app(config: WebConfig | None = None, *, database: Database | None = N
         Route("/results", guarded(results)),
         Route("/results/{name}", guarded(result)),
         Route("/results/{name}/equity.png", guarded(result_chart)),
+        Route("/results/{name}/clv.png", guarded(result_clv)),
         Route("/api/results/{name}", guarded(result_api)),
         Mount("/static", StaticFiles(packages=[("oddscore.web", "static")]), name="static"),
     ]

@@ -73,7 +73,10 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     from oddscore.web.app import WebConfig, create_app
 
     folder = tmp_path_factory.mktemp("demo")
-    report = asyncio.run(run_demo(DemoOptions(output=folder, days=2, plots=False)))
+    # In a thread of its own: sync Playwright may already run an event loop in this one.
+    with ThreadPoolExecutor(1) as pool:
+        options = DemoOptions(output=folder, days=2, plots=False)
+        report = pool.submit(asyncio.run, run_demo(options)).result()
     url = f"sqlite+aiosqlite:///{report.database}"
     # The board an hour before the demo's end: several games ahead, fresh quotes.
     now = report.end - timedelta(hours=1)
@@ -253,8 +256,11 @@ def test_a_saved_backtest_shows_its_equity_curve_bets_and_metrics(
     page.goto(f"{served.base}/results")
     page.locator("text=backtest-basic_ev.json").click()
     page.wait_for_load_state("networkidle")
-    chart = page.locator("img.chart").evaluate("img => [img.complete, img.naturalWidth]")
-    assert chart[0] is True and chart[1] > 300
+    charts = page.locator("img.chart").evaluate_all(
+        "imgs => imgs.map(img => [img.complete, img.naturalWidth])"
+    )
+    assert len(charts) == 2  # the equity curve and the CLV distribution
+    assert all(done is True and width > 300 for done, width in charts)
     assert page.locator("table.list").nth(1).locator("tbody tr").count() == summary["total_bets"]
     assert summary["total_bets"] > 0
 
