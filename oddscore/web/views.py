@@ -37,6 +37,7 @@ class Row:
     cells: dict[str, Cell] = field(default_factory=dict)
     best: BestPrice | None = None
     fair_decimal: float | None = None
+    best_age: float | None = None  # seconds between the best quote's observation and as-of
 
 
 @dataclass(slots=True)
@@ -73,6 +74,8 @@ def _grid(
             row = rows[key] = Row(q.market_key, q.outcome_name, q.point)
             row.best = best_of.get(key)
             row.fair_decimal = fair.get(key)
+            if row.best is not None:
+                row.best_age = (as_of - row.best.odds_timestamp).total_seconds()
         top = row.best
         is_best = top is not None and q.price == top.price and q.bookmaker_key in top.bookmakers
         row.cells[q.bookmaker_key] = Cell(q.price, q.point, q.age_seconds, is_best)

@@ -170,7 +170,7 @@ def test_board_page_marks_the_best_price_and_shows_fair_and_age(client: TestClie
     assert 'class="price best" data-book="pinnacle" data-price="110"' in html
     assert 'class="price" data-book="draftkings" data-price="-105"' in html
     assert "Miami Heat @ Boston Celtics" in html
-    assert "5 min" in html  # the quotes' age at AT
+    assert '<td class="age">5 min</td>' in html  # the best price's age at AT
     assert 'data-fair="1.873' in html  # 1 / 0.533898
 
 
