@@ -148,6 +148,9 @@ def test_board_json_equals_the_cli_and_holds_best_and_fair_prices(client: TestCl
 
 def test_board_uses_the_injected_clock_and_filters_books_and_markets(client: TestClient) -> None:
     assert _api(client, "/api/board")["as_of"] == AT_TEXT
+    # A "+" typed into a URL arrives as a space; the offset is still read.
+    later = _api(client, "/api/board?at=2024-03-01T13:00:00+01:00")
+    assert later["as_of"] == AT_TEXT
     data = _api(client, "/api/board?market=h2h&book=fanduel&book=draftkings")
     game = data["games"][0]
     assert {q["bookmaker_key"] for q in game["quotes"]} == {"fanduel", "draftkings"}
