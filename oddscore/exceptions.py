@@ -22,6 +22,7 @@ so the cause stays attached.
     ├── DataQualityError            a payload rejected by validation in strict mode
     ├── StorageError                the database failed or is unreachable
     ├── QueryError                  a read cannot be answered as asked (unknown event id ...)
+    │   └── ParameterError          a malformed or unknown request parameter (web: 400)
     ├── PlanningError               a plan cannot run (budget, quota, bad plan file)
     ├── BacktestError               a backtest cannot run as asked
     ├── AnalyticsError              odds math without a sound answer (a solver that failed)
@@ -53,6 +54,7 @@ __all__ = [
     "MalformedResponseError",
     "NotFoundError",
     "OddscoreError",
+    "ParameterError",
     "PlanRestrictedError",
     "PlanningError",
     "ProviderError",
@@ -172,6 +174,10 @@ class StorageError(OddscoreError):
 
 class QueryError(OddscoreError):
     """A read cannot be answered as asked: an unknown or ambiguous event id, a bad range."""
+
+
+class ParameterError(QueryError):
+    """A request parameter is malformed or names something unknown (a web page's 400)."""
 
 
 class PlanningError(OddscoreError):

@@ -26,6 +26,7 @@ from oddscore.cli import (
     safety_net,
     schedule,
     screen,
+    serve,
     simulator,
     status,
     validate,
@@ -60,6 +61,7 @@ app.add_typer(safety_net.app, name="safety-net")
 app.add_typer(plot.app, name="plot")
 app.add_typer(deploy.app, name="deploy")
 app.add_typer(screen.app, name="screen")
+app.command("serve")(serve.serve)
 
 
 def _version(value: bool) -> None:

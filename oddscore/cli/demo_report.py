@@ -166,6 +166,9 @@ def print_report(report: Any, console: Console) -> None:
         f"  DATABASE_URL=sqlite:///{db} uv run odds lines {(report.line_event or '')[:8]}"
         " --plot lines.png\n"
         f"  uv run odds backtest show {db.parent / 'backtest-basic_ev.json'} --verbose\n"
-        f"  request log: {db.parent / 'demo.log'}",
+        f"  request log: {db.parent / 'demo.log'}\n"
+        "[bold]The odds screen in the browser[/] (then open http://127.0.0.1:8000):\n"
+        f"  DATABASE_URL=sqlite:///{db} uv run odds serve --at {report.end:%Y-%m-%dT%H:%MZ}"
+        f" --results {db.parent}",
         highlight=False,
     )

@@ -16,7 +16,9 @@ from oddscore.cli.common import (
     run,
 )
 
-app = typer.Typer(help="Screens over upcoming games: lowest hold per market, middles.")
+app = typer.Typer(
+    help="Screens over upcoming games: the board, EV, arbitrage, lowest hold, middles."
+)
 
 AtOption = Annotated[
     str, typer.Option("--at", help="As-of time, ISO 8601 or 'now'; games starting after it.")
@@ -57,17 +59,9 @@ def _when(at: str) -> Any:
 
 
 def _rules() -> Any:
-    from datetime import timedelta
+    from oddscore.queries.opportunities import rules_from_settings
 
-    from oddscore.analytics.arbitrage import ArbitrageRules
-    from oddscore.config import BettingSettings
-
-    betting = BettingSettings()
-    return ArbitrageRules(
-        timedelta(minutes=betting.arb_max_quote_age_minutes),
-        timedelta(minutes=betting.arb_max_leg_gap_minutes),
-        betting.commission,
-    )
+    return rules_from_settings()
 
 
 @app.command("lowhold")
@@ -231,3 +225,192 @@ def middles(
     )
     if not rows:
         console.print("no middle among fresh quotes for games in that window")
+
+
+DateOption = Annotated[
+    str | None,
+    typer.Option("--date", help="Games of this UTC day (YYYY-MM-DD) instead of --hours."),
+]
+BooksOption = Annotated[
+    list[str] | None, typer.Option("--book", "-b", help="Only this bookmaker (repeatable).")
+]
+MarketsOption = Annotated[
+    list[str] | None, typer.Option("--market", "-m", help="Only this market (repeatable).")
+]
+
+
+def _boards(
+    when: Any, hours: float, day: str | None, market: list[str] | None, book: list[str] | None
+) -> Any:
+    from datetime import UTC, datetime
+
+    from oddscore.cli.common import parse_date
+    from oddscore.config import get_settings
+    from oddscore.queries.board import open_session
+    from oddscore.queries.opportunities import MARKETS, screen_boards
+
+    first = parse_date(day, "--date") if day else None
+    start = datetime(first.year, first.month, first.day, tzinfo=UTC) if first else None
+    sharp = get_settings().collection.sharp_bookmakers
+
+    async def go() -> Any:
+        async with open_session() as session:
+            return await screen_boards(
+                session,
+                when,
+                hours=hours,
+                day=start,
+                markets=market or MARKETS,
+                bookmakers=book or None,
+                sharp_books=sharp,
+            )
+
+    return run(go()), sharp
+
+
+@app.command("board")
+@handle_errors
+def board(
+    at: AtOption = "now",
+    hours: HoursOption = 36.0,
+    date: DateOption = None,
+    market: MarketsOption = None,
+    book: BooksOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Every game of the slate by books: best price per outcome and line, no-vig fair price.
+
+    Each game is read as of --at, or just before tip-off once it has started. The fair price
+    de-vigs the sharp books' complete sets (every book's when no sharp book quotes the game).
+    Example: odds screen board --hours 24 --market h2h
+    """
+    from oddscore.queries.opportunities import board_payload
+
+    when = _when(at)
+    boards, _sharp = _boards(when, hours, date, market, book)
+    if json_output:
+        print_json(board_payload(when, boards))
+        return
+    rows = []
+    for b in boards:
+        fair = {(f.market_key, f.outcome_name, f.point): f for f in b.fair}
+        for p in b.best:
+            f = fair.get((p.market_key, p.outcome_name, p.point))
+            rows.append(
+                (
+                    f"{b.event.away_team} @ {b.event.home_team}",
+                    p.market_key,
+                    p.outcome_name if p.point is None else f"{p.outcome_name} {p.point:+g}",
+                    f"{p.price:+d}",
+                    ", ".join(p.bookmakers),
+                    "" if f is None else f"{f.decimal:.3f}",
+                )
+            )
+    print_table(
+        rows,
+        ["game", "market", "outcome", "best", "books", "fair (decimal)"],
+        title=f"board as of {when:%Y-%m-%d %H:%M} UTC",
+    )
+    if not boards:
+        console.print("no quoted game in that window")
+
+
+@app.command("ev")
+@handle_errors
+def ev(
+    at: AtOption = "now",
+    hours: HoursOption = 36.0,
+    date: DateOption = None,
+    market: MarketsOption = None,
+    book: BooksOption = None,
+    min_ev: Annotated[
+        float, typer.Option("--min-ev", help="Smallest EV per unit staked listed (0.02 = 2%).")
+    ] = 0.0,
+    bankroll: Annotated[
+        float, typer.Option("--bankroll", min=0.0, help="Bankroll the stakes are sized on.")
+    ] = 1000.0,
+    kelly: Annotated[
+        float, typer.Option("--kelly", min=0.0, max=1.0, help="Fraction of full Kelly staked.")
+    ] = 0.25,
+    json_output: JsonOption = False,
+) -> None:
+    """Prices beating the sharp books' no-vig fair price, with a fractional-Kelly stake.
+
+    Example: odds screen ev --min-ev 0.02 --bankroll 1000 --kelly 0.25
+    """
+    from oddscore.analytics.devig import DevigMethod
+    from oddscore.queries.opportunities import ev_list, ev_payload
+
+    when = _when(at)
+    boards, sharp = _boards(when, hours, date, market, book)
+    method = DevigMethod.MULTIPLICATIVE
+    bets = ev_list(boards, sharp_books=sharp, min_ev=min_ev, bankroll=bankroll, kelly=kelly)
+    if json_output:
+        print_json(ev_payload(when, sharp, method, bets))
+        return
+    print_table(
+        [
+            (
+                f"{b.event.away_team} @ {b.event.home_team}",
+                b.quote.market_key,
+                b.quote.outcome_name
+                if b.quote.point is None
+                else f"{b.quote.outcome_name} {b.quote.point:+g}",
+                b.quote.bookmaker_key,
+                f"{b.quote.price:+d}",
+                f"{1.0 / b.fair_probability:.3f}",
+                f"{b.ev:+.2%}",
+                f"{b.stake:.2f}",
+            )
+            for b in bets
+        ],
+        ["game", "market", "bet", "book", "price", "fair", "EV", "stake"],
+        title=f"EV against {', '.join(sharp)} as of {when:%Y-%m-%d %H:%M} UTC",
+    )
+    if not bets:
+        console.print("no price at or above that EV among games a sharp book quotes")
+
+
+@app.command("arbs")
+@handle_errors
+def arbs(
+    at: AtOption = "now",
+    hours: HoursOption = 36.0,
+    date: DateOption = None,
+    market: MarketsOption = None,
+    book: BooksOption = None,
+    outlay: Annotated[
+        float, typer.Option("--outlay", min=0.0, help="Total staked over the legs.")
+    ] = 100.0,
+    json_output: JsonOption = False,
+) -> None:
+    """Arbitrages among fresh quotes, after commission, with balanced stakes.
+
+    Staleness and commission come from ARB_MAX_QUOTE_AGE_MINUTES, ARB_MAX_LEG_GAP_MINUTES and
+    BOOK_COMMISSION. Example: odds screen arbs --hours 24 --outlay 500
+    """
+    from oddscore.queries.opportunities import arbitrage_list, arbitrage_payload
+
+    when = _when(at)
+    rules = _rules()
+    boards, _sharp = _boards(when, hours, date, market, book)
+    found = arbitrage_list(boards, rules, outlay)
+    if json_output:
+        print_json(arbitrage_payload(when, rules, found))
+        return
+    print_table(
+        [
+            (
+                f"{b.event.away_team} @ {b.event.home_team}",
+                key,
+                f"{a.profit:+.2%}",
+                " | ".join(_label(q) for q in a.legs),
+                " | ".join(f"{s:.2f}" for s in a.stakes),
+            )
+            for b, key, a in found
+        ],
+        ["game", "market", "profit", "legs", "stakes"],
+        title=f"arbitrages as of {when:%Y-%m-%d %H:%M} UTC (after commission)",
+    )
+    if not found:
+        console.print("no arbitrage among fresh quotes for games in that window")

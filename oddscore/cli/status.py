@@ -76,26 +76,9 @@ def show(
     next_runs = run(_next_runs())
     chains = run(_chains(settings, now))
     if json_output:
-        from dataclasses import asdict
+        from oddscore.queries.overview import overview_payload
 
-        data = asdict(overview)
-        data["fetches"]["success_rate"] = overview.fetches.success_rate
-        data["quality"]["invalid_rate"] = overview.quality.invalid_rate
-        if not verbose:
-            data.pop("books")
-            data.pop("tiers")
-        for flow, item in zip(data["flows"], overview.flows, strict=True):
-            flow["success_rate"] = item.success_rate
-        if overview.validation is not None:
-            data["validation"]["warning_rate"] = overview.validation.warning_rate
-        if overview.projection is not None:
-            data["projection"]["projected_share"] = overview.projection.projected_share
-        data["next_runs"] = asdict(next_runs)
-        data["chains"] = {
-            **asdict(chains),
-            "chains": [{**asdict(c), "stale": c.stale, "status": c.status} for c in chains.chains],
-        }
-        print_json(data)
+        print_json(overview_payload(overview, next_runs, verbose=verbose, chains=chains))
         return
     quota, fetches, quality = overview.quota, overview.fetches, overview.quality
     findings = ", ".join(f"{n} {s}" for s, n in sorted(quality.findings.items())) or "none"
@@ -284,14 +267,9 @@ def _validation_row(validation: Any) -> tuple[str, str]:
 
 
 async def _next_runs() -> Any:
-    """Ask Prefect (only when PREFECT_API_URL is set) with a short timeout."""
-    import os
+    from oddscore.orchestration.next_runs import next_runs_from_environment
 
-    from oddscore.orchestration.next_runs import next_scheduled_runs
-
-    return await next_scheduled_runs(
-        os.environ.get("PREFECT_API_URL"), api_key=os.environ.get("PREFECT_API_KEY")
-    )
+    return await next_runs_from_environment()
 
 
 def _print_next_runs(next_runs: Any) -> None:
@@ -312,22 +290,11 @@ def _print_next_runs(next_runs: Any) -> None:
 
 
 async def _chains(settings: Any, now: Any) -> Any:
-    """Each self-scheduled chain from Prefect, with the credits its flow paid today."""
-    import os
-
-    from oddscore.orchestration.chains import chain_health
     from oddscore.queries.board import open_session
-    from oddscore.queries.credits import credits_by_flow
+    from oddscore.queries.overview import chains_today
 
-    report = await chain_health(
-        os.environ.get("PREFECT_API_URL"), api_key=os.environ.get("PREFECT_API_KEY")
-    )
-    if not report.reachable or not report.chains:
-        return report
-    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
     async with open_session(settings) as session:
-        credits = await credits_by_flow(session, midnight, now)
-    return report.with_credits(credits)
+        return await chains_today(session, now)
 
 
 def _print_chains(chains: Any) -> None:

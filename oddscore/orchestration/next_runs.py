@@ -15,7 +15,7 @@ import httpx
 from oddscore.clock import parse_timestamp
 from oddscore.orchestration.prefect_api import API_ERRORS, api_client, post, unreachable
 
-__all__ = ["NextRuns", "ScheduledRun", "next_scheduled_runs"]
+__all__ = ["NextRuns", "ScheduledRun", "next_runs_from_environment", "next_scheduled_runs"]
 
 _WAITING = ["SCHEDULED", "PENDING"]
 
@@ -100,3 +100,12 @@ async def next_scheduled_runs(
             )
         )
     return NextRuns(base, True, scheduled)
+
+
+async def next_runs_from_environment() -> NextRuns:
+    """Ask the Prefect server of ``PREFECT_API_URL`` (only when set), with a short timeout."""
+    import os
+
+    return await next_scheduled_runs(
+        os.environ.get("PREFECT_API_URL"), api_key=os.environ.get("PREFECT_API_KEY")
+    )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -35,7 +36,7 @@ from oddscore.queries.status import (
     tier_activity,
 )
 
-__all__ = ["StatusOverview", "status_overview"]
+__all__ = ["StatusOverview", "overview_payload", "status_overview"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,3 +91,49 @@ async def status_overview(
         validation=await validation_rate(session, default_window(now)),
         projection=projection,
     )
+
+
+async def chains_today(session: AsyncSession, now: datetime) -> Any:
+    """Each self-scheduled chain from the Prefect server of ``PREFECT_API_URL`` (a
+    ``ChainsReport``; unreachable is an answer, not an error), with the credits its flow paid
+    since midnight UTC."""
+    import os
+
+    from oddscore.orchestration.chains import chain_health
+    from oddscore.queries.credits import credits_by_flow
+
+    report = await chain_health(
+        os.environ.get("PREFECT_API_URL"), api_key=os.environ.get("PREFECT_API_KEY")
+    )
+    if not report.reachable or not report.chains:
+        return report
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    return report.with_credits(await credits_by_flow(session, midnight, now))
+
+
+def overview_payload(
+    overview: StatusOverview, next_runs: Any, *, verbose: bool, chains: Any
+) -> dict[str, Any]:
+    """What ``odds status show --json`` prints (and the web screen's ``/api/health``): the
+    overview with its derived rates, Prefect's next runs (``NextRuns``) and the chains'
+    health (``ChainsReport``)."""
+    from dataclasses import asdict
+
+    data = asdict(overview)
+    data["fetches"]["success_rate"] = overview.fetches.success_rate
+    data["quality"]["invalid_rate"] = overview.quality.invalid_rate
+    if not verbose:
+        data.pop("books")
+        data.pop("tiers")
+    for flow, item in zip(data["flows"], overview.flows, strict=True):
+        flow["success_rate"] = item.success_rate
+    if overview.validation is not None:
+        data["validation"]["warning_rate"] = overview.validation.warning_rate
+    if overview.projection is not None:
+        data["projection"]["projected_share"] = overview.projection.projected_share
+    data["next_runs"] = asdict(next_runs)
+    data["chains"] = {
+        **asdict(chains),
+        "chains": [{**asdict(c), "stale": c.stale, "status": c.status} for c in chains.chains],
+    }
+    return data

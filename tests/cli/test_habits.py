@@ -11,7 +11,7 @@ from oddscore.cli.app import app
 from oddscore.cli.common import working
 
 # Commands that write or serve rather than answer a question; everything else has --json.
-NOT_QUERIES = {("backtest", "export"), ("db", "upgrade"), ("simulator", "serve")}
+NOT_QUERIES = {("backtest", "export"), ("db", "upgrade"), ("simulator", "serve"), ("serve",)}
 
 
 def _leaves(command: Any, path: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], Any]]:

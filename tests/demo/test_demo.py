@@ -50,6 +50,9 @@ def test_demo_prints_the_report_and_writes_the_pictures(in_tmp: Path) -> None:
         assert strategy in text
     assert "26 (26 final)" in text  # every game of the window was scored and closed
     assert "/odds polled every 30 minutes instead" in text
+    # It ends with the command that opens the odds screen on its data, as of its end.
+    ending = " ".join(text.strip().splitlines()[-4:]).split()
+    assert "serve --at 2025-01-17T12:00Z --results" in " ".join(ending)
     # What the report says is what the database holds.
     with sqlite3.connect(out / "demo.db") as conn:
         statuses = dict(conn.execute("SELECT status, count(*) FROM events GROUP BY status"))
