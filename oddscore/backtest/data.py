@@ -19,7 +19,7 @@ SQLAlchemy's per-row processing on a season (see ``benchmarks/backtest.py``).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -204,6 +204,18 @@ class LazyQuotes(Mapping[str, list[MarketQuote]]):
         if found is None:
             found = self._done[event_id] = self._converter.quotes(self._rows[event_id])
         return found
+
+    def select(self, event_id: str, market: str, books: Collection[str]) -> list[MarketQuote]:
+        """The event's quotes in ``market`` at ``books``, in the order of ``self[event_id]``.
+
+        Converts only those rows (a bet's CLV reads one market at a few books), unless the
+        event was converted whole already.
+        """
+        done = self._done.get(event_id)
+        if done is not None:
+            return [q for q in done if q.market == market and q.book in books]
+        rows = self._rows.get(event_id, ())
+        return self._converter.quotes([r for r in rows if r[2] == market and r[1] in books])
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._rows)

@@ -16,10 +16,12 @@ CLV uses the closing quotes, which the engine reads only after the fact.
 
 from __future__ import annotations
 
+import gc
 import heapq
 import itertools
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,7 +30,7 @@ from oddscore.analytics.clv import novig_clv, price_clv
 from oddscore.analytics.consensus import exchange_effective_odds
 from oddscore.analytics.kelly import simultaneous_kelly
 from oddscore.backtest.config import BacktestConfig
-from oddscore.backtest.data import BacktestData, EventInfo, load_backtest_data
+from oddscore.backtest.data import BacktestData, EventInfo, LazyQuotes, load_backtest_data
 from oddscore.backtest.grading import BetResult, grade, settle_profit
 from oddscore.backtest.market import EventView, MarketQuote, MarketView
 from oddscore.backtest.metrics import compute_summary
@@ -137,8 +139,19 @@ def _closing(
     pending: _Pending, data: BacktestData, config: BacktestConfig
 ) -> tuple[int | None, float | None, float | None]:
     """Closing price, price CLV and no-vig CLV at the bet's own point (None if it moved)."""
-    quotes = data.closing.get(pending.event.id, [])
     q = pending.quote
+    reference = config.clv_books or [q.book]
+    # Only the bet's market at its own and the reference books can matter: complete sets are
+    # per book and market, and the consensus reads only the reference books.
+    wanted = {q.book, *reference}
+    if isinstance(data.closing, LazyQuotes):
+        quotes = data.closing.select(pending.event.id, q.market, wanted)
+    else:
+        quotes = [
+            c
+            for c in data.closing.get(pending.event.id, [])
+            if c.market == q.market and c.book in wanted
+        ]
     close = next(
         (c for c in quotes if c.book == q.book and c.market == q.market and c.outcome == q.outcome),
         None,
@@ -158,7 +171,6 @@ def _closing(
         pending.event.commence_time,
         tuple(quotes),
     )
-    reference = config.clv_books or [q.book]
     fair = view.fair_probabilities(
         q.market, reference, config.clv_method, point_of=(q.outcome, q.point)
     )
@@ -309,8 +321,29 @@ def simulate(
     )
 
 
-async def load_for_config(db: Database, config: BacktestConfig) -> BacktestData:
-    """What a backtest of ``config`` reads: its range, decision time, books and markets."""
+def _narrowed(
+    config: BacktestConfig, strategy: BettingStrategy[Any] | None
+) -> tuple[list[str] | None, list[str] | None]:
+    """The books and markets to load: the configuration's, narrowed to what the strategy can
+    read plus the CLV reference books (a bet's closing set needs them)."""
+    books, markets = config.bookmakers, config.markets
+    if strategy is None:
+        return books, markets
+    used_books, used_markets = strategy.quotes_used()
+    if used_books is not None:
+        wanted = set(used_books) | set(config.clv_books or ())
+        books = sorted(wanted if books is None else wanted & set(books))
+    if used_markets is not None:
+        markets = sorted(set(used_markets) if markets is None else set(used_markets) & set(markets))
+    return books, markets
+
+
+async def load_for_config(
+    db: Database, config: BacktestConfig, strategy: BettingStrategy[Any] | None = None
+) -> BacktestData:
+    """What a backtest of ``config`` reads: its range, decision time, books and markets
+    (only those ``strategy`` can use, when given)."""
+    books, markets = _narrowed(config, strategy)
     return await load_backtest_data(
         db,
         config.start,
@@ -318,10 +351,26 @@ async def load_for_config(db: Database, config: BacktestConfig) -> BacktestData:
         decision_hours=config.decision_hours,
         max_staleness_hours=config.max_staleness_hours,
         sport_key=config.sport_key,
-        bookmakers=config.bookmakers,
-        markets=config.markets,
+        bookmakers=books,
+        markets=markets,
         haircut_minutes=config.haircut_minutes,
     )
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector off for a load and replay.
+
+    A season is ~10^5 long-lived quote tuples that form no cycles; with the collector on,
+    its full passes over them cost as much as the replay itself.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 async def run_backtest(
@@ -332,4 +381,5 @@ async def run_backtest(
 ) -> BacktestResult:
     """Load the range set-based from ``db`` and replay it through the strategy."""
     instance = create_strategy(strategy, params) if isinstance(strategy, str) else strategy
-    return simulate(instance, await load_for_config(db, config), config)
+    with collector_paused():
+        return simulate(instance, await load_for_config(db, config, instance), config)

@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 from oddscore.analytics.consensus import fair_line
@@ -60,10 +61,13 @@ def _compatible(quotes: Sequence[MarketQuote], market: str) -> bool:
     return True
 
 
+_BOOK_MARKET_OUTCOME = itemgetter(0, 1, 2)  # MarketQuote's book, market, outcome
+
+
 def complete_sets(quotes: Iterable[MarketQuote]) -> dict[tuple[str, str], tuple[MarketQuote, ...]]:
     """Complete, compatible outcome sets keyed by (book, market), outcomes sorted by name."""
     grouped: dict[tuple[str, str], list[MarketQuote]] = defaultdict(list)
-    for q in sorted(quotes, key=lambda q: (q.book, q.market, q.outcome)):
+    for q in sorted(quotes, key=_BOOK_MARKET_OUTCOME):
         grouped[(q.book, q.market)].append(q)
     return {key: tuple(group) for key, group in grouped.items() if _compatible(group, key[1])}
 

@@ -30,6 +30,11 @@ class BasicEvStrategy(BettingStrategy[BasicEvParams]):
     description = "Retail prices with EV >= min_ev against the de-vigged sharp consensus."
     Params = BasicEvParams
 
+    def quotes_used(self) -> tuple[list[str] | None, list[str] | None]:
+        p = self.params
+        books = None if p.retail_books is None else [*p.sharp_books, *p.retail_books]
+        return books, list(p.markets)
+
     def decide(self, view: MarketView) -> Sequence[BetIntent]:
         p = self.params
         sharp = tuple(p.sharp_books)
