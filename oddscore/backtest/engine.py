@@ -16,12 +16,10 @@ CLV uses the closing quotes, which the engine reads only after the fact.
 
 from __future__ import annotations
 
-import gc
 import heapq
 import itertools
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -42,11 +40,18 @@ from oddscore.backtest.strategies.base import (
     EventResult,
     create_strategy,
 )
+from oddscore.collector import no_collections
 from oddscore.exceptions import BacktestError
 from oddscore.scheduling.tiers import tier_for
 from oddscore.storage.engine import Database
 
-__all__ = ["load_for_config", "run_backtest", "simulate", "slate_key"]
+__all__ = [
+    "load_for_config",
+    "load_scope",
+    "run_backtest",
+    "simulate",
+    "slate_key",
+]
 
 
 @dataclass(slots=True)
@@ -227,9 +232,18 @@ def _settle(pending: _Pending, data: BacktestData, config: BacktestConfig) -> Be
 
 
 def simulate(
-    strategy: BettingStrategy[Any], data: BacktestData, config: BacktestConfig
+    strategy: BettingStrategy[Any],
+    data: BacktestData,
+    config: BacktestConfig,
+    views: dict[str, MarketView] | None = None,
 ) -> BacktestResult:
-    """Replay ``data`` through ``strategy``; pure and synchronous (tests mutate ``data``)."""
+    """Replay ``data`` through ``strategy``; pure and synchronous (tests mutate ``data``).
+
+    ``views``: the boards shown, per event, kept across runs over the same ``data`` and
+    ``config`` (a sweep), so each board is built, and its consensus computed, once.
+    """
+    if views is None:
+        views = {}
     lead = timedelta(hours=config.decision_hours)
     slates: dict[str, list[EventInfo]] = defaultdict(list)
     for event in data.events:
@@ -271,11 +285,13 @@ def simulate(
         chosen: list[tuple[EventInfo, BetIntent, int, float]] = []
         for event in slate:
             decision_time = event.commence_time - lead
-            view = MarketView(
-                EventView(event.id, event.home_team, event.away_team, event.commence_time),
-                decision_time,
-                tuple(data.decision.get(event.id, ())),
-            )
+            view = views.get(event.id)
+            if view is None:
+                view = views[event.id] = MarketView(
+                    EventView(event.id, event.home_team, event.away_team, event.commence_time),
+                    decision_time,
+                    tuple(data.decision.get(event.id, ())),
+                )
             for intent in strategy.decide(view):
                 if intent.quote.quote_time > decision_time:
                     raise BacktestError("a strategy returned a quote from after its decision time")
@@ -321,29 +337,35 @@ def simulate(
     )
 
 
-def _narrowed(
-    config: BacktestConfig, strategy: BettingStrategy[Any] | None
+def load_scope(
+    config: BacktestConfig, strategies: Sequence[BettingStrategy[Any]] = ()
 ) -> tuple[list[str] | None, list[str] | None]:
-    """The books and markets to load: the configuration's, narrowed to what the strategy can
-    read plus the CLV reference books (a bet's closing set needs them)."""
+    """The books and markets to load: the configuration's, narrowed to what the strategies
+    can read (their union) plus the CLV reference books (a bet's closing set needs them).
+
+    Loading more books or markets than a strategy reads never changes its results: complete
+    outcome sets are per book and market, and a strategy reads only its own.
+    """
     books, markets = config.bookmakers, config.markets
-    if strategy is None:
+    if not strategies:
         return books, markets
-    used_books, used_markets = strategy.quotes_used()
-    if used_books is not None:
-        wanted = set(used_books) | set(config.clv_books or ())
+    scopes = [strategy.quotes_used() for strategy in strategies]
+    if all(used is not None for used, _ in scopes):
+        wanted = {book for used, _ in scopes for book in used or ()}
+        wanted |= set(config.clv_books or ())
         books = sorted(wanted if books is None else wanted & set(books))
-    if used_markets is not None:
-        markets = sorted(set(used_markets) if markets is None else set(used_markets) & set(markets))
+    if all(used is not None for _, used in scopes):
+        wanted = {market for _, used in scopes for market in used or ()}
+        markets = sorted(wanted if markets is None else wanted & set(markets))
     return books, markets
 
 
 async def load_for_config(
-    db: Database, config: BacktestConfig, strategy: BettingStrategy[Any] | None = None
+    db: Database, config: BacktestConfig, strategies: Sequence[BettingStrategy[Any]] = ()
 ) -> BacktestData:
     """What a backtest of ``config`` reads: its range, decision time, books and markets
-    (only those ``strategy`` can use, when given)."""
-    books, markets = _narrowed(config, strategy)
+    (only those ``strategies`` can use, when given: see :func:`load_scope`)."""
+    books, markets = load_scope(config, strategies)
     return await load_backtest_data(
         db,
         config.start,
@@ -357,22 +379,6 @@ async def load_for_config(
     )
 
 
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """The cyclic garbage collector off for a load and replay.
-
-    A season is ~10^5 long-lived quote tuples that form no cycles; with the collector on,
-    its full passes over them cost as much as the replay itself.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 async def run_backtest(
     db: Database,
     strategy: str | BettingStrategy[Any],
@@ -381,5 +387,5 @@ async def run_backtest(
 ) -> BacktestResult:
     """Load the range set-based from ``db`` and replay it through the strategy."""
     instance = create_strategy(strategy, params) if isinstance(strategy, str) else strategy
-    with collector_paused():
-        return simulate(instance, await load_for_config(db, config, instance), config)
+    with no_collections():
+        return simulate(instance, await load_for_config(db, config, [instance]), config)

@@ -8,16 +8,18 @@ time within the staleness limit. Strategies get nothing else, so they cannot loo
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from operator import itemgetter
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from oddscore.analytics.consensus import fair_line
 from oddscore.analytics.devig import DevigMethod, DevigUndefinedError, devig
 
 __all__ = ["EventView", "MarketQuote", "MarketView", "complete_sets"]
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +88,7 @@ class MarketView:
         init=False, repr=False, compare=False
     )
     _books: dict[str, list[str]] = field(init=False, repr=False, compare=False)
+    _memo: dict[Hashable, Any] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         sets = complete_sets(self.quotes)
@@ -95,6 +98,15 @@ class MarketView:
         object.__setattr__(self, "_sets", sets)
         object.__setattr__(self, "_fair", {})
         object.__setattr__(self, "_books", dict(books))
+        object.__setattr__(self, "_memo", {})
+
+    def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """``compute()``, once per ``key`` for this board: a sweep shows the same boards to
+        many runs, and a strategy may keep here what depends on the board and ``key`` only."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        found: T = self._memo[key]
+        return found
 
     def books(self, market: str) -> list[str]:
         """Books with a complete outcome set in ``market``, sorted."""

@@ -11,8 +11,9 @@ import json
 
 import pytest
 
+from oddscore.backtest.sweep import run_sweep
 from oddscore.storage import Database
-from tests.backtest.season_regression import CASES, FIXTURE, START, run_cases
+from tests.backtest.season_regression import CASES, FIXTURE, START, config_for, digest, run_cases
 from tests.conftest import real_data
 
 ingestion_results = pytest.importorskip("oddscore.ingestion.results")
@@ -34,3 +35,11 @@ async def test_full_season_backtests_match_the_frozen_results(db: Database, db_u
     for name in CASES:
         assert computed[name] == frozen[name], name
     assert sum(case["bets"] for case in frozen.values()) > 5_000
+    # A sweep's runs share one load and one board per event, with the same results.
+    for name in ("basic_ev_all_books", "basic_ev_kelly_slate"):
+        strategy, params, _ = CASES[name]
+        swept = await run_sweep(
+            db, strategy, config_for(name), [{**params, "min_ev": 0.05}, params]
+        )
+        assert digest(swept[1]) == frozen[name], name
+        assert digest(swept[0])["bets"] < frozen[name]["bets"]
