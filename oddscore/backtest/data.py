@@ -22,6 +22,7 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import and_, select
@@ -69,6 +70,7 @@ class BacktestData:
     next_quotes: dict[str, dict[QuoteKey, MarketQuote]] = field(default_factory=dict)
 
 
+_MARKET_BOOK_OUTCOME = itemgetter(1, 0, 2)  # MarketQuote's market, book, outcome
 _SQLITE_FORMAT = "%Y-%m-%d %H:%M:%S.%f"  # how UTCDateTime stores timestamps in SQLite
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -184,7 +186,7 @@ class _Converter:
             if when is None:
                 when = stamps.parse(ts)
             out.append(MarketQuote(book, market, outcome, point, price, decimal, when))
-        out.sort(key=lambda q: (q.market, q.book, q.outcome))
+        out.sort(key=_MARKET_BOOK_OUTCOME)
         return out
 
 

@@ -144,7 +144,7 @@ class MarketView:
         method: DevigMethod | str,
         point_of: tuple[str, float | None] | None,
     ) -> dict[str, float] | None:
-        per_book: dict[str, Sequence[float]] = {}
+        chosen: list[tuple[str, tuple[MarketQuote, ...]]] = []
         names: tuple[str, ...] | None = None
         for book in books:
             quotes = self.outcome_set(book, market)
@@ -159,10 +159,29 @@ class MarketView:
                 names = these
             elif these != names:
                 continue
+            chosen.append((book, quotes))
+        if names is None:
+            return None
+        # Both sides of one line (home -3.5 and away +3.5, over and under 220.5) pick the
+        # same sets: the consensus is computed once per choice of sets.
+        key = ("consensus", market, method, tuple(book for book, _ in chosen))
+        if key not in self._memo:
+            self._memo[key] = self._consensus(chosen, names, method)
+        found: dict[str, float] | None = self._memo[key]
+        return found
+
+    @staticmethod
+    def _consensus(
+        chosen: Sequence[tuple[str, tuple[MarketQuote, ...]]],
+        names: tuple[str, ...],
+        method: DevigMethod | str,
+    ) -> dict[str, float] | None:
+        per_book: dict[str, Sequence[float]] = {}
+        for book, quotes in chosen:
             try:
                 per_book[book] = devig([q.decimal for q in quotes], method).probabilities
             except DevigUndefinedError:
                 continue  # the method cannot de-vig this book's set: leave it out
-        if not per_book or names is None:
+        if not per_book:
             return None
         return dict(zip(names, fair_line(per_book), strict=True))
