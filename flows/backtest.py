@@ -1,4 +1,4 @@
-"""The ``backtest`` flow: one backtest, or a parameter sweep as mapped tasks.
+"""The ``backtest`` flow: one backtest, or a parameter sweep over one load of the range.
 
 Orchestration only: every task wraps an ``oddscore.backtest`` function. The flow publishes a
 summary table (one row per parameter combination) and, for the best combination by profit,
@@ -13,17 +13,17 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from prefect import flow, task, unmapped
+from prefect import flow, task
 from prefect.artifacts import create_link_artifact, create_table_artifact
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from oddscore.backtest.config import BacktestConfig
 from oddscore.backtest.results import BacktestResult
 from oddscore.backtest.strategies import get_strategy
-from oddscore.backtest.sweep import equity_rows, expand_grid, run_from_settings, summary_row
+from oddscore.backtest.sweep import equity_rows, expand_grid, run_sweep_from_settings, summary_row
 from oddscore.locations import is_s3, join, link, write_bytes
 
-__all__ = ["BacktestFlowParameters", "backtest", "publish_results", "run_one"]
+__all__ = ["BacktestFlowParameters", "backtest", "publish_results", "run_all"]
 
 
 class BacktestFlowParameters(BaseModel):
@@ -62,12 +62,13 @@ class BacktestFlowParameters(BaseModel):
         )
 
 
-@task(name="run-backtest", task_run_name="backtest {strategy} {params}")
-async def run_one(strategy: str, config_json: str, params: dict[str, Any]) -> str:
-    """One backtest; the JSON result travels between tasks (it round-trips exactly)."""
+@task(name="run-backtests", task_run_name="backtest {strategy}")
+async def run_all(strategy: str, config_json: str, combinations: list[dict[str, Any]]) -> list[str]:
+    """Every combination over one load of the range (a sweep shares it, and each event's
+    board); the JSON results travel between tasks (they round-trip exactly)."""
     config = BacktestConfig.model_validate_json(config_json)
-    result = await run_from_settings(strategy, config, params)
-    return result.to_json(indent=None)
+    results = await run_sweep_from_settings(strategy, config, combinations)
+    return [result.to_json(indent=None) for result in results]
 
 
 @task(name="publish-backtest")
@@ -135,9 +136,9 @@ def _save_outputs(best: BacktestResult, output_dir: str, key: str) -> None:
 
 @flow(name="backtest")
 def backtest(parameters: BacktestFlowParameters) -> list[dict[str, Any]]:
-    """Run the backtest (each sweep combination as a mapped task) and publish the summary."""
+    """Run the backtest (every sweep combination in one task, over one load of the range)
+    and publish the summary."""
     combinations = expand_grid(parameters.params, parameters.sweep)
     config_json = parameters.config().model_dump_json()
-    futures = run_one.map(unmapped(parameters.strategy), unmapped(config_json), combinations)
-    results = [future.result() for future in futures]
+    results = run_all.submit(parameters.strategy, config_json, combinations).result()
     return publish_results(results, parameters.output_dir)

@@ -19,9 +19,10 @@ SQLAlchemy's per-row processing on a season (see ``benchmarks/backtest.py``).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import and_, select
@@ -69,6 +70,7 @@ class BacktestData:
     next_quotes: dict[str, dict[QuoteKey, MarketQuote]] = field(default_factory=dict)
 
 
+_MARKET_BOOK_OUTCOME = itemgetter(1, 0, 2)  # MarketQuote's market, book, outcome
 _SQLITE_FORMAT = "%Y-%m-%d %H:%M:%S.%f"  # how UTCDateTime stores timestamps in SQLite
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -184,26 +186,51 @@ class _Converter:
             if when is None:
                 when = stamps.parse(ts)
             out.append(MarketQuote(book, market, outcome, point, price, decimal, when))
-        out.sort(key=lambda q: (q.market, q.book, q.outcome))
+        out.sort(key=_MARKET_BOOK_OUTCOME)
         return out
 
 
+def _latest_observations(rows: Iterable[Any]) -> list[Any]:
+    """The rows of each (book, market)'s latest observation, in their order."""
+    latest: dict[tuple[Any, Any], Any] = {}
+    for row in rows:
+        key = (row[1], row[2])
+        found = latest.get(key)
+        if found is None or row[7] > found:
+            latest[key] = row[7]
+    return [row for row in rows if latest[(row[1], row[2])] == row[7]]
+
+
 class LazyQuotes(Mapping[str, list[MarketQuote]]):
-    """Quotes per event, converted from scan rows only when an event is looked up.
+    """Closing quotes per event (its latest observation before commence, per book and
+    market), selected and converted from its scan rows only when the event is looked up.
 
     The closing set is read for the events that got a bet, a small share of a season.
     """
 
     def __init__(self, rows: dict[str, list[Any]], converter: _Converter) -> None:
-        self._rows = rows
+        self._rows = rows  # every pre-tip row of the event
         self._converter = converter
         self._done: dict[str, list[MarketQuote]] = {}
 
     def __getitem__(self, event_id: str) -> list[MarketQuote]:
         found = self._done.get(event_id)
         if found is None:
-            found = self._done[event_id] = self._converter.quotes(self._rows[event_id])
+            rows = _latest_observations(self._rows[event_id])
+            found = self._done[event_id] = self._converter.quotes(rows)
         return found
+
+    def select(self, event_id: str, market: str, books: Collection[str]) -> list[MarketQuote]:
+        """The event's quotes in ``market`` at ``books``, in the order of ``self[event_id]``.
+
+        Selects and converts only those rows (a bet's CLV reads one market at a few books):
+        the latest observation is per book and market, so filtering first changes nothing.
+        """
+        done = self._done.get(event_id)
+        if done is not None:
+            return [q for q in done if q.market == market and q.book in books]
+        rows = [r for r in self._rows.get(event_id, ()) if r[2] == market and r[1] in books]
+        return self._converter.quotes(_latest_observations(rows))
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._rows)
@@ -220,46 +247,36 @@ def _as_of_sets(
     stamps: _Timestamps,
 ) -> tuple[dict[str, list[MarketQuote]], LazyQuotes]:
     """Per (event, book, market), the valid rows of its latest observation at the decision
-    time (within the staleness) and of its latest before commence: the query layer's rule
-    (:func:`oddscore.queries.asof.odds_before_tip`)."""
-    windows = {}
-    for event in events:
-        decided = event.commence_time - lead
-        oldest = None if staleness is None else stamps.key(decided - staleness)
-        windows[event.id] = (stamps.key(decided), oldest)
-    # Pass one: the time of each (event, book, market)'s latest observation, at the decision
-    # time and before commence (the scan only holds quotes observed before commence).
-    decision_at: dict[tuple[Any, ...], Any] = {}
-    closing_at: dict[tuple[Any, ...], Any] = {}
+    time (within the staleness) and, lazily, of its latest before commence: the query
+    layer's rule (:func:`oddscore.queries.asof.odds_before_tip`)."""
+    by_event: dict[str, list[Any]] = defaultdict(list)
     for row in rows:
-        event_id = row[0]
-        key = (event_id, row[1], row[2])
-        ts = row[7]
-        latest = closing_at.get(key)
-        if latest is None or ts > latest:
-            closing_at[key] = ts
-        until, oldest = windows[event_id]
-        if ts <= until and (oldest is None or ts >= oldest):
-            latest = decision_at.get(key)
-            if latest is None or ts > latest:
-                decision_at[key] = ts
-    # Pass two: the rows of those observations, per event.
-    decision_rows: dict[str, list[Any]] = defaultdict(list)
-    closing_rows: dict[str, list[Any]] = defaultdict(list)
-    for row in rows:
-        key = (row[0], row[1], row[2])
-        ts = row[7]
-        if closing_at[key] == ts:
-            closing_rows[row[0]].append(row)
-        if decision_at.get(key) == ts:
-            decision_rows[row[0]].append(row)
+        by_event[row[0]].append(row)
     converter = _Converter(stamps)
     decision = {}
-    for event_id, group in decision_rows.items():
-        quotes = converter.quotes(group)  # invalid rows dropped
+    for event in events:
+        group = by_event.get(event.id)
+        if not group:
+            continue
+        decided = event.commence_time - lead
+        until = stamps.key(decided)
+        oldest = None if staleness is None else stamps.key(decided - staleness)
+        latest: dict[tuple[Any, Any], Any] = {}
+        for row in group:
+            ts = row[7]
+            if ts <= until and (oldest is None or ts >= oldest):
+                key = (row[1], row[2])
+                found = latest.get(key)
+                if found is None or ts > found:
+                    latest[key] = ts
+        if not latest:
+            continue
+        quotes = converter.quotes(
+            [row for row in group if latest.get((row[1], row[2])) == row[7]]
+        )  # invalid rows dropped
         if quotes:
-            decision[event_id] = quotes
-    return decision, LazyQuotes(dict(closing_rows), converter)
+            decision[event.id] = quotes
+    return decision, LazyQuotes(dict(by_event), converter)
 
 
 async def _next_quotes(

@@ -28,7 +28,7 @@ from oddscore.analytics.clv import novig_clv, price_clv
 from oddscore.analytics.consensus import exchange_effective_odds
 from oddscore.analytics.kelly import simultaneous_kelly
 from oddscore.backtest.config import BacktestConfig
-from oddscore.backtest.data import BacktestData, EventInfo, load_backtest_data
+from oddscore.backtest.data import BacktestData, EventInfo, LazyQuotes, load_backtest_data
 from oddscore.backtest.grading import BetResult, grade, settle_profit
 from oddscore.backtest.market import EventView, MarketQuote, MarketView
 from oddscore.backtest.metrics import compute_summary
@@ -40,11 +40,18 @@ from oddscore.backtest.strategies.base import (
     EventResult,
     create_strategy,
 )
+from oddscore.collector import no_collections
 from oddscore.exceptions import BacktestError
 from oddscore.scheduling.tiers import tier_for
 from oddscore.storage.engine import Database
 
-__all__ = ["load_for_config", "run_backtest", "simulate", "slate_key"]
+__all__ = [
+    "load_for_config",
+    "load_scope",
+    "run_backtest",
+    "simulate",
+    "slate_key",
+]
 
 
 @dataclass(slots=True)
@@ -137,8 +144,19 @@ def _closing(
     pending: _Pending, data: BacktestData, config: BacktestConfig
 ) -> tuple[int | None, float | None, float | None]:
     """Closing price, price CLV and no-vig CLV at the bet's own point (None if it moved)."""
-    quotes = data.closing.get(pending.event.id, [])
     q = pending.quote
+    reference = config.clv_books or [q.book]
+    # Only the bet's market at its own and the reference books can matter: complete sets are
+    # per book and market, and the consensus reads only the reference books.
+    wanted = {q.book, *reference}
+    if isinstance(data.closing, LazyQuotes):
+        quotes = data.closing.select(pending.event.id, q.market, wanted)
+    else:
+        quotes = [
+            c
+            for c in data.closing.get(pending.event.id, [])
+            if c.market == q.market and c.book in wanted
+        ]
     close = next(
         (c for c in quotes if c.book == q.book and c.market == q.market and c.outcome == q.outcome),
         None,
@@ -158,7 +176,6 @@ def _closing(
         pending.event.commence_time,
         tuple(quotes),
     )
-    reference = config.clv_books or [q.book]
     fair = view.fair_probabilities(
         q.market, reference, config.clv_method, point_of=(q.outcome, q.point)
     )
@@ -215,9 +232,18 @@ def _settle(pending: _Pending, data: BacktestData, config: BacktestConfig) -> Be
 
 
 def simulate(
-    strategy: BettingStrategy[Any], data: BacktestData, config: BacktestConfig
+    strategy: BettingStrategy[Any],
+    data: BacktestData,
+    config: BacktestConfig,
+    views: dict[str, MarketView] | None = None,
 ) -> BacktestResult:
-    """Replay ``data`` through ``strategy``; pure and synchronous (tests mutate ``data``)."""
+    """Replay ``data`` through ``strategy``; pure and synchronous (tests mutate ``data``).
+
+    ``views``: the boards shown, per event, kept across runs over the same ``data`` and
+    ``config`` (a sweep), so each board is built, and its consensus computed, once.
+    """
+    if views is None:
+        views = {}
     lead = timedelta(hours=config.decision_hours)
     slates: dict[str, list[EventInfo]] = defaultdict(list)
     for event in data.events:
@@ -259,11 +285,13 @@ def simulate(
         chosen: list[tuple[EventInfo, BetIntent, int, float]] = []
         for event in slate:
             decision_time = event.commence_time - lead
-            view = MarketView(
-                EventView(event.id, event.home_team, event.away_team, event.commence_time),
-                decision_time,
-                tuple(data.decision.get(event.id, ())),
-            )
+            view = views.get(event.id)
+            if view is None:
+                view = views[event.id] = MarketView(
+                    EventView(event.id, event.home_team, event.away_team, event.commence_time),
+                    decision_time,
+                    tuple(data.decision.get(event.id, ())),
+                )
             for intent in strategy.decide(view):
                 if intent.quote.quote_time > decision_time:
                     raise BacktestError("a strategy returned a quote from after its decision time")
@@ -309,8 +337,35 @@ def simulate(
     )
 
 
-async def load_for_config(db: Database, config: BacktestConfig) -> BacktestData:
-    """What a backtest of ``config`` reads: its range, decision time, books and markets."""
+def load_scope(
+    config: BacktestConfig, strategies: Sequence[BettingStrategy[Any]] = ()
+) -> tuple[list[str] | None, list[str] | None]:
+    """The books and markets to load: the configuration's, narrowed to what the strategies
+    can read (their union) plus the CLV reference books (a bet's closing set needs them).
+
+    Loading more books or markets than a strategy reads never changes its results: complete
+    outcome sets are per book and market, and a strategy reads only its own.
+    """
+    books, markets = config.bookmakers, config.markets
+    if not strategies:
+        return books, markets
+    scopes = [strategy.quotes_used() for strategy in strategies]
+    if all(used is not None for used, _ in scopes):
+        wanted = {book for used, _ in scopes for book in used or ()}
+        wanted |= set(config.clv_books or ())
+        books = sorted(wanted if books is None else wanted & set(books))
+    if all(used is not None for _, used in scopes):
+        wanted = {market for _, used in scopes for market in used or ()}
+        markets = sorted(wanted if markets is None else wanted & set(markets))
+    return books, markets
+
+
+async def load_for_config(
+    db: Database, config: BacktestConfig, strategies: Sequence[BettingStrategy[Any]] = ()
+) -> BacktestData:
+    """What a backtest of ``config`` reads: its range, decision time, books and markets
+    (only those ``strategies`` can use, when given: see :func:`load_scope`)."""
+    books, markets = load_scope(config, strategies)
     return await load_backtest_data(
         db,
         config.start,
@@ -318,8 +373,8 @@ async def load_for_config(db: Database, config: BacktestConfig) -> BacktestData:
         decision_hours=config.decision_hours,
         max_staleness_hours=config.max_staleness_hours,
         sport_key=config.sport_key,
-        bookmakers=config.bookmakers,
-        markets=config.markets,
+        bookmakers=books,
+        markets=markets,
         haircut_minutes=config.haircut_minutes,
     )
 
@@ -332,4 +387,5 @@ async def run_backtest(
 ) -> BacktestResult:
     """Load the range set-based from ``db`` and replay it through the strategy."""
     instance = create_strategy(strategy, params) if isinstance(strategy, str) else strategy
-    return simulate(instance, await load_for_config(db, config), config)
+    with no_collections():
+        return simulate(instance, await load_for_config(db, config, [instance]), config)

@@ -8,15 +8,18 @@ time within the staleness limit. Strategies get nothing else, so they cannot loo
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, NamedTuple
+from operator import itemgetter
+from typing import Any, NamedTuple, TypeVar
 
 from oddscore.analytics.consensus import fair_line
 from oddscore.analytics.devig import DevigMethod, DevigUndefinedError, devig
 
 __all__ = ["EventView", "MarketQuote", "MarketView", "complete_sets"]
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,10 +63,13 @@ def _compatible(quotes: Sequence[MarketQuote], market: str) -> bool:
     return True
 
 
+_BOOK_MARKET_OUTCOME = itemgetter(0, 1, 2)  # MarketQuote's book, market, outcome
+
+
 def complete_sets(quotes: Iterable[MarketQuote]) -> dict[tuple[str, str], tuple[MarketQuote, ...]]:
     """Complete, compatible outcome sets keyed by (book, market), outcomes sorted by name."""
     grouped: dict[tuple[str, str], list[MarketQuote]] = defaultdict(list)
-    for q in sorted(quotes, key=lambda q: (q.book, q.market, q.outcome)):
+    for q in sorted(quotes, key=_BOOK_MARKET_OUTCOME):
         grouped[(q.book, q.market)].append(q)
     return {key: tuple(group) for key, group in grouped.items() if _compatible(group, key[1])}
 
@@ -82,6 +88,7 @@ class MarketView:
         init=False, repr=False, compare=False
     )
     _books: dict[str, list[str]] = field(init=False, repr=False, compare=False)
+    _memo: dict[Hashable, Any] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         sets = complete_sets(self.quotes)
@@ -91,6 +98,15 @@ class MarketView:
         object.__setattr__(self, "_sets", sets)
         object.__setattr__(self, "_fair", {})
         object.__setattr__(self, "_books", dict(books))
+        object.__setattr__(self, "_memo", {})
+
+    def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """``compute()``, once per ``key`` for this board: a sweep shows the same boards to
+        many runs, and a strategy may keep here what depends on the board and ``key`` only."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        found: T = self._memo[key]
+        return found
 
     def books(self, market: str) -> list[str]:
         """Books with a complete outcome set in ``market``, sorted."""
@@ -128,7 +144,7 @@ class MarketView:
         method: DevigMethod | str,
         point_of: tuple[str, float | None] | None,
     ) -> dict[str, float] | None:
-        per_book: dict[str, Sequence[float]] = {}
+        chosen: list[tuple[str, tuple[MarketQuote, ...]]] = []
         names: tuple[str, ...] | None = None
         for book in books:
             quotes = self.outcome_set(book, market)
@@ -143,10 +159,29 @@ class MarketView:
                 names = these
             elif these != names:
                 continue
+            chosen.append((book, quotes))
+        if names is None:
+            return None
+        # Both sides of one line (home -3.5 and away +3.5, over and under 220.5) pick the
+        # same sets: the consensus is computed once per choice of sets.
+        key = ("consensus", market, method, tuple(book for book, _ in chosen))
+        if key not in self._memo:
+            self._memo[key] = self._consensus(chosen, names, method)
+        found: dict[str, float] | None = self._memo[key]
+        return found
+
+    @staticmethod
+    def _consensus(
+        chosen: Sequence[tuple[str, tuple[MarketQuote, ...]]],
+        names: tuple[str, ...],
+        method: DevigMethod | str,
+    ) -> dict[str, float] | None:
+        per_book: dict[str, Sequence[float]] = {}
+        for book, quotes in chosen:
             try:
                 per_book[book] = devig([q.decimal for q in quotes], method).probabilities
             except DevigUndefinedError:
                 continue  # the method cannot de-vig this book's set: leave it out
-        if not per_book or names is None:
+        if not per_book:
             return None
         return dict(zip(names, fair_line(per_book), strict=True))

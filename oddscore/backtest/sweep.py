@@ -7,11 +7,22 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from oddscore.backtest.config import BacktestConfig
-from oddscore.backtest.engine import run_backtest
+from oddscore.backtest.engine import load_for_config, run_backtest, simulate
+from oddscore.backtest.market import MarketView
 from oddscore.backtest.results import BacktestResult
+from oddscore.backtest.strategies.base import create_strategy
+from oddscore.collector import no_collections
 from oddscore.storage.engine import Database
 
-__all__ = ["SUMMARY_COLUMNS", "equity_rows", "expand_grid", "run_from_settings", "summary_row"]
+__all__ = [
+    "SUMMARY_COLUMNS",
+    "equity_rows",
+    "expand_grid",
+    "run_from_settings",
+    "run_sweep",
+    "run_sweep_from_settings",
+    "summary_row",
+]
 
 SUMMARY_COLUMNS = (
     "total_bets",
@@ -82,3 +93,29 @@ async def run_from_settings(
     """A backtest against the configured database (``DATABASE_URL``)."""
     async with Database.from_settings() as db:
         return await run_backtest(db, strategy, config, dict(params or {}))
+
+
+async def run_sweep(
+    db: Database,
+    strategy: str,
+    config: BacktestConfig,
+    combinations: Sequence[Mapping[str, Any]],
+) -> list[BacktestResult]:
+    """One backtest per parameter combination, all over ONE load of the range.
+
+    The range is loaded once, with the books and markets any of the combinations can read;
+    each run's results are the same as its own :func:`run_backtest`.
+    """
+    instances = [create_strategy(strategy, dict(params)) for params in combinations]
+    with no_collections():
+        data = await load_for_config(db, config, instances)
+        views: dict[str, MarketView] = {}
+        return [simulate(instance, data, config, views) for instance in instances]
+
+
+async def run_sweep_from_settings(
+    strategy: str, config: BacktestConfig, combinations: Sequence[Mapping[str, Any]]
+) -> list[BacktestResult]:
+    """:func:`run_sweep` against the configured database (``DATABASE_URL``)."""
+    async with Database.from_settings() as db:
+        return await run_sweep(db, strategy, config, combinations)

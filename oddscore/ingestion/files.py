@@ -19,12 +19,10 @@ stored.
 from __future__ import annotations
 
 import asyncio
-import gc
 import json
 import os
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import partial
@@ -35,6 +33,7 @@ import orjson
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from oddscore.clock import parse_timestamp
+from oddscore.collector import no_full_collections
 from oddscore.exceptions import MalformedResponseError, StorageError, UnreadableFileError
 from oddscore.ingestion import store
 from oddscore.ingestion.pending import PendingRows
@@ -329,33 +328,6 @@ def _stopped(
     )
 
 
-_pausing = 0  # imports running in this process with full collections paused
-_full_threshold = 10
-
-
-@contextmanager
-def _no_full_collections() -> Iterator[None]:
-    """Pause the collector's full (oldest-generation) passes; young ones still run.
-
-    An import keeps a large heap alive (the interpreter's modules, a group of parsed files)
-    and each full pass walks all of it: six of them took 0.45 s of a 3 s season import. The
-    short-lived objects of a group die young, so the young passes still free what they can.
-    Overlapping imports share one pause; the last to finish restores the threshold.
-    """
-    global _pausing, _full_threshold
-    if _pausing == 0:
-        young, middle, _full_threshold = gc.get_threshold()
-        gc.set_threshold(young, middle, 2**30)
-    _pausing += 1
-    try:
-        yield
-    finally:
-        _pausing -= 1
-        if _pausing == 0:
-            young, middle, _ = gc.get_threshold()
-            gc.set_threshold(young, middle, _full_threshold)
-
-
 async def import_snapshots(
     db: Any,
     directory: Path,
@@ -401,7 +373,7 @@ async def import_snapshots(
     entries = list_archive(directory, seasons=seasons, start=start, end=end)
     if not entries:
         return summary
-    with _no_full_collections():
+    with no_full_collections():
         # The next file is read and parsed in a thread while this one's statements wait on the
         # database: parsing is CPU, writing is mostly waiting.
         pending = asyncio.ensure_future(

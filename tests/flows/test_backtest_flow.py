@@ -1,4 +1,4 @@
-"""The backtest flow: parameters, a sweep as mapped tasks, and its artifacts.
+"""The backtest flow: parameters, a sweep over one load of the range, and its artifacts.
 
 The Prefect test server is the session harness of tests/flows/conftest.py.
 """
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from flows.backtest import BacktestFlowParameters, backtest, run_one
+from flows.backtest import BacktestFlowParameters, backtest, run_all
 from oddscore.backtest.results import BacktestResult
 from oddscore.backtest.sweep import expand_grid
 from oddscore.exceptions import BacktestError
@@ -54,13 +54,13 @@ def test_parameters_are_validated() -> None:
 
 
 async def test_task_wraps_the_library(seeded_sqlite: str) -> None:
-    text = await run_one.fn("flat", parameters().config().model_dump_json(), {})
-    result = BacktestResult.from_json(text)
+    texts = await run_all.fn("flat", parameters().config().model_dump_json(), [{}])
+    (result,) = [BacktestResult.from_json(text) for text in texts]
     assert result.summary.total_bets == 4
     assert result.summary.profit == pytest.approx(100 * 100 / 150 - 100 + 100 * 100 / 110)
 
 
-def test_sweep_runs_as_mapped_tasks(seeded_sqlite: str, tmp_path: Path) -> None:
+def test_sweep_runs_over_one_load(seeded_sqlite: str, tmp_path: Path) -> None:
     # The Prefect server is tests/flows/conftest.py's session harness (autouse).
     rows = backtest(
         parameters(sweep={"outcome": ["home", "away"]}, output_dir=str(tmp_path / "out"))

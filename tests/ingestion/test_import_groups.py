@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from oddscore.collector import no_full_collections
 from oddscore.exceptions import StorageError
-from oddscore.ingestion.files import _no_full_collections, import_snapshots
+from oddscore.ingestion.files import import_snapshots
 from oddscore.storage import Database, DataQualityLog, Odds, OddsSnapshot
 from tests.ingestion.conftest import TAKEN, book, event, iso
 from tests.ingestion.test_pipeline import OPTIONS
@@ -110,14 +111,14 @@ async def test_overlapping_imports_share_one_pause() -> None:
     seen: list[int] = []
 
     async def first() -> None:
-        with _no_full_collections():
+        with no_full_collections():
             first_in.set()
             await second_in.wait()
         first_out.set()
 
     async def second() -> None:
         await first_in.wait()
-        with _no_full_collections():
+        with no_full_collections():
             second_in.set()
             await first_out.wait()
             seen.append(gc.get_threshold()[2])

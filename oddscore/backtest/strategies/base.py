@@ -82,6 +82,11 @@ class BettingStrategy(ABC, Generic[P]):
     def __init__(self, params: P) -> None:
         self.params = params
 
+    def quotes_used(self) -> tuple[list[str] | None, list[str] | None]:
+        """The books and markets :meth:`decide` can read (None: any); the engine loads only
+        those. A strategy that reads the whole board keeps the default."""
+        return None, None
+
     def on_start(self) -> None:
         """Called once before the first decision."""
 

@@ -30,12 +30,21 @@ class BasicEvStrategy(BettingStrategy[BasicEvParams]):
     description = "Retail prices with EV >= min_ev against the de-vigged sharp consensus."
     Params = BasicEvParams
 
-    def decide(self, view: MarketView) -> Sequence[BetIntent]:
+    def quotes_used(self) -> tuple[list[str] | None, list[str] | None]:
+        p = self.params
+        books = None if p.retail_books is None else [*p.sharp_books, *p.retail_books]
+        return books, list(p.markets)
+
+    def _candidates(self, view: MarketView) -> dict[str, list[tuple[float, MarketQuote, float]]]:
+        """Per market, every retail quote with a fair price: (EV, quote, fair probability),
+        in the order the books and outcomes are visited. Independent of ``min_ev`` and
+        ``max_bets_per_event``, so a sweep over those computes it once per board."""
         p = self.params
         sharp = tuple(p.sharp_books)
         method = p.devig_method
-        best: dict[str, tuple[float, MarketQuote, float]] = {}  # market -> best candidate
+        out: dict[str, list[tuple[float, MarketQuote, float]]] = {}
         for market in p.markets:
+            found = out.setdefault(market, [])
             books = p.retail_books if p.retail_books is not None else view.books(market)
             # A point-free market has one line: its fair price is shared by every quote.
             shared = view.fair_probabilities(market, sharp, method) if market == "h2h" else None
@@ -55,9 +64,24 @@ class BasicEvStrategy(BettingStrategy[BasicEvParams]):
                     prob = fair.get(quote.outcome)
                     if prob is None:
                         continue
-                    ev = prob * quote.decimal - 1.0
-                    if ev >= p.min_ev and (market not in best or ev > best[market][0]):
-                        # One side per market: never both sides, never two books.
-                        best[market] = (ev, quote, prob)
+                    found.append((prob * quote.decimal - 1.0, quote, prob))
+        return out
+
+    def decide(self, view: MarketView) -> Sequence[BetIntent]:
+        p = self.params
+        key = (
+            "basic_ev",
+            tuple(p.sharp_books),
+            None if p.retail_books is None else tuple(p.retail_books),
+            p.devig_method,
+            tuple(p.markets),
+        )
+        candidates = view.memo(key, lambda: self._candidates(view))
+        best: dict[str, tuple[float, MarketQuote, float]] = {}  # market -> best candidate
+        for market in p.markets:
+            for ev, quote, prob in candidates[market]:
+                if ev >= p.min_ev and (market not in best or ev > best[market][0]):
+                    # One side per market: never both sides, never two books.
+                    best[market] = (ev, quote, prob)
         ranked = sorted(best.values(), key=lambda c: -c[0])[: p.max_bets_per_event]
         return [BetIntent(quote, probability=prob) for _ev, quote, prob in ranked]

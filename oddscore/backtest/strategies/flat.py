@@ -51,6 +51,9 @@ class FlatStrategy(BettingStrategy[FlatParams]):
     description = "Bet one side (home/away/favorite/underdog/over/under) of one market at one book."
     Params = FlatParams
 
+    def quotes_used(self) -> tuple[list[str] | None, list[str] | None]:
+        return [self.params.book], [self.params.market]
+
     def decide(self, view: MarketView) -> Sequence[BetIntent]:
         quotes = view.outcome_set(self.params.book, self.params.market)
         if quotes is None:
