@@ -42,7 +42,7 @@ def upgrade() -> None:
     sa.Column('quota_remaining', sa.Integer(), nullable=True),
     sa.Column('fetched_at', oddscore.storage.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('elapsed_ms', sa.Integer(), nullable=True),
-    sa.Column('raw_response', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=True),
+    sa.Column('raw_response', sa.Text(), nullable=True),
     sa.Column('stored_at', oddscore.storage.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('error', sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=True),
     sa.Column('created_at', oddscore.storage.types.UTCDateTime(timezone=True), nullable=False),

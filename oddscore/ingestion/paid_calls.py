@@ -220,7 +220,7 @@ def _add_credits(credits: int | None, unread: int | None) -> dict[str, Any]:
 def _answer_values(answer: RawAnswer) -> dict[str, Any]:
     return {
         "status": PaidCallStatus.PAID.value,
-        "raw_response": answer.payload,
+        "raw_response": json.dumps(answer.payload),  # ASCII: lone surrogates escaped too
         "request_id": answer.request_id[:64],
         "status_code": answer.status_code,
         **_add_credits(answer.credits, answer.credits_before),
@@ -237,7 +237,7 @@ def _saved_answer(row: PaidCall) -> RawAnswer:
     return RawAnswer(
         endpoint=row.endpoint,
         params=dict(row.params or {}),
-        payload=row.raw_response,
+        payload=json.loads(row.raw_response) if row.raw_response is not None else None,
         quota=Quota(remaining=row.quota_remaining, used=row.quota_used, last=row.credits),
         request_id=row.request_id,
         status_code=row.status_code or 200,

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, Float, Index, Integer, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Float, Index, Integer, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from oddscore.storage.types import JSONDocument, UTCDateTime
@@ -302,7 +302,9 @@ class PaidCall(SQLModel, table=True):
     quota_remaining: int | None = Field(default=None)
     fetched_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     elapsed_ms: int | None = Field(default=None)
-    raw_response: Any | None = Field(default=None, sa_column=Column(JSONDocument))
+    # The answer as JSON text, not JSONB: PostgreSQL's JSONB refuses a \u0000 that a paid
+    # answer may hold (validation refuses that game later), and the ledger must keep it all.
+    raw_response: str | None = Field(default=None, sa_column=Column(Text))
     stored_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     error: str | None = Field(default=None, max_length=1000)
     created_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime, nullable=False)
