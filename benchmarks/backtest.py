@@ -47,7 +47,7 @@ from benchmarks._database import fresh_database
 from oddscore.backtest.config import BacktestConfig
 from oddscore.backtest.data import QUOTE_COLUMNS
 from oddscore.backtest.engine import load_scope, run_backtest
-from oddscore.backtest.strategies.base import create_strategy
+from oddscore.backtest.strategies.registry import create_strategy
 from oddscore.backtest.sweep import expand_grid, run_sweep
 from oddscore.queries._sql import EVENTS, ODDS
 from oddscore.queries.asof import odds_before_tip_statement

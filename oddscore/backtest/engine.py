@@ -34,12 +34,8 @@ from oddscore.backtest.market import EventView, MarketQuote, MarketView
 from oddscore.backtest.metrics import compute_summary
 from oddscore.backtest.results import BacktestResult, Bet
 from oddscore.backtest.slates import slate_key
-from oddscore.backtest.strategies.base import (
-    BetIntent,
-    BettingStrategy,
-    EventResult,
-    create_strategy,
-)
+from oddscore.backtest.strategies.base import BetIntent, BettingStrategy, EventResult
+from oddscore.backtest.strategies.registry import create_strategy
 from oddscore.collector import no_collections
 from oddscore.exceptions import BacktestError
 from oddscore.scheduling.tiers import tier_for

@@ -10,7 +10,7 @@ from oddscore.backtest.config import BacktestConfig
 from oddscore.backtest.engine import load_for_config, run_backtest, simulate
 from oddscore.backtest.market import MarketView
 from oddscore.backtest.results import BacktestResult
-from oddscore.backtest.strategies.base import create_strategy
+from oddscore.backtest.strategies.registry import create_strategy
 from oddscore.collector import no_collections
 from oddscore.storage.engine import Database
 

@@ -358,7 +358,9 @@ def export(
 @app.command("list-strategies")
 @handle_errors
 def list_strategies(as_json: JsonOption = False) -> None:
-    """List the registered strategies and their parameters with defaults.
+    """List the built-in and installed strategies and their parameters with defaults.
+
+    A package adds one with an entry point in the "oddscore.strategies" group.
 
     Example: odds backtest list-strategies
     """
@@ -370,8 +372,13 @@ def list_strategies(as_json: JsonOption = False) -> None:
         return
     print_table(
         (
-            [r["name"], r["description"], ", ".join(f"{k}={v}" for k, v in r["params"].items())]
+            [
+                r["name"],
+                r["source"],
+                r["description"],
+                ", ".join(f"{k}={v}" for k, v in r["params"].items()),
+            ]
             for r in rows
         ),
-        ["name", "description", "params (defaults)"],
+        ["name", "source", "description", "params (defaults)"],
     )

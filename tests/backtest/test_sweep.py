@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from oddscore.backtest.engine import load_scope, run_backtest
-from oddscore.backtest.strategies.base import create_strategy
+from oddscore.backtest.strategies.registry import create_strategy
 from oddscore.backtest.sweep import expand_grid, run_sweep
 from oddscore.storage import Database
 from tests.backtest.test_engine import config, seeded  # noqa: F401  (the fixture)

@@ -17,7 +17,7 @@ from pydantic import Field
 
 from oddscore.analytics.arbitrage import ArbitrageRules, Quote, find_arbitrages
 from oddscore.backtest.market import MarketView
-from oddscore.backtest.strategies.base import BetIntent, BettingStrategy, StrategyParams, register
+from oddscore.backtest.strategies.base import BetIntent, BettingStrategy, StrategyParams
 from oddscore.config import BettingSettings
 
 __all__ = ["ArbitrageParams", "ArbitrageStrategy", "RealismParams", "board_quotes"]
@@ -68,7 +68,6 @@ class ArbitrageParams(RealismParams):
     min_profit: float = Field(default=0.0, ge=0.0)
 
 
-@register
 class ArbitrageStrategy(BettingStrategy[ArbitrageParams]):
     name = "arbitrage"
     description = "Balanced stakes on every outcome when best prices across books sum below 1."

@@ -8,7 +8,7 @@ from pydantic import Field
 
 from oddscore.analytics.devig import DevigMethod
 from oddscore.backtest.market import MarketQuote, MarketView
-from oddscore.backtest.strategies.base import BetIntent, BettingStrategy, StrategyParams, register
+from oddscore.backtest.strategies.base import BetIntent, BettingStrategy, StrategyParams
 
 __all__ = ["BasicEvParams", "BasicEvStrategy"]
 
@@ -24,7 +24,6 @@ class BasicEvParams(StrategyParams):
     max_bets_per_event: int = Field(default=1, ge=1)
 
 
-@register
 class BasicEvStrategy(BettingStrategy[BasicEvParams]):
     name = "basic_ev"
     description = "Retail prices with EV >= min_ev against the de-vigged sharp consensus."

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import model_validator
 
 from oddscore.backtest.market import MarketQuote, MarketView
-from oddscore.backtest.strategies.base import BetIntent, BettingStrategy, StrategyParams, register
+from oddscore.backtest.strategies.base import BetIntent, BettingStrategy, StrategyParams
 
 __all__ = ["FlatParams", "FlatStrategy"]
 
@@ -45,7 +45,6 @@ def _pick(quotes: Sequence[MarketQuote], outcome: str, view: MarketView) -> Mark
     return favourite if outcome == "favorite" else underdog
 
 
-@register
 class FlatStrategy(BettingStrategy[FlatParams]):
     name = "flat"
     description = "Bet one side (home/away/favorite/underdog/over/under) of one market at one book."

@@ -17,7 +17,7 @@ from oddscore.analytics.arbitrage import find_middles
 from oddscore.analytics.middles import MiddleValue, ScoreDistribution, consensus_line, middle_value
 from oddscore.backtest.market import MarketView
 from oddscore.backtest.strategies.arbitrage import RealismParams, board_quotes
-from oddscore.backtest.strategies.base import BetIntent, BettingStrategy, EventResult, register
+from oddscore.backtest.strategies.base import BetIntent, BettingStrategy, EventResult
 
 __all__ = ["MiddleParams", "MiddleStrategy"]
 
@@ -29,7 +29,6 @@ class MiddleParams(RealismParams):
     min_history: int = Field(default=100, ge=1)  # games with a result before the first bet
 
 
-@register
 class MiddleStrategy(BettingStrategy[MiddleParams]):
     name = "middles"
     description = "Both sides of a spread/total middle when its EV from past games is positive."

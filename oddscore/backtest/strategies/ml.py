@@ -16,7 +16,6 @@ from oddscore.backtest.strategies.base import (
     BettingStrategy,
     EventResult,
     StrategyParams,
-    register,
 )
 from oddscore.exceptions import BacktestError
 
@@ -33,7 +32,6 @@ class MlParams(StrategyParams):
     books: list[str] | None = None  # books to bet at; None: every book on the board
 
 
-@register
 class MlStrategy(BettingStrategy[MlParams]):
     name = "ml"
     description = "XGBoost home-win model on market features, retrained walk-forward (extra 'ml')."
