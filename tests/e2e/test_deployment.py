@@ -2,7 +2,7 @@
 the simulator as the provider, and the self-rescheduling chain of fetch-odds.
 
 The stack (tests/e2e/stack.py) runs in its own PREFECT_HOME and on free local ports; every
-process is killed by pid in teardown. About a minute on the 2-core CI box (see README).
+process is killed by pid in teardown. About a minute on the 2-core CI box (see docs/scheduling.md).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """ECS from the repo, against moto's ECS, IAM, Secrets Manager, S3 and EC2.
 
-The README's "Run on ECS" commands run as written (image build skipped with
+The "Run on ECS" commands of docs/deployment.md run as written (image build skipped with
 ``ODDS_IMAGE_PREBUILT=1``: no Docker engine here) against a moto server in this process, with
 the session's Prefect test server: ``odds deploy ecs`` (twice: the second run changes
 nothing), ``prefect deploy``, ``prefect deployment run`` and prefect-aws's real ECS worker
@@ -159,7 +159,7 @@ def _walk_through_readme(endpoint: str, api_url: str, tmp: Path) -> EcsRun:
         PATH=f"{BIN}:{env.get('PATH', '')}",
         ODDS_ENV_FILE="",
         COLUMNS="250",  # Rich's tables: one line per row
-        # README step 3: the worker's observer reads the queue `odds deploy ecs` created
+        # docs/deployment.md step 3: the worker's observer reads the queue `odds deploy ecs` created
         PREFECT_INTEGRATIONS_AWS_ECS_OBSERVER_SQS_QUEUE_NAME="odds-ecs-ecs-events",
     )
     # The operator's shell has the secrets; so does the worker's, which must not pass them on.
@@ -243,7 +243,7 @@ def test_deploy_ecs_prints_what_it_created_and_a_rerun_changes_nothing(ecs_run: 
     queue = boto3.client("sqs", region_name=REGION).get_queue_url(QueueName="odds-ecs-ecs-events")
     (target,) = events.list_targets_by_rule(Rule="odds-ecs-ecs-task-events")["Targets"]
     assert target["Arn"].endswith(":odds-ecs-ecs-events") and queue["QueueUrl"]
-    # README step 3: the worker's observer polls that queue (it starts with the worker)
+    # docs/deployment.md step 3: the worker's observer polls that queue (it starts with the worker)
     polls = [e for e in ecs_run.recording if _target(e) == "AmazonSQS.ReceiveMessage"]
     assert polls and all("odds-ecs-ecs-events" in _decoded(e) for e in polls)
     roles = boto3.client("iam").list_roles()["Roles"]
