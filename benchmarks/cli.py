@@ -24,7 +24,7 @@ Two interpreter set-ups are timed, because they differ by far more than any code
 Targets (printed as met or not): each query command under 1.0 s, ``--help`` under 0.5 s.
 
 Run: ``uv run python -m benchmarks.cli [--backend sqlite|postgres|both] [--runs 7]``.
-PostgreSQL comes from ``BENCH_DATABASE_URL`` (default: a database ``odds_bench_cli`` on
+PostgreSQL comes from ``BENCH_DATABASE_URL`` (default: a database ``odds_cli_bench`` on
 127.0.0.1:5432, created and overwritten); SQLite is a temporary file.
 """
 
@@ -46,7 +46,7 @@ from benchmarks.web import load
 from oddscore.storage import Event
 from oddscore.storage.engine import Database
 
-DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/odds_bench_cli"
+DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/odds_cli_bench"
 QUERY_GOAL_S = 1.0
 HELP_GOAL_S = 0.5
 ODDS = str(Path(sys.executable).with_name("odds"))
