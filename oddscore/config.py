@@ -98,6 +98,20 @@ def normalize_database_url(url: str) -> str:
     )
 
 
+def sqlite_path(url: str) -> Path | None:
+    """The file behind a SQLite URL, or None for PostgreSQL and in-memory SQLite.
+
+    Here rather than in the storage layer, so that the CLI's start-up check of the embedded
+    database does not import SQLAlchemy (``odds <command> --help`` stays fast).
+    """
+    if not url.startswith("sqlite"):
+        return None
+    path = url.split("///", 1)[1] if "///" in url else ""
+    if not path or path.startswith(":memory:"):
+        return None
+    return Path(path.split("?", 1)[0])
+
+
 class ApiSettings(BaseSettings):
     """The Odds API: key, address, plan size and client behaviour."""
 

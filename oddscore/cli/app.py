@@ -99,8 +99,7 @@ def _create_embedded_database() -> None:
 
     PostgreSQL is never migrated behind the operator's back: `odds db upgrade` does that.
     """
-    from oddscore.config import DatabaseSettings
-    from oddscore.storage.engine import sqlite_path
+    from oddscore.config import DatabaseSettings, sqlite_path
 
     try:
         url = DatabaseSettings().url

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
@@ -47,6 +46,8 @@ JsonOption = Annotated[
 
 def run(coro: Awaitable[R]) -> R:
     """Run one coroutine from a synchronous command."""
+    import asyncio  # here, not at the top: `odds --help` and the arithmetic tools need no loop
+
     return asyncio.run(coro)  # type: ignore[arg-type]
 
 

@@ -6,7 +6,6 @@ import json
 import re
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import event
@@ -19,7 +18,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import NullPool
 
-from oddscore.config import DatabaseSettings, normalize_database_url
+from oddscore.config import DatabaseSettings, normalize_database_url, sqlite_path
 from oddscore.exceptions import StorageError
 from oddscore.logs import redact
 
@@ -51,16 +50,6 @@ def _dumps(value: Any) -> str:
 
 
 _loads: Callable[[str | bytes], Any] = orjson.loads
-
-
-def sqlite_path(url: str) -> Path | None:
-    """The file behind a SQLite URL, or None for PostgreSQL and in-memory SQLite."""
-    if not url.startswith("sqlite"):
-        return None
-    path = url.split("///", 1)[1] if "///" in url else ""
-    if not path or path.startswith(":memory:"):
-        return None
-    return Path(path.split("?", 1)[0])
 
 
 def _sqlite_pragmas(busy_timeout_ms: int) -> Any:

@@ -1,0 +1,67 @@
+"""The CLI's cold start: importing the app and printing help load none of the heavy libraries.
+
+Each probe runs in a fresh interpreter, since this test process has imported them all already.
+No timing is asserted (benchmarks/cli.py prints the times); what is asserted is which modules
+are loaded, which is what the start-up time follows from.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+HEAVY = ("sqlalchemy", "sqlmodel", "pandas", "numpy", "matplotlib", "prefect", "scipy")
+# The database layer, the data libraries and the orchestrator: loaded inside the commands
+# that use them, never by the CLI module itself.
+_LOADED = f"sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r}))"
+
+
+def _probe(code: str) -> subprocess.CompletedProcess[str]:
+    # PostgreSQL is never migrated by the CLI's start-up (only the embedded SQLite file is), so
+    # this URL keeps the help runs from touching any database; nothing connects to it.
+    env = {**os.environ, "DATABASE_URL": "postgresql+asyncpg://nobody@127.0.0.1:1/none"}
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env
+    )
+
+
+def test_importing_the_cli_loads_no_heavy_library() -> None:
+    done = _probe(f"import sys, json; import oddscore.cli.app; print(json.dumps({_LOADED}))")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == []
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--help"],
+        ["status", "show", "--help"],
+        ["lines", "--help"],
+        ["best", "--help"],
+        ["odds", "show", "--help"],
+        ["backtest", "show", "--help"],
+        ["plot", "clv", "--help"],
+    ],
+    ids=" ".join,
+)
+def test_help_is_printed_without_any_heavy_library(args: list[str]) -> None:
+    """`odds ... --help` as a user runs it (``python -m oddscore``); the loaded modules are
+    reported on stderr after the command has exited."""
+    code = (
+        "import json, runpy, sys\n"
+        f"sys.argv = ['odds', *{args!r}]\n"
+        "try:\n"
+        "    runpy.run_module('oddscore', run_name='__main__')\n"
+        "except SystemExit as exc:\n"
+        "    code = exc.code\n"
+        f"print(json.dumps({{'code': code, 'loaded': {_LOADED}}}), file=sys.stderr)\n"
+    )
+    done = _probe(code)
+    report = json.loads(done.stderr.strip().splitlines()[-1])
+    assert report["code"] in (0, None), done.stdout + done.stderr
+    assert "Usage" in done.stdout
+    assert report["loaded"] == []
