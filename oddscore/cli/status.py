@@ -57,14 +57,14 @@ def show(
     from oddscore.config import get_settings
     from oddscore.logs import redact
     from oddscore.queries.board import open_session, parse_when
-    from oddscore.queries.overview import status_overview
+    from oddscore.queries.overview import health_page
 
     settings = get_settings()
     now = parse_when(at) or utcnow()
 
     async def go() -> Any:
         async with open_session(settings) as session:
-            return await status_overview(
+            return await health_page(
                 session,
                 now,
                 database=redact(settings.database.url),
@@ -72,9 +72,7 @@ def show(
                 plan_quota=settings.api.quota,
             )
 
-    overview = run(go())
-    next_runs = run(_next_runs())
-    chains = run(_chains(settings, now))
+    overview, next_runs, chains = run(go())
     if json_output:
         from oddscore.queries.overview import overview_payload
 
@@ -266,12 +264,6 @@ def _validation_row(validation: Any) -> tuple[str, str]:
     )
 
 
-async def _next_runs() -> Any:
-    from oddscore.orchestration.next_runs import next_runs_from_environment
-
-    return await next_runs_from_environment()
-
-
 def _print_next_runs(next_runs: Any) -> None:
     if not next_runs.reachable:
         console.print(f"next scheduled runs: unknown, {next_runs.problem}", highlight=False)
@@ -287,14 +279,6 @@ def _print_next_runs(next_runs: Any) -> None:
         ["expected start", "flow", "deployment", "run", "state"],
         title=f"next scheduled runs (Prefect at {next_runs.api_url})",
     )
-
-
-async def _chains(settings: Any, now: Any) -> Any:
-    from oddscore.queries.board import open_session
-    from oddscore.queries.overview import chains_today
-
-    async with open_session(settings) as session:
-        return await chains_today(session, now)
 
 
 def _print_chains(chains: Any) -> None:

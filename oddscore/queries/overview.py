@@ -111,6 +111,26 @@ async def chains_today(session: AsyncSession, now: datetime) -> Any:
     return report.with_credits(await credits_by_flow(session, midnight, now))
 
 
+async def health_page(
+    session: AsyncSession,
+    now: datetime,
+    *,
+    database: str,
+    verbose: bool = False,
+    plan_quota: int | None = None,
+) -> tuple[StatusOverview, Any, Any]:
+    """What ``odds status show`` and the screen's health page show, read in one session: the
+    overview, Prefect's next runs (``NextRuns``) and the chains' health (``ChainsReport``).
+    Prefect answers within its short timeouts or is reported unreachable: never an error."""
+    from oddscore.orchestration.next_runs import next_runs_from_environment
+
+    overview = await status_overview(
+        session, now, database=database, verbose=verbose, plan_quota=plan_quota
+    )
+    chains = await chains_today(session, now)
+    return overview, await next_runs_from_environment(), chains
+
+
 def overview_payload(
     overview: StatusOverview, next_runs: Any, *, verbose: bool, chains: Any
 ) -> dict[str, Any]:

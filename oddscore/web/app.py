@@ -391,21 +391,16 @@ def create_app(config: WebConfig | None = None, *, database: Database | None = N
     # -- collection health -----------------------------------------------------------------
 
     async def health_data(request: Request) -> dict[str, Any]:
-        from oddscore.orchestration.next_runs import next_runs_from_environment
-        from oddscore.queries.overview import chains_today, overview_payload, status_overview
+        from oddscore.queries.overview import health_page, overview_payload
 
-        at = now_or_at(request)
         async with session() as s:
-            overview = await status_overview(
+            overview, next_runs, chains = await health_page(
                 s,
-                at,
+                now_or_at(request),
                 database=redact(config.settings.database.url),
                 verbose=True,
                 plan_quota=config.settings.api.quota,
             )
-            chains = await chains_today(s, at)
-        # Prefect answers within its short timeout or is reported unreachable: never an error.
-        next_runs = await next_runs_from_environment()
         return overview_payload(overview, next_runs, verbose=True, chains=chains)
 
     async def health(request: Request) -> Response:
