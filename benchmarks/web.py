@@ -37,7 +37,7 @@ from sqlalchemy import insert
 
 from benchmarks._database import fresh_database
 from oddscore.clock import FrozenClock
-from oddscore.config import get_settings
+from oddscore.config import DEFAULT_BOOKMAKERS, get_settings
 from oddscore.queries.opportunities import board_payload, screen_boards
 from oddscore.storage import Event, Odds, OddsSnapshot
 from oddscore.storage.engine import Database
@@ -45,18 +45,7 @@ from oddscore.web.app import WebConfig, create_app
 
 DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/odds_bench_web"
 AT = datetime(2025, 1, 15, 18, 0, tzinfo=UTC)
-BOOKS = [
-    "pinnacle",
-    "circasports",
-    "draftkings",
-    "fanduel",
-    "betmgm",
-    "williamhill_us",
-    "betrivers",
-    "bovada",
-    "betonlineag",
-    "lowvig",
-]
+BOOKS = [*DEFAULT_BOOKMAKERS, "betonlineag", "lowvig"]  # the product's eight and two sharp
 SLATE = 15
 PAST = 200
 HOURS_QUOTED = 48
