@@ -24,6 +24,7 @@ import os
 import signal
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +108,20 @@ def _paid_rows(url: str, flow: str | None = None) -> list[dict[str, Any]]:
         _sql(url, "SELECT request_key, status, credits, flow_name FROM paid_calls ORDER BY id")
     )
     return [dict(row) for row in rows if flow is None or row["flow_name"] == flow]
+
+
+def _wait_for_a_new_slot(url: str) -> None:
+    """Sleep until the wall clock's minute is past every paid call's slot. A forced call is
+    keyed by the current minute, and one in a minute already paid for is served the stored
+    answer (by design): a case that needs a fresh payment must start in a later minute."""
+    [row] = asyncio.run(_sql(url, "SELECT max(slot) AS slot FROM paid_calls"))
+    latest = row["slot"]
+    if latest is None:
+        return
+    if latest.tzinfo is None:
+        latest = latest.replace(tzinfo=UTC)
+    next_minute = latest.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    time.sleep(max(0.0, (next_minute - datetime.now(UTC)).total_seconds()) + 1)
 
 
 def _ledger_credits(url: str) -> int:
@@ -233,6 +248,7 @@ def test_a_killed_run_and_a_lost_host_never_end_the_chain(net: Stack) -> None:
     # -- 2. a lost host: worker and run killed inside the paid call ---------------------------
     for waiting in stack.runs("SCHEDULED"):  # the killed run is the chain's only run
         stack.http.delete(f"/flow_runs/{waiting['id']}").raise_for_status()
+    _wait_for_a_new_slot(url)
     with StoreBlocker(url):
         lost = stack.run(DEPLOYMENT, "--params", '{"params": {"force": true}}')
         _wait(
