@@ -8,7 +8,7 @@ quotes, so that the as-of read has history to skip. Then measures, in the same r
   is the server's: parameter checks, the as-of read of the slate, best and no-vig fair prices,
   the grid and the Jinja2 render. Goal < 300 ms.
 * the JSON query beside it: the library call behind ``/api/board`` and ``odds screen board
-  --json`` (:func:`oddscore.queries.opportunities.screen_boards` and ``board_payload``), and
+  --json`` (:func:`oddscore.screens.opportunities.screen_boards` and ``board_payload``), and
   ``GET /api/board`` end to end.
 
 Each figure is the median of ``--runs`` timed runs after two warm-up runs.
@@ -38,7 +38,7 @@ from sqlalchemy import insert
 from benchmarks._database import fresh_database
 from oddscore.clock import FrozenClock
 from oddscore.config import DEFAULT_BOOKMAKERS, get_settings
-from oddscore.queries.opportunities import board_payload, screen_boards
+from oddscore.screens.opportunities import board_payload, screen_boards
 from oddscore.storage import Event, Odds, OddsSnapshot
 from oddscore.storage.engine import Database
 from oddscore.web.app import WebConfig, create_app

@@ -16,12 +16,8 @@ from typing import Annotated, Any, Literal
 from pydantic import AliasChoices, BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from oddscore.analytics.arbitrage import (
-    DEFAULT_COMMISSION,
-    DEFAULT_MAX_LEG_GAP,
-    DEFAULT_MAX_QUOTE_AGE,
-)
 from oddscore.exceptions import ConfigurationError
+from oddscore.prices.realism import DEFAULT_COMMISSION, DEFAULT_MAX_LEG_GAP, DEFAULT_MAX_QUOTE_AGE
 
 __all__ = [
     "AlertSettings",

@@ -105,3 +105,32 @@ def test_console_handler_follows_the_current_stderr(capsys: pytest.CaptureFixtur
         sys.stderr = old
         logger.handlers[:] = saved
         logging.getLogger().handlers[:] = root_handlers
+
+
+def test_the_layer_contract_is_the_issues_order_without_exceptions() -> None:
+    import tomllib
+    from pathlib import Path
+
+    config = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
+    contracts = config["tool"]["importlinter"]["contracts"]
+    assert {c["type"] for c in contracts} == {"acyclic_siblings", "layers"}
+    assert all("ignore_imports" not in c for c in contracts)
+    (layers,) = (c["layers"] for c in contracts if c["type"] == "layers")
+    level = {name.strip(): depth for depth, layer in enumerate(layers) for name in layer.split("|")}
+    # Lower depth is higher up: the entry points on top, the data below the betting maths.
+    assert level["flows"] == level["oddscore.cli"] == 0
+    for below in ("provider", "ingestion", "storage", "queries"):
+        for above in ("analytics", "backtest"):
+            assert level[f"oddscore.{below}"] > level[f"oddscore.{above}"], (below, above)
+    assert level["oddscore.prices"] > level["oddscore.config"]
+
+
+def test_the_documented_import_paths_keep_working_after_the_moves() -> None:
+    from oddscore.analytics import market, odds
+    from oddscore.backtest.market import MarketQuote, MarketView
+    from oddscore.prices import odds as prices_odds
+
+    assert (MarketView, MarketQuote) == (market.MarketView, market.MarketQuote)
+    assert odds.__all__ == prices_odds.__all__
+    assert all(getattr(odds, name) is getattr(prices_odds, name) for name in odds.__all__)
+    assert odds.american_to_decimal(-110) == prices_odds.american_to_decimal(-110) > 1.9

@@ -20,9 +20,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from types import MappingProxyType
 
 from oddscore.analytics.consensus import exchange_effective_odds
+from oddscore.prices.realism import DEFAULT_COMMISSION, DEFAULT_MAX_LEG_GAP, DEFAULT_MAX_QUOTE_AGE
 
 __all__ = [
     "DEFAULT_COMMISSION",
@@ -41,24 +41,6 @@ __all__ = [
     "arbitrage_stakes",
     "arbitrage_profit",
 ]
-
-# Typical base commission on net winnings of the exchanges The Odds API lists (``betfair``
-# is the pre-2023 key). Configurable per book (BOOK_COMMISSION); sportsbooks charge none.
-DEFAULT_COMMISSION: Mapping[str, float] = MappingProxyType(
-    {
-        "betfair": 0.05,
-        "betfair_ex_uk": 0.05,
-        "betfair_ex_eu": 0.05,
-        "betfair_ex_au": 0.05,
-        "matchbook": 0.02,
-        "smarkets": 0.02,
-        "betdaq": 0.02,
-    }
-)
-# The provider refreshes featured pre-match markets about every minute: a price unconfirmed
-# for 15 minutes may be gone, and legs seen 5 minutes apart may never have coexisted.
-DEFAULT_MAX_QUOTE_AGE = timedelta(minutes=15)
-DEFAULT_MAX_LEG_GAP = timedelta(minutes=5)
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,9 +27,9 @@ from typing import Any
 
 from sqlalchemy import and_, select
 
-from oddscore.analytics.odds import american_to_decimal
 from oddscore.backtest.market import MarketQuote
 from oddscore.clock import as_utc
+from oddscore.prices.odds import american_to_decimal
 from oddscore.queries._sql import EVENTS, ODDS, shift_time
 from oddscore.storage.engine import Database
 

@@ -6,16 +6,15 @@ import json
 import sys
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date, datetime
-from decimal import Decimal
-from enum import Enum
+from datetime import date
 from functools import wraps
-from pathlib import Path
 from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
 from rich.table import Table
+
+from oddscore.jsonable import to_jsonable
 
 __all__ = [
     "JsonOption",
@@ -80,7 +79,7 @@ def parse_date(value: str, name: str) -> date:
 
 def parse_price(text: str, name: str) -> float:
     """Decimal odds from ``+150``/``-120`` (American: signed) or ``2.5`` (decimal: unsigned)."""
-    from oddscore.analytics.odds import american_to_decimal
+    from oddscore.prices.odds import american_to_decimal
 
     try:
         value = float(text)
@@ -118,24 +117,6 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
             raise fail(f"{exc.strerror}: {exc.filename}") from None
 
     return wrapper
-
-
-def to_jsonable(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, Path):
-        return str(value)
-    if isinstance(value, dict):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set):
-        return [to_jsonable(v) for v in value]
-    if hasattr(value, "model_dump"):
-        return to_jsonable(value.model_dump())
-    return value
 
 
 def print_json(value: Any) -> None:

@@ -59,7 +59,7 @@ def _when(at: str) -> Any:
 
 
 def _rules() -> Any:
-    from oddscore.queries.opportunities import rules_from_settings
+    from oddscore.screens.opportunities import rules_from_settings
 
     return rules_from_settings()
 
@@ -82,7 +82,7 @@ def lowhold(
     """
     from oddscore.analytics.arbitrage import lowest_hold
     from oddscore.queries.board import open_session
-    from oddscore.queries.screen import upcoming_boards
+    from oddscore.screens.boards import upcoming_boards
 
     when = _when(at)
     markets = market or ["h2h", "spreads", "totals"]
@@ -158,7 +158,7 @@ def middles(
     from oddscore.analytics.arbitrage import find_middles
     from oddscore.analytics.middles import consensus_line, middle_value
     from oddscore.queries.board import open_session
-    from oddscore.queries.screen import score_distribution, upcoming_boards
+    from oddscore.screens.boards import score_distribution, upcoming_boards
 
     when = _when(at)
     rules = _rules()
@@ -247,7 +247,7 @@ def _boards(
     from oddscore.cli.common import parse_date
     from oddscore.config import get_settings
     from oddscore.queries.board import open_session
-    from oddscore.queries.opportunities import MARKETS, screen_boards
+    from oddscore.screens.opportunities import MARKETS, screen_boards
 
     first = parse_date(day, "--date") if day else None
     start = datetime(first.year, first.month, first.day, tzinfo=UTC) if first else None
@@ -284,7 +284,7 @@ def board(
     de-vigs the sharp books' complete sets (every book's when no sharp book quotes the game).
     Example: odds screen board --hours 24 --market h2h
     """
-    from oddscore.queries.opportunities import board_payload
+    from oddscore.screens.opportunities import board_payload
 
     when = _when(at)
     boards, _sharp = _boards(when, hours, date, market, book)
@@ -339,7 +339,7 @@ def ev(
     Example: odds screen ev --min-ev 0.02 --bankroll 1000 --kelly 0.25
     """
     from oddscore.analytics.devig import DevigMethod
-    from oddscore.queries.opportunities import ev_list, ev_payload
+    from oddscore.screens.opportunities import ev_list, ev_payload
 
     when = _when(at)
     boards, sharp = _boards(when, hours, date, market, book)
@@ -389,7 +389,7 @@ def arbs(
     Staleness and commission come from ARB_MAX_QUOTE_AGE_MINUTES, ARB_MAX_LEG_GAP_MINUTES and
     BOOK_COMMISSION. Example: odds screen arbs --hours 24 --outlay 500
     """
-    from oddscore.queries.opportunities import arbitrage_list, arbitrage_payload
+    from oddscore.screens.opportunities import arbitrage_list, arbitrage_payload
 
     when = _when(at)
     rules = _rules()

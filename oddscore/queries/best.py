@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from oddscore.analytics.odds import american_to_decimal
+from oddscore.prices.odds import american_to_decimal
 from oddscore.queries.asof import DEFAULT_MAX_STALENESS, odds_as_of
 from oddscore.queries.types import BestPrice, Quote
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from oddscore.analytics.odds import american_to_decimal, american_to_implied
+from oddscore.prices.odds import american_to_decimal, american_to_implied
 from oddscore.queries.asof import DEFAULT_MAX_STALENESS, odds_as_of
 from oddscore.queries.types import Quote
 

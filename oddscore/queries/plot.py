@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from oddscore.analytics.odds import american_to_implied
+from oddscore.prices.odds import american_to_implied
 from oddscore.queries.types import EventSummary, LinePoint
 
 __all__ = ["plot_line_movement"]

@@ -35,10 +35,10 @@ from starlette.staticfiles import StaticFiles
 
 from oddscore.analytics.arbitrage import DEFAULT_COMMISSION
 from oddscore.analytics.devig import DevigMethod
-from oddscore.cli.common import to_jsonable
 from oddscore.clock import Clock, SystemClock
 from oddscore.config import DEFAULT_BOOKMAKERS, Settings, get_settings
 from oddscore.exceptions import OddscoreError, ParameterError, QueryError, StorageError
+from oddscore.jsonable import to_jsonable
 from oddscore.logs import get_logger, redact, register_secret
 from oddscore.storage.engine import Database
 from oddscore.web import params, views
@@ -153,7 +153,7 @@ def create_app(config: WebConfig | None = None, *, database: Database | None = N
     # -- the board -------------------------------------------------------------------------
 
     async def board_data(request: Request) -> tuple[datetime, list[Any], dict[str, Any]]:
-        from oddscore.queries.opportunities import screen_boards
+        from oddscore.screens.opportunities import screen_boards
 
         q = request.query_params
         at = now_or_at(request)
@@ -194,7 +194,7 @@ def create_app(config: WebConfig | None = None, *, database: Database | None = N
         )
 
     async def board_api(request: Request) -> Response:
-        from oddscore.queries.opportunities import board_payload
+        from oddscore.screens.opportunities import board_payload
 
         at, boards, _form = await board_data(request)
         return answer(board_payload(at, boards))
@@ -279,7 +279,7 @@ def create_app(config: WebConfig | None = None, *, database: Database | None = N
     # -- EV and arbitrage ------------------------------------------------------------------
 
     async def ev_data(request: Request) -> tuple[dict[str, Any], dict[str, Any]]:
-        from oddscore.queries.opportunities import ev_list, ev_payload
+        from oddscore.screens.opportunities import ev_list, ev_payload
 
         q = request.query_params
         at, boards, form = await board_data(request)
@@ -307,7 +307,7 @@ def create_app(config: WebConfig | None = None, *, database: Database | None = N
         return answer((await ev_data(request))[0])
 
     async def arbs_data(request: Request) -> tuple[dict[str, Any], dict[str, Any]]:
-        from oddscore.queries.opportunities import (
+        from oddscore.screens.opportunities import (
             arbitrage_list,
             arbitrage_payload,
             rules_from_settings,

@@ -18,7 +18,7 @@ from starlette.datastructures import QueryParams
 from oddscore.clock import Clock
 from oddscore.exceptions import ParameterError, QueryError
 from oddscore.queries.board import parse_when
-from oddscore.queries.opportunities import MARKETS
+from oddscore.screens.opportunities import MARKETS
 
 __all__ = [
     "books",

@@ -1,7 +1,7 @@
 """What the templates draw: a game's grid of prices by books, opening lines, and formats.
 
 Nothing is computed here that the query layer has not: the best price and the fair price come
-with the :class:`~oddscore.queries.opportunities.GameBoard`; this module only lays them out,
+with the :class:`~oddscore.screens.opportunities.GameBoard`; this module only lays them out,
 one row per market, outcome and line, one column per book.
 """
 
@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from oddscore.analytics.odds import decimal_to_american
+from oddscore.prices.odds import decimal_to_american
 from oddscore.queries.types import BestPrice, EventSummary, LinePoint, Quote
 
 __all__ = ["FILTERS", "MARKETS", "Cell", "Grid", "Row", "game_grid", "opening_lines", "single_grid"]
@@ -104,7 +104,7 @@ def _grid(
 
 
 def game_grid(board: Any, sharp_books: Sequence[str]) -> Grid:
-    """A :class:`~oddscore.queries.opportunities.GameBoard` laid out by books."""
+    """A :class:`~oddscore.screens.opportunities.GameBoard` laid out by books."""
     fair = {(f.market_key, f.outcome_name, f.point): f.decimal for f in board.fair}
     return _grid(
         board.event, board.as_of, board.quotes, board.best, fair, sharp_books, board.reference

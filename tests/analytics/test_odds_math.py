@@ -26,7 +26,7 @@ from oddscore.analytics.kelly import (
     kelly_fraction,
     simultaneous_kelly,
 )
-from oddscore.analytics.odds import (
+from oddscore.prices.odds import (
     american_to_decimal,
     american_to_implied,
     booksum,

@@ -6,9 +6,9 @@ import math
 import random
 from datetime import UTC, datetime, timedelta
 
-from oddscore.analytics.odds import decimal_to_american
 from oddscore.backtest.data import BacktestData, EventInfo
 from oddscore.backtest.market import MarketQuote
+from oddscore.prices.odds import decimal_to_american
 
 START = datetime(2023, 10, 24, 23, 0, tzinfo=UTC)
 

@@ -29,10 +29,10 @@ from oddscore.analytics.arbitrage import Quote as ArbQuote
 from oddscore.analytics.devig import DevigMethod
 from oddscore.analytics.ev import expected_value
 from oddscore.analytics.kelly import fractional_kelly
-from oddscore.analytics.odds import american_to_decimal
-from oddscore.backtest.market import EventView, MarketQuote, MarketView
+from oddscore.analytics.market import EventView, MarketQuote, MarketView
 from oddscore.clock import as_utc
 from oddscore.config import BettingSettings
+from oddscore.prices.odds import american_to_decimal
 from oddscore.queries.asof import odds_as_of_many
 from oddscore.queries.best import best_prices
 from oddscore.queries.board import default_as_of

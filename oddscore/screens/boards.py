@@ -17,9 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from oddscore.analytics.arbitrage import Quote
 from oddscore.analytics.middles import ScoreDistribution, consensus_line
-from oddscore.analytics.odds import american_to_decimal
 from oddscore.clock import as_utc
 from oddscore.exceptions import QueryError
+from oddscore.prices.odds import american_to_decimal
 from oddscore.queries.asof import odds_as_of_many, odds_before_tip
 from oddscore.queries.events import list_events
 from oddscore.queries.types import EventSummary
