@@ -4,18 +4,16 @@ One entry point, :func:`devig`, for every method of BETTING_MATH.md section d2. 
 :class:`DevigResult` with the fair probabilities, the method, the margin ``M = B - 1`` and the
 method's fitted parameter:
 
-================  ==========================================  =========================
-method            fair probability                            ``parameter``
-================  ==========================================  =========================
-multiplicative    ``p = pi / B``                              ``B`` (booksum)
-additive          ``p = pi - M/n``                            ``M/n`` (margin per side)
-power             ``p = pi**k``, ``sum = 1``                  ``k``
-shin              Shin's insider model                        ``z`` (insider share)
-odds_ratio        ``odds(p) = odds(pi) / c``                  ``c``
-logarithmic       ``logit(p) = logit(pi) - c``                ``c``
-margin_weighted   ``d* = n d / (n - M d)``, ``p = 1/d*``      ``M``
-worst_case        per outcome, the minimum over the above     ``sum(p)`` (< 1 on purpose)
-================  ==========================================  =========================
+| method          | fair probability                        | ``parameter``               |
+|-----------------|-----------------------------------------|-----------------------------|
+| multiplicative  | ``p = pi / B``                          | ``B`` (booksum)             |
+| additive        | ``p = pi - M/n``                        | ``M/n`` (margin per side)   |
+| power           | ``p = pi**k``, ``sum = 1``              | ``k``                       |
+| shin            | Shin's insider model                    | ``z`` (insider share)       |
+| odds_ratio      | ``odds(p) = odds(pi) / c``              | ``c``                       |
+| logarithmic     | ``logit(p) = logit(pi) - c``            | ``c``                       |
+| margin_weighted | ``d* = n d / (n - M d)``, ``p = 1/d*``  | ``M``                       |
+| worst_case      | per outcome, the minimum over the above | ``sum(p)`` (< 1 on purpose) |
 
 Only a complete, compatible outcome set may be de-vigged: one book, one snapshot, one point.
 The additive and margin-weighted methods are *undefined* for a market with a longshot priced
@@ -171,11 +169,11 @@ def devig(
     """Fair probabilities of one complete market (decimal odds, one per outcome).
 
     Raises :class:`DevigUndefinedError` when ``method`` cannot de-vig this market (see the
-    module docstring) and ``ValueError`` for prices that are not finite and > 1.
+    module docstring) and ``ValueError`` for prices that are not finite and > 1. For example:
 
-    >>> r = devig([1.909090909, 1.909090909], "shin")
-    >>> [round(p, 6) for p in r.probabilities]
-    [0.5, 0.5]
+        >>> r = devig([1.909090909, 1.909090909], "shin")
+        >>> [round(p, 6) for p in r.probabilities]
+        [0.5, 0.5]
     """
     method = DevigMethod(method)
     if len(decimal_odds) < 2:
