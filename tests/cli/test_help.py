@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,6 +13,14 @@ from typer.testing import CliRunner
 from oddscore.cli.app import app
 
 runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    # The root callback runs before a command's --help and creates the default embedded
+    # odds.db in the working directory: keep it out of the repository.
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
 
 
 def _is_group(command: Any) -> bool:
