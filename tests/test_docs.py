@@ -130,3 +130,26 @@ def test_the_configuration_page_lists_every_setting() -> None:
 
 def test_the_readme_is_short() -> None:
     assert len((ROOT / "README.md").read_text(encoding="utf-8").splitlines()) <= 200
+
+
+# The API reference shows the docstrings' examples, so each must stay true.
+EXAMPLES = sorted(
+    ".".join(path.relative_to(ROOT).with_suffix("").parts)
+    for path in (ROOT / "oddscore").glob("**/*.py")
+    if ">>> " in path.read_text(encoding="utf-8")
+)
+
+
+def test_the_docstrings_show_examples() -> None:
+    assert "oddscore.analytics.devig" in EXAMPLES
+    assert len(EXAMPLES) >= 5
+
+
+@pytest.mark.parametrize("module", EXAMPLES)
+def test_every_docstring_example_holds(module: str) -> None:
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module), verbose=False, report=False)
+    assert result.attempted > 0, f"{module} shows no example doctest can run"
+    assert result.failed == 0, f"{result.failed} example(s) of {module} fail"

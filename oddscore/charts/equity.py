@@ -21,7 +21,7 @@ def drawdown_percent(values: Sequence[float]) -> list[float]:
     out, peak = [], float("-inf")
     for value in values:
         peak = max(peak, value)
-        out.append(-(peak - value) / peak * 100.0 if peak > 0 else 0.0)
+        out.append((value - peak) / peak * 100.0 if peak > 0 else 0.0)  # 0.0, never -0.0
     return out
 
 
