@@ -243,6 +243,7 @@ def test_the_arbitrage_list_equals_the_cli(page: Any, served: Served) -> None:
     assert [r[2] for r in rows] == pytest.approx([a["profit"] for a in expected])
 
 
+@pytest.mark.usefixtures("cli_env")  # odds backtest show reads settings: never ./odds.db
 def test_a_saved_backtest_shows_its_equity_curve_bets_and_metrics(
     page: Any, served: Served
 ) -> None:
