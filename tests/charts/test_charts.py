@@ -23,6 +23,12 @@ runner = CliRunner()
 T0 = datetime(2024, 1, 10, tzinfo=UTC)
 
 
+@pytest.fixture(autouse=True)
+def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The CLI creates the default embedded odds.db in the working directory on first use.
+    monkeypatch.chdir(tmp_path)
+
+
 def png_size(path: Path) -> tuple[int, int]:
     head = path.read_bytes()[:24]
     assert head[:8] == b"\x89PNG\r\n\x1a\n"
