@@ -270,6 +270,13 @@ class DataQualitySettings(BaseSettings):
     reject_invalid_odds: bool = Field(default=False, validation_alias="REJECT_INVALID_ODDS")
     min_overround: float = Field(default=0.98, validation_alias="DQ_MIN_OVERROUND")
     max_overround: float = Field(default=1.15, validation_alias="DQ_MAX_OVERROUND")
+    # Three prices carry more margin than two: soccer's home/draw/away moneyline.
+    three_way_min_overround: float = Field(
+        default=0.98, validation_alias="DQ_THREE_WAY_MIN_OVERROUND"
+    )
+    three_way_max_overround: float = Field(
+        default=1.20, validation_alias="DQ_THREE_WAY_MAX_OVERROUND"
+    )
     max_line_jump_points: float = Field(default=4.0, validation_alias="DQ_MAX_LINE_JUMP_POINTS")
     max_price_jump_prob: float = Field(default=0.15, validation_alias="DQ_MAX_PRICE_JUMP_PROB")
     stale_after_minutes: int = Field(default=180, validation_alias="DQ_STALE_AFTER_MINUTES")
