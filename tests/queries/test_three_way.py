@@ -13,6 +13,7 @@ from oddscore.analytics.odds import american_to_decimal
 from oddscore.queries.best import best_prices_as_of
 from oddscore.queries.opportunities import arbitrage_list, ev_list, slate_board
 from oddscore.storage import Database
+from oddscore.web.views import game_grid
 from tests.queries.factories import Q, add_events, add_quotes, make_event
 
 AT = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
@@ -87,6 +88,14 @@ async def test_the_board_prices_the_draw_against_the_three_way_fair_line(
     assert {(q.bookmaker_key, q.outcome_name): q.price for q in board.quotes}[
         ("bet365", "Draw")
     ] == 290
+    # The odds screen's grid: away, draw, home, each with its best price and fair price.
+    rows = [r for r in game_grid(board, ["pinnacle"]).rows if r.market == "h2h"]
+    assert [(r.outcome, r.best and r.best.price) for r in rows] == [
+        (AWAY, 230),
+        ("Draw", 290),
+        (HOME, 160),
+    ]
+    assert all(r.fair_decimal is not None and r.fair_decimal > 1 for r in rows)
     bets = ev_list([board], sharp_books=["pinnacle"], min_ev=0.03)
     assert [(b.quote.bookmaker_key, b.quote.outcome_name) for b in bets] == [
         ("smarkets", HOME),  # 2.60 against fair 0.432: +12.4%
