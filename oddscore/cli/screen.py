@@ -75,10 +75,11 @@ def lowhold(
     limit: LimitOption = 20,
     json_output: JsonOption = False,
 ) -> None:
-    """Per game and market, the lowest two-way hold across books, lowest first.
+    """Per game and market, the lowest hold across books, lowest first.
 
-    Hold is 1 - 1/B with B the sum of 1/d over the best fresh price per side (after
-    commission); below 0 is an arbitrage. Example: odds screen lowhold --at now --hours 24
+    Hold is 1 - 1/B with B the sum of 1/d over the best fresh price per outcome (after
+    commission; home, draw and away in a three-way moneyline); below 0 is an arbitrage.
+    Example: odds screen lowhold --at now --hours 24
     """
     from oddscore.analytics.arbitrage import lowest_hold
     from oddscore.queries.board import open_session

@@ -3,13 +3,18 @@ backends, rows stored straight through the models)."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from typer.testing import CliRunner
 
 from oddscore.analytics.arbitrage import ArbitrageRules
 from oddscore.analytics.devig import devig
 from oddscore.analytics.odds import american_to_decimal
+from oddscore.cli.app import app
+from oddscore.config import get_settings
 from oddscore.queries.best import best_prices_as_of
 from oddscore.queries.opportunities import arbitrage_list, ev_list, slate_board
 from oddscore.storage import Database
@@ -37,6 +42,11 @@ def h2h(book: str, prices: dict[str, int], at: datetime = FRESH) -> list[Q]:
 
 @pytest.fixture
 async def stored(db: Database) -> Database:
+    await _fill(db)
+    return db
+
+
+async def _fill(db: Database) -> None:
     first, second = soccer(1), soccer(2, "Liverpool", "Everton")
     await add_events(db, [first, second])
     await add_quotes(
@@ -61,7 +71,6 @@ async def stored(db: Database) -> Database:
             Q("unibet", "h2h", "Everton", 200, at=FRESH),
         ],
     )
-    return db
 
 
 async def test_best_lines_show_three_outcomes(stored: Database) -> None:
@@ -117,3 +126,30 @@ async def test_an_arbitrage_needs_all_three_legs(stored: Database) -> None:
         ("Draw", "bet365"),
     ]
     assert arb.booksum == pytest.approx(1 / 2.6 + 1 / 3.9 + 1 / 3.3)
+
+
+def test_lowhold_takes_the_draw_and_skips_a_board_without_one(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def fill() -> None:
+        db = Database.from_url(db_url, null_pool=True)
+        try:
+            await _fill(db)
+        finally:
+            await db.dispose()
+
+    asyncio.run(fill())
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    monkeypatch.setenv("BOOK_COMMISSION", "smarkets=0")
+    get_settings.cache_clear()
+    args = ["screen", "lowhold", "--at", AT.isoformat(), "--hours", "24", "--json"]
+    done = CliRunner().invoke(app, args)
+    assert done.exit_code == 0, done.output
+    (row,) = json.loads(done.stdout)["screen"]  # the second game has no draw: no row
+    assert (row["away_team"], row["market"]) == (AWAY, "h2h")
+    assert {(leg["book"], leg["outcome"]) for leg in row["legs"]} == {
+        ("smarkets", HOME),
+        ("bet365", "Draw"),
+        ("pinnacle", AWAY),
+    }
+    assert row["booksum"] == pytest.approx(1 / 2.6 + 1 / 3.9 + 1 / 3.3)
