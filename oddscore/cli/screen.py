@@ -75,14 +75,16 @@ def lowhold(
     limit: LimitOption = 20,
     json_output: JsonOption = False,
 ) -> None:
-    """Per game and market, the lowest two-way hold across books, lowest first.
+    """Per game and market, the lowest hold across books, lowest first.
 
-    Hold is 1 - 1/B with B the sum of 1/d over the best fresh price per side (after
-    commission); below 0 is an arbitrage. Example: odds screen lowhold --at now --hours 24
+    Hold is 1 - 1/B with B the sum of 1/d over the best fresh price per outcome (after
+    commission; home, draw and away in a three-way moneyline); below 0 is an arbitrage.
+    Example: odds screen lowhold --at now --hours 24
     """
     from oddscore.analytics.arbitrage import lowest_hold
     from oddscore.queries.board import open_session
     from oddscore.screens.boards import upcoming_boards
+    from oddscore.sports import profile_for
 
     when = _when(at)
     markets = market or ["h2h", "spreads", "totals"]
@@ -95,7 +97,10 @@ def lowhold(
     rows = []
     for event, boards in run(go()):
         for key in markets:
-            found = lowest_hold(boards.get(key, ()), key, as_of=when, rules=rules)
+            outcomes = profile_for(event.sport_key).outcome_count(key)
+            found = lowest_hold(
+                boards.get(key, ()), key, as_of=when, rules=rules, outcomes=outcomes
+            )
             if found is not None:
                 rows.append((event, key, found))
     rows.sort(key=lambda r: r[2].booksum)

@@ -17,8 +17,10 @@ Each row is matched to the stored event with the same teams on the same US date 
 event's UTC ``commence_time`` converted to America/New_York). Every row is checked before
 anything is written: a malformed row stops the import with a message naming its line, and
 nothing is stored. Rows that are well formed but unusable (a tied score, which an NBA game
-cannot have) are skipped and listed. One game listed twice with different scores stops the
-import (the file contradicts itself); listed twice alike, it counts once. A result already
+cannot have) are skipped and listed; in a sport whose profile has a draw (soccer) a tie is
+a result like any other. Team names are the sport profile's (``--sport``). One game listed
+twice with different scores stops the import (the file contradicts itself); listed twice
+alike, it counts once. A result already
 stored with different scores is not overwritten; it is reported as a conflict.
 """
 
@@ -41,6 +43,7 @@ from oddscore.ingestion.events import US_EASTERN, us_local_date
 from oddscore.ingestion.store import lock_events, set_final_scores, transaction
 from oddscore.ingestion.teams import canonical_team
 from oddscore.reading import read_bounded
+from oddscore.sports import profile_for
 from oddscore.storage.models import Event
 
 __all__ = ["ResultRow", "ResultsReport", "import_results", "read_results"]
@@ -88,10 +91,12 @@ def _score(value: str | None, path: Path, line: int, column: str) -> int:
     return score
 
 
-def read_results(path: Path) -> tuple[list[ResultRow], list[str]]:
+def read_results(
+    path: Path, *, sport_key: str = "basketball_nba"
+) -> tuple[list[ResultRow], list[str]]:
     """Every usable row of the file, and a note for each skipped one; raises on a bad row."""
     try:
-        rows, skipped = _read_rows(path)
+        rows, skipped = _read_rows(path, sport_key)
     except UnicodeDecodeError as exc:
         raise DataQualityError(
             f"{path.name} is not UTF-8 text ({exc.reason} at byte {exc.start}); "
@@ -119,7 +124,8 @@ def read_results(path: Path) -> tuple[list[ResultRow], list[str]]:
     return unique, skipped
 
 
-def _read_rows(path: Path) -> tuple[list[ResultRow], list[str]]:
+def _read_rows(path: Path, sport_key: str) -> tuple[list[ResultRow], list[str]]:
+    sport = profile_for(sport_key)
     text = read_bounded(path).decode("utf-8-sig")  # never /dev/zero, never a huge file
     with io.StringIO(text, newline="") as handle:
         reader = csv.DictReader(handle)
@@ -152,7 +158,7 @@ def _read_rows(path: Path) -> tuple[list[ResultRow], list[str]]:
             teams = []
             for column in (home_col, away_col):
                 name = (record.get(column) or "").strip()
-                team = canonical_team(name)
+                team = canonical_team(name, sport_key=sport_key)
                 if team is None:
                     raise _bad(path, line, f"unknown team {name!r} in column {column}")
                 teams.append(team)
@@ -160,18 +166,19 @@ def _read_rows(path: Path) -> tuple[list[ResultRow], list[str]]:
             away_score = _score(record.get(away_score_col), path, line, away_score_col)
             if teams[0] == teams[1]:
                 raise _bad(path, line, f"home and away are both {teams[0]}")
-            if home_score == away_score:
+            if home_score == away_score and not sport.has_draw:
                 skipped.append(
                     f"line {line}: {teams[1]} @ {teams[0]} {day} tied {home_score}-"
-                    f"{away_score}, which cannot be a final NBA score"
+                    f"{away_score}, which cannot be a final {sport.title} score"
                 )
                 continue
             rows.append(ResultRow(line, day, teams[0], teams[1], home_score, away_score))
     return rows, skipped
 
 
-def _key(home: str, away: str, day: date) -> tuple[str, str, date]:
-    return (canonical_team(home) or home, canonical_team(away) or away, day)
+def _key(home: str, away: str, day: date, sport_key: str) -> tuple[str, str, date]:
+    home_name = canonical_team(home, sport_key=sport_key) or home
+    return (home_name, canonical_team(away, sport_key=sport_key) or away, day)
 
 
 async def _stored(
@@ -191,7 +198,9 @@ async def _stored(
             EV.c.away_score,
         ).where(EV.c.sport_key == sport_key, EV.c.commence_time >= start, EV.c.commence_time < end)
     )
-    return {_key(r.home_team, r.away_team, us_local_date(r.commence_time)): r for r in found}
+    return {
+        _key(r.home_team, r.away_team, us_local_date(r.commence_time), sport_key): r for r in found
+    }
 
 
 async def import_results(
@@ -203,7 +212,7 @@ async def import_results(
     clock: Clock | None = None,
 ) -> ResultsReport:
     """Store the final scores of ``path`` on the matching events, all or nothing."""
-    rows, skipped = read_results(path)
+    rows, skipped = read_results(path, sport_key=sport_key)
     report = ResultsReport(rows=len(rows) + len(skipped), skipped=skipped)
     if not rows:
         return report

@@ -62,3 +62,14 @@ def test_ml_strategy_learns_walk_forward() -> None:
     # No bet before sixty games had finished: the model cannot exist earlier.
     assert min(b.decision_time for b in result.bets) >= sixtieth_end
     assert all(b.model_probability is not None for b in result.bets)
+
+
+def test_ml_strategy_leaves_three_way_moneylines_alone() -> None:
+    data, _ = synthetic_market(300)
+    config = BacktestConfig(start=START - timedelta(days=1), end=START + timedelta(days=60))
+    params = {"min_train_games": 60, "rounds": 10, "min_ev": 0.0}
+    assert simulate(create_strategy("ml", params), data, config).bets
+    for quotes in data.decision.values():
+        first = quotes[0]
+        quotes.append(first._replace(outcome="Draw", price=250, decimal=3.5))
+    assert simulate(create_strategy("ml", params), data, config).bets == []

@@ -82,7 +82,12 @@ class MlStrategy(BettingStrategy[MlParams]):
         best: tuple[float, BetIntent] | None = None
         books = self.params.books if self.params.books is not None else view.books("h2h")
         for book in books:
-            for quote in view.outcome_set(book, "h2h") or ():
+            quotes = view.outcome_set(book, "h2h") or ()
+            if len(quotes) != 2:
+                # A home-win model knows no draw: 1 - p_home is not the away team's chance
+                # in a three-way moneyline, so such a market is not this strategy's.
+                continue
+            for quote in quotes:
                 p = p_home if quote.outcome == view.event.home_team else 1.0 - p_home
                 ev = expected_value(p, quote.decimal)
                 if ev >= self.params.min_ev and (best is None or ev > best[0]):
