@@ -15,7 +15,9 @@ __all__ = [
     "ADDITIONAL_MARKETS",
     "BOOKMAKER_REGIONS",
     "BOOKMAKER_TITLES",
+    "EPL_TEAMS",
     "FEATURED_MARKETS",
+    "MLB_TEAMS",
     "NBA_SPORT_KEY",
     "NBA_TEAMS",
     "REGIONS",
@@ -62,6 +64,63 @@ NBA_TEAMS: tuple[str, ...] = (
     "Washington Wizards",
 )
 
+# The 2024-25 Premier League.
+EPL_TEAMS: tuple[str, ...] = (
+    "Arsenal",
+    "Aston Villa",
+    "Bournemouth",
+    "Brentford",
+    "Brighton and Hove Albion",
+    "Chelsea",
+    "Crystal Palace",
+    "Everton",
+    "Fulham",
+    "Ipswich Town",
+    "Leicester City",
+    "Liverpool",
+    "Manchester City",
+    "Manchester United",
+    "Newcastle United",
+    "Nottingham Forest",
+    "Southampton",
+    "Tottenham Hotspur",
+    "West Ham United",
+    "Wolverhampton Wanderers",
+)
+
+MLB_TEAMS: tuple[str, ...] = (
+    "Arizona Diamondbacks",
+    "Athletics",
+    "Atlanta Braves",
+    "Baltimore Orioles",
+    "Boston Red Sox",
+    "Chicago Cubs",
+    "Chicago White Sox",
+    "Cincinnati Reds",
+    "Cleveland Guardians",
+    "Colorado Rockies",
+    "Detroit Tigers",
+    "Houston Astros",
+    "Kansas City Royals",
+    "Los Angeles Angels",
+    "Los Angeles Dodgers",
+    "Miami Marlins",
+    "Milwaukee Brewers",
+    "Minnesota Twins",
+    "New York Mets",
+    "New York Yankees",
+    "Philadelphia Phillies",
+    "Pittsburgh Pirates",
+    "San Diego Padres",
+    "San Francisco Giants",
+    "Seattle Mariners",
+    "St. Louis Cardinals",
+    "Tampa Bay Rays",
+    "Texas Rangers",
+    "Toronto Blue Jays",
+    "Washington Nationals",
+)
+
 
 @dataclass(frozen=True, slots=True)
 class SportInfo:
@@ -83,8 +142,8 @@ class SportInfo:
         }
 
 
-# Only basketball_nba has a market behind it; the others answer with empty lists (cost 0),
-# which is what the real service does for a sport between rounds.
+# basketball_nba, soccer_epl and baseball_mlb have a market behind them; the others answer
+# with empty lists (cost 0), which is what the real service does for a sport between rounds.
 SPORTS: tuple[SportInfo, ...] = (
     SportInfo("americanfootball_nfl", "American Football", "NFL", "US Football", True),
     SportInfo("americanfootball_ncaaf", "American Football", "NCAAF", "US College Football", True),
@@ -100,7 +159,8 @@ SPORTS: tuple[SportInfo, ...] = (
     SportInfo("basketball_ncaab", "Basketball", "NCAAB", "US College Basketball", True),
     SportInfo("basketball_wnba", "Basketball", "WNBA", "US Basketball", False),
     SportInfo("icehockey_nhl", "Ice Hockey", "NHL", "US Ice Hockey", True),
-    SportInfo("baseball_mlb", "Baseball", "MLB", "Major League Baseball", False),
+    SportInfo("baseball_mlb", "Baseball", "MLB", "Major League Baseball", True),
+    SportInfo("soccer_epl", "Soccer", "EPL", "English Premier League", True),
 )
 
 REGIONS: frozenset[str] = frozenset({"us", "us2", "uk", "au", "eu", "us_dfs", "us_ex", "fr", "se"})
