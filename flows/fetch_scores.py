@@ -61,7 +61,7 @@ async def plan_scores(db: Database, sport: str, policy: SchedulePolicy) -> Decis
     async with db.session() as session:
         games = await load_games(session, sport_key=sport, now=now, past=policy.season_gap)
         checked = await last_fetch_time(session, endpoint_suffix="/scores", now=now)
-    return decide_scores(games, now, policy, last_checked=checked)
+    return decide_scores(games, now, policy.for_sport(sport), last_checked=checked)
 
 
 @task(cache_policy=NO_CACHE, retries=1, retry_delay_seconds=60, retry_condition_fn=retry_transient)

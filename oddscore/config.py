@@ -197,6 +197,9 @@ class CollectionSettings(BaseSettings):
     sharp_bookmakers: CommaList = Field(
         default=["pinnacle", "circasports"], validation_alias="SHARP_BOOKMAKERS"
     )
+    # A JSON or TOML file overriding or adding sport profiles (oddscore.sports); unset: the
+    # built-in profiles of basketball_nba, soccer_epl and baseball_mlb.
+    sport_profiles_file: Path | None = Field(default=None, validation_alias="SPORT_PROFILES_FILE")
 
     _split = field_validator(
         "sports", "bookmakers", "markets", "regions", "sharp_bookmakers", mode="before"
@@ -236,8 +239,9 @@ class SchedulerSettings(BaseSettings):
     offseason_check_hours: int = Field(
         default=24, ge=1, le=168, validation_alias="SCHEDULER_OFFSEASON_CHECK_HOURS"
     )
-    game_duration_hours: float = Field(
-        default=2.5, gt=0, le=6, validation_alias="SCHEDULER_GAME_DURATION_HOURS"
+    # Unset: each sport's profile says (NBA 2.5, EPL 2, MLB 3); set: every sport's games.
+    game_duration_hours: float | None = Field(
+        default=None, gt=0, le=6, validation_alias="SCHEDULER_GAME_DURATION_HOURS"
     )
     # How long a run may stay silent (no heartbeat, no final state) before the safety net
     # marks it crashed and restarts its chain (`odds safety-net apply`).
@@ -266,6 +270,13 @@ class DataQualitySettings(BaseSettings):
     reject_invalid_odds: bool = Field(default=False, validation_alias="REJECT_INVALID_ODDS")
     min_overround: float = Field(default=0.98, validation_alias="DQ_MIN_OVERROUND")
     max_overround: float = Field(default=1.15, validation_alias="DQ_MAX_OVERROUND")
+    # Three prices carry more margin than two: soccer's home/draw/away moneyline.
+    three_way_min_overround: float = Field(
+        default=0.98, validation_alias="DQ_THREE_WAY_MIN_OVERROUND"
+    )
+    three_way_max_overround: float = Field(
+        default=1.20, validation_alias="DQ_THREE_WAY_MAX_OVERROUND"
+    )
     max_line_jump_points: float = Field(default=4.0, validation_alias="DQ_MAX_LINE_JUMP_POINTS")
     max_price_jump_prob: float = Field(default=0.15, validation_alias="DQ_MAX_PRICE_JUMP_PROB")
     stale_after_minutes: int = Field(default=180, validation_alias="DQ_STALE_AFTER_MINUTES")

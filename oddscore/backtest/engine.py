@@ -39,6 +39,7 @@ from oddscore.backtest.strategies.registry import create_strategy
 from oddscore.collector import no_collections
 from oddscore.exceptions import BacktestError
 from oddscore.scheduling.tiers import tier_for
+from oddscore.sports import profile_for
 from oddscore.storage.engine import Database
 
 __all__ = [
@@ -194,6 +195,7 @@ def _settle(pending: _Pending, data: BacktestData, config: BacktestConfig) -> Be
             away_team=event.away_team,
             home_score=event.home_score,
             away_score=event.away_score,
+            three_way=profile_for(config.sport_key).outcome_count(q.market) == 3,
         )
     else:
         result = BetResult.VOID

@@ -1,6 +1,9 @@
 """Grading a bet from the final score, always from the bet side's own point.
 
-* ``h2h``: the named team wins outright (a tie, impossible in the NBA, is a push).
+* ``h2h``: the named team wins outright. A tie is a push in a two-way moneyline (impossible
+  in the NBA, whose results include overtime) and a loss in a three-way one (soccer), where
+  ``Draw`` is the outcome that wins on a tie. Soccer settles on the regulation-time score
+  (the sport profile's ``settlement``), which is the score stored for a league game.
 * ``spreads``: the named team's own margin plus its own point: ``> 0`` wins, ``= 0`` pushes.
   Home -4.5 needs a home win by 5+; away +4.5 wins unless the home team wins by 5+.
 * ``totals``: ``Over`` wins when the total points exceed the point, ``Under`` when below;
@@ -15,7 +18,9 @@ from enum import StrEnum
 
 from oddscore.exceptions import BacktestError
 
-__all__ = ["BetResult", "grade", "settle_profit"]
+__all__ = ["DRAW", "BetResult", "grade", "settle_profit"]
+
+DRAW = "Draw"  # the provider's name of the third moneyline outcome
 
 
 class BetResult(StrEnum):
@@ -42,8 +47,11 @@ def grade(
     away_team: str,
     home_score: int,
     away_score: int,
+    three_way: bool = False,
 ) -> BetResult:
-    """The result of one bet (win, loss or push)."""
+    """The result of one bet (win, loss or push); ``three_way``: the moneyline has a draw."""
+    if market == "h2h" and outcome == DRAW:
+        return BetResult.WIN if home_score == away_score else BetResult.LOSS
     if market in ("h2h", "spreads"):
         if outcome == home_team:
             margin = home_score - away_score
@@ -52,6 +60,8 @@ def grade(
         else:
             raise BacktestError(f"outcome {outcome!r} is neither {home_team!r} nor {away_team!r}")
         if market == "h2h":
+            if margin == 0 and three_way:
+                return BetResult.LOSS  # the draw won
             return _sign(margin)
         if point is None:
             raise BacktestError("a spread bet needs its point")

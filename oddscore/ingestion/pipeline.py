@@ -614,6 +614,7 @@ def _validate(
             expected_markets=options.expected_markets,
             structural_only=not options.validate,
             american_prices=options.odds_format == "american",
+            sport_key=event.sport_key,
         )
         if extra and event.id in extra:
             findings.append(extra[event.id])

@@ -179,9 +179,9 @@ async def _recheck_events(
     events = {
         r.id: r
         for r in await conn.execute(
-            select(EV.c.id, EV.c.home_team, EV.c.away_team, EV.c.commence_time).where(
-                EV.c.id.in_(ids)
-            )
+            select(
+                EV.c.id, EV.c.home_team, EV.c.away_team, EV.c.commence_time, EV.c.sport_key
+            ).where(EV.c.id.in_(ids))
         )
     }
     snapshots = (
@@ -209,6 +209,7 @@ async def _recheck_events(
             previous=previous.get(snap.event_id),
             expected_markets=options.expected_markets,
             structural_only=not options.validate,
+            sport_key=event.sport_key,
         )
         apply_findings(quotes, findings)
         # Even an empty one: ingestion compares with the latest snapshot, quotes or not.

@@ -88,10 +88,12 @@ def _score(value: str | None, path: Path, line: int, column: str) -> int:
     return score
 
 
-def read_results(path: Path) -> tuple[list[ResultRow], list[str]]:
+def read_results(
+    path: Path, *, sport_key: str = "basketball_nba"
+) -> tuple[list[ResultRow], list[str]]:
     """Every usable row of the file, and a note for each skipped one; raises on a bad row."""
     try:
-        rows, skipped = _read_rows(path)
+        rows, skipped = _read_rows(path, sport_key)
     except UnicodeDecodeError as exc:
         raise DataQualityError(
             f"{path.name} is not UTF-8 text ({exc.reason} at byte {exc.start}); "
@@ -119,7 +121,7 @@ def read_results(path: Path) -> tuple[list[ResultRow], list[str]]:
     return unique, skipped
 
 
-def _read_rows(path: Path) -> tuple[list[ResultRow], list[str]]:
+def _read_rows(path: Path, sport_key: str) -> tuple[list[ResultRow], list[str]]:
     text = read_bounded(path).decode("utf-8-sig")  # never /dev/zero, never a huge file
     with io.StringIO(text, newline="") as handle:
         reader = csv.DictReader(handle)
@@ -152,7 +154,7 @@ def _read_rows(path: Path) -> tuple[list[ResultRow], list[str]]:
             teams = []
             for column in (home_col, away_col):
                 name = (record.get(column) or "").strip()
-                team = canonical_team(name)
+                team = canonical_team(name, sport_key=sport_key)
                 if team is None:
                     raise _bad(path, line, f"unknown team {name!r} in column {column}")
                 teams.append(team)
@@ -170,8 +172,9 @@ def _read_rows(path: Path) -> tuple[list[ResultRow], list[str]]:
     return rows, skipped
 
 
-def _key(home: str, away: str, day: date) -> tuple[str, str, date]:
-    return (canonical_team(home) or home, canonical_team(away) or away, day)
+def _key(home: str, away: str, day: date, sport_key: str) -> tuple[str, str, date]:
+    home_name = canonical_team(home, sport_key=sport_key) or home
+    return (home_name, canonical_team(away, sport_key=sport_key) or away, day)
 
 
 async def _stored(
@@ -191,7 +194,9 @@ async def _stored(
             EV.c.away_score,
         ).where(EV.c.sport_key == sport_key, EV.c.commence_time >= start, EV.c.commence_time < end)
     )
-    return {_key(r.home_team, r.away_team, us_local_date(r.commence_time)): r for r in found}
+    return {
+        _key(r.home_team, r.away_team, us_local_date(r.commence_time), sport_key): r for r in found
+    }
 
 
 async def import_results(
@@ -203,7 +208,7 @@ async def import_results(
     clock: Clock | None = None,
 ) -> ResultsReport:
     """Store the final scores of ``path`` on the matching events, all or nothing."""
-    rows, skipped = read_results(path)
+    rows, skipped = read_results(path, sport_key=sport_key)
     report = ResultsReport(rows=len(rows) + len(skipped), skipped=skipped)
     if not rows:
         return report

@@ -22,13 +22,18 @@ duplicate_outcome          warning   exclude  an exact repeat of an outcome adds
 price_out_of_range         error     flag     American price strictly between -100 and +100 or
                                               beyond +/-10000 (unconvertible ones: exclude)
 missing_point              error     flag     spreads/totals outcome without a line
-unexpected_outcome         error     flag     a name that is neither team (nor Over/Under)
-missing_side               error     flag     one side of a two-way market is absent
+unexpected_outcome         error     flag     a name that is neither team (nor Over/Under,
+                                              nor Draw in a moneyline)
+missing_side               error     flag     an outcome of the market is absent: a side of a
+                                              two-way market, or the draw of a three-way
+                                              moneyline (the sport profile says which)
 spread_asymmetry           error     flag     home point != -away point
 totals_mismatch            error     flag     Over and Under on different points
 overround_out_of_band      error     flag     sum of implied probabilities outside the band
+                                              of the market's size (two-way, three-way)
 identical_prices           error     flag     every outcome of a moneyline at one price that is
-                                              not a plausible pick'em (-130..-100)
+                                              not a plausible pick'em (-130..-100; a
+                                              three-way one never is)
 future_last_update         error     flag     the book changed the price after the snapshot's
                                               stated time: timed by the snapshot it would be
                                               look-ahead (2022-23 playoff files: ~36 h)
@@ -64,6 +69,12 @@ the event snapshot. In strict mode
 (``REJECT_INVALID_ODDS=true``) a payload with any error or critical finding is rejected as a
 whole and only its findings are stored.
 
+How many outcomes a market has comes from the event's sport profile (:mod:`oddscore.sports`):
+soccer's ``h2h`` is home/draw/away, so a book quoting it without the draw is ``missing_side``,
+and its overround is judged against the three-way band (``DQ_THREE_WAY_MAX_OVERROUND``: three
+prices carry more margin than two). A draw quoted in a two-way sport's moneyline is accepted
+as an outcome, as it always was.
+
 Moneylines at -110/-110 are genuine pick'ems (103 of them in the 2023-24 archive), which is why
 ``identical_prices`` leaves near-even prices alone; spreads and totals at -110/-110 are the norm
 and are not checked for it.
@@ -81,6 +92,7 @@ from typing import Any
 from oddscore.clock import check_time_range
 from oddscore.config import DataQualitySettings
 from oddscore.ingestion.quotes import Quote, base_market, is_back_market, two_way_kind
+from oddscore.sports import SportProfile, profile_for
 from oddscore.storage.models import Severity
 
 __all__ = [
@@ -111,6 +123,7 @@ MAX_AMERICAN = 10_000
 CLOCK_SKEW = timedelta(minutes=5)
 PICKEM_RANGE = (-130, -100)
 _SIDES_TOTALS = ("Over", "Under")
+DRAW = "Draw"
 
 
 class Action(StrEnum):
@@ -200,7 +213,8 @@ def previous_quotes(quotes: Iterable[Quote], taken: datetime) -> dict[QuoteKey, 
 
 @dataclass(frozen=True, slots=True)
 class ValidationRules:
-    """Thresholds, from ``DataQualitySettings``; per-market overround bands override the default."""
+    """Thresholds, from ``DataQualitySettings``: the overround band is the two-way one unless
+    the market has three outcomes (``three_way_band``) or a band of its own."""
 
     min_overround: float = 0.98
     max_overround: float = 1.15
@@ -208,6 +222,7 @@ class ValidationRules:
     max_price_jump_prob: float = 0.15
     stale_after: timedelta = timedelta(minutes=180)
     overround_bands: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    three_way_band: tuple[float, float] = (0.98, 1.20)
 
     @classmethod
     def from_settings(cls, settings: DataQualitySettings) -> ValidationRules:
@@ -217,10 +232,19 @@ class ValidationRules:
             max_line_jump_points=settings.max_line_jump_points,
             max_price_jump_prob=settings.max_price_jump_prob,
             stale_after=timedelta(minutes=settings.stale_after_minutes),
+            three_way_band=(
+                settings.three_way_min_overround,
+                settings.three_way_max_overround,
+            ),
         )
 
-    def band(self, market_key: str) -> tuple[float, float]:
-        return self.overround_bands.get(market_key, (self.min_overround, self.max_overround))
+    def band(self, market_key: str, outcomes: int = 2) -> tuple[float, float]:
+        """The overround band of a complete set of ``outcomes`` prices in ``market_key``."""
+        if market_key in self.overround_bands:
+            return self.overround_bands[market_key]
+        if outcomes == 3:
+            return self.three_way_band
+        return (self.min_overround, self.max_overround)
 
 
 def implied_probability(american: int) -> float:
@@ -444,8 +468,13 @@ def check_markets(
     away_team: str,
     quotes: Sequence[Quote],
     rules: ValidationRules,
+    sport: SportProfile | None = None,
 ) -> list[Finding]:
-    """Unknown markets, duplicated outcomes, sides, symmetry, overround, identical prices."""
+    """Unknown markets, duplicated outcomes, sides, symmetry, overround, identical prices.
+
+    ``sport`` says how many outcomes each market has (default: the NBA's, all two-way).
+    """
+    sport = sport or profile_for("basketball_nba")
     findings: list[Finding] = []
     for (book, market), items in _group(quotes).items():
         scope: dict[str, Any] = {
@@ -468,7 +497,8 @@ def check_markets(
         items = _dedupe(items, findings, scope)
         kind = two_way_kind(market)
         if kind is not None:
-            findings.extend(_check_two_way(kind, home_team, away_team, items, rules, scope))
+            sides = _sides(kind, home_team, away_team, sport.outcome_count(market))
+            findings.extend(_check_outcomes(kind, sides, items, rules, scope))
     return findings
 
 
@@ -515,18 +545,26 @@ def _dedupe(items: list[Quote], findings: list[Finding], scope: dict[str, Any]) 
     return unique
 
 
-def _check_two_way(
+def _sides(kind: str, home: str, away: str, outcomes: int) -> tuple[str, ...]:
+    """The outcomes a complete set must have: the draw too in a three-way moneyline."""
+    if kind == "totals":
+        return _SIDES_TOTALS
+    if kind == "h2h" and outcomes == 3:
+        return (home, DRAW, away)
+    return (home, away)
+
+
+def _check_outcomes(
     kind: str,
-    home: str,
-    away: str,
+    sides: tuple[str, ...],
     items: list[Quote],
     rules: ValidationRules,
     scope: dict[str, Any],
 ) -> list[Finding]:
+    """Names, points, completeness, symmetry and overround of one book's market."""
     findings: list[Finding] = []
     book, market = scope["bookmaker_key"], scope["market_key"]
-    sides = (home, away) if kind != "totals" else _SIDES_TOTALS
-    allowed = set(sides) | ({"Draw"} if kind == "h2h" else set())
+    allowed = set(sides) | ({DRAW} if kind == "h2h" else set())
     unexpected = [q for q in items if q.outcome_name not in allowed]
     if unexpected:
         findings.append(
@@ -572,7 +610,7 @@ def _check_two_way(
         return findings
     for pair in _pairs(kind, sides, expected, findings, scope):
         total = sum(implied_probability(q.price) for q in pair)
-        low, high = rules.band(market)
+        low, high = rules.band(market, len(pair))
         if not low <= total <= high:
             findings.append(
                 Finding(
@@ -587,7 +625,7 @@ def _check_two_way(
             )
         if kind == "h2h" and len({q.price for q in pair}) == 1:
             price = pair[0].price
-            if not PICKEM_RANGE[0] <= price <= PICKEM_RANGE[1]:
+            if len(pair) > 2 or not PICKEM_RANGE[0] <= price <= PICKEM_RANGE[1]:
                 findings.append(
                     Finding(
                         "identical_prices",
@@ -604,7 +642,7 @@ def _check_two_way(
 
 def _pairs(
     kind: str,
-    sides: tuple[str, str],
+    sides: tuple[str, ...],
     quotes: list[Quote],
     findings: list[Finding],
     scope: dict[str, Any],
@@ -798,6 +836,7 @@ def validate_event(
     expected_markets: Sequence[str] | None = None,
     structural_only: bool = False,
     american_prices: bool = True,
+    sport_key: str = "basketball_nba",
 ) -> list[Finding]:
     """Every rule for one event snapshot, in a stable order.
 
@@ -806,6 +845,7 @@ def validate_event(
     false``) keeps just the rules that decide what may be stored at all: in-play, unknown
     markets and unconvertible prices.
     """
+    sport = profile_for(sport_key)
     findings = check_timing(event_id, commence_time, snapshot_time, quotes)
     if any(f.issue_type == "in_play" for f in findings):
         return [f for f in findings if f.issue_type == "in_play"]
@@ -813,12 +853,12 @@ def validate_event(
         findings = [f for f in check_prices(event_id, quotes) if f.action == Action.EXCLUDE]
         unknown = {q.market_key for q in quotes if not is_back_market(q.market_key)}
         lay = [q for q in quotes if q.market_key in unknown]
-        return findings + check_markets(event_id, home_team, away_team, lay, rules)
+        return findings + check_markets(event_id, home_team, away_team, lay, rules, sport)
     findings += check_staleness(event_id, snapshot_time, quotes, rules)
     findings += check_prices(event_id, quotes, american_prices=american_prices)
     usable = [q for q in quotes if not q.excluded]
     findings += check_points(event_id, usable)
-    findings += check_markets(event_id, home_team, away_team, usable, rules)
+    findings += check_markets(event_id, home_team, away_team, usable, rules, sport)
     if previous:
         findings += check_movement(event_id, usable, previous, rules)
     findings += check_completeness(event_id, usable, expected_bookmakers, expected_markets)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from enum import StrEnum
 
 from oddscore.config import CollectionSettings, SchedulerSettings
 from oddscore.scheduling.tiers import FetchTier
+from oddscore.sports import profile_for
 
 __all__ = ["PlannerKind", "SchedulePolicy"]
 
@@ -54,6 +55,9 @@ class SchedulePolicy:
     # All-Star break, which is free to watch through: discovery costs nothing).
     season_gap: timedelta = timedelta(days=8)
     game_duration: timedelta = timedelta(hours=2.5)
+    # Set by SCHEDULER_GAME_DURATION_HOURS: every sport's games last game_duration; otherwise
+    # for_sport() takes each sport's from its profile.
+    fixed_game_duration: bool = False
     # Scores: settle games whose expected ends fall within this window in one call; games
     # still running at their expected end are polled again after `scores_recheck`.
     scores_batch_window: timedelta = timedelta(minutes=60)
@@ -87,11 +91,19 @@ class SchedulePolicy:
             closing_lead=timedelta(minutes=scheduler.closing_lead_minutes),
             closing_window=timedelta(minutes=max(10, 2 * scheduler.closing_lead_minutes)),
             offseason_check=timedelta(hours=scheduler.offseason_check_hours),
-            game_duration=timedelta(hours=scheduler.game_duration_hours),
+            game_duration=timedelta(hours=scheduler.game_duration_hours or 2.5),
+            fixed_game_duration=scheduler.game_duration_hours is not None,
             markets=tuple(collection.markets),
             bookmakers=tuple(collection.bookmakers),
             regions=tuple(collection.regions),
         )
+
+    def for_sport(self, sport_key: str) -> SchedulePolicy:
+        """This policy for one sport: its game length from the sport profile, unless the
+        setting fixes it for every sport."""
+        if self.fixed_game_duration:
+            return self
+        return replace(self, game_duration=profile_for(sport_key).game_length)
 
     def cadence(self, tier: FetchTier) -> timedelta | None:
         """The covering planner's minimum cadence inside ``tier``, if the policy asks one."""

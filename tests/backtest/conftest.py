@@ -55,14 +55,16 @@ def h2h(game: Game, book: str, home: int, away: int, hours: float = 2.0) -> list
     ]
 
 
-async def seed(db: Database, games: Sequence[Game], quotes: Iterable[Q]) -> None:
+async def seed(
+    db: Database, games: Sequence[Game], quotes: Iterable[Q], sport: str = "basketball_nba"
+) -> None:
     async with db.session() as session:
         for g in games:
             final = g.home_score is not None
             session.add(
                 Event(
                     id=g.id,
-                    sport_key="basketball_nba",
+                    sport_key=sport,
                     commence_time=g.commence,
                     home_team=g.home,
                     away_team=g.away,

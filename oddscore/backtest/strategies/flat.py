@@ -1,4 +1,8 @@
-"""``flat``: the same side of the same market at one book, every game (a baseline)."""
+"""``flat``: the same side of the same market at one book, every game (a baseline).
+
+``draw`` bets the draw of a three-way moneyline (soccer); ``favorite`` and ``underdog`` pick
+between the two teams, never the draw.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from typing import Literal
 
 from pydantic import model_validator
 
+from oddscore.backtest.grading import DRAW
 from oddscore.backtest.market import MarketQuote, MarketView
 from oddscore.backtest.strategies.base import BetIntent, BettingStrategy, StrategyParams
 
@@ -15,7 +20,7 @@ __all__ = ["FlatParams", "FlatStrategy"]
 
 class FlatParams(StrategyParams):
     market: Literal["h2h", "spreads", "totals"] = "h2h"
-    outcome: Literal["home", "away", "favorite", "underdog", "over", "under"] = "home"
+    outcome: Literal["home", "away", "draw", "favorite", "underdog", "over", "under"] = "home"
     book: str = "draftkings"
 
     @model_validator(mode="after")
@@ -23,6 +28,8 @@ class FlatParams(StrategyParams):
         totals_side = self.outcome in ("over", "under")
         if totals_side != (self.market == "totals"):
             raise ValueError(f"outcome {self.outcome!r} does not fit market {self.market!r}")
+        if self.outcome == "draw" and self.market != "h2h":
+            raise ValueError("outcome 'draw' is a moneyline (h2h) outcome only")
         return self
 
 
@@ -30,6 +37,8 @@ def _pick(quotes: Sequence[MarketQuote], outcome: str, view: MarketView) -> Mark
     by_name = {q.outcome: q for q in quotes}
     if outcome in ("over", "under"):
         return by_name.get(outcome.capitalize())
+    if outcome == "draw":
+        return by_name.get(DRAW)
     home, away = by_name.get(view.event.home_team), by_name.get(view.event.away_team)
     if home is None or away is None:
         return None
@@ -47,7 +56,9 @@ def _pick(quotes: Sequence[MarketQuote], outcome: str, view: MarketView) -> Mark
 
 class FlatStrategy(BettingStrategy[FlatParams]):
     name = "flat"
-    description = "Bet one side (home/away/favorite/underdog/over/under) of one market at one book."
+    description = (
+        "Bet one side (home/away/draw/favorite/underdog/over/under) of one market at one book."
+    )
     Params = FlatParams
 
     def quotes_used(self) -> tuple[list[str] | None, list[str] | None]:

@@ -1,0 +1,118 @@
+"""Soccer's three-way moneyline through grading, flat and basic EV (both backends)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from oddscore.analytics.devig import devig
+from oddscore.analytics.odds import american_to_decimal
+from oddscore.backtest.config import BacktestConfig
+from oddscore.backtest.engine import run_backtest
+from oddscore.backtest.grading import BetResult, grade
+from oddscore.backtest.strategies.flat import FlatParams
+from oddscore.exceptions import BacktestError
+from oddscore.storage import Database
+from tests.backtest.conftest import T0, Game, Q, seed
+
+SOCCER = "soccer_epl"
+G1 = Game(1, "Arsenal", "Chelsea", 1, 1)  # a draw
+G2 = Game(2, "Liverpool", "Everton", 2, 0)
+G3 = Game(3, "Tottenham Hotspur", "West Ham United", 0, 1, day=1)
+GAMES = [G1, G2, G3]
+# Pinnacle (sharp) and bet365 (retail): home, draw, away, two hours before kick-off.
+PRICES = {
+    G1: {"pinnacle": (150, 230, 190), "bet365": (140, 290, 180)},  # bet365's draw is long
+    G2: {"pinnacle": (-200, 350, 500), "bet365": (-210, 320, 480)},
+    G3: {"pinnacle": (110, 240, 250), "bet365": (105, 230, 240)},
+}
+
+
+def three_way(game: Game, book: str, prices: tuple[int, int, int]) -> list[Q]:
+    home, draw, away = prices
+    return [
+        Q(game, book, "h2h", game.home, home),
+        Q(game, book, "h2h", "Draw", draw),
+        Q(game, book, "h2h", game.away, away),
+    ]
+
+
+def board() -> list[Q]:
+    return [q for g, books in PRICES.items() for b, p in books.items() for q in three_way(g, b, p)]
+
+
+def config(**kw: Any) -> BacktestConfig:
+    base: dict[str, Any] = {
+        "start": T0 - timedelta(days=1),
+        "end": T0 + timedelta(days=3),
+        "sport_key": SOCCER,
+    }
+    return BacktestConfig(**(base | kw))
+
+
+@pytest.fixture
+async def soccer(db: Database) -> Database:
+    await seed(db, GAMES, board(), sport=SOCCER)
+    return db
+
+
+def test_grading_a_draw() -> None:
+    score = {"home_team": "A", "away_team": "B", "home_score": 1, "away_score": 1}
+    assert grade("h2h", "Draw", None, **score, three_way=True) is BetResult.WIN
+    assert grade("h2h", "A", None, **score, three_way=True) is BetResult.LOSS
+    assert grade("h2h", "B", None, **score, three_way=True) is BetResult.LOSS
+    assert grade("h2h", "A", None, **score) is BetResult.PUSH  # a two-way moneyline
+    won = score | {"home_score": 2}
+    assert grade("h2h", "Draw", None, **won, three_way=True) is BetResult.LOSS
+    assert grade("h2h", "A", None, **won, three_way=True) is BetResult.WIN
+    # Spreads and totals grade as before: a draw at home -0.5 loses, away +0.5 wins.
+    assert grade("spreads", "A", -0.5, **score) is BetResult.LOSS
+    assert grade("spreads", "B", 0.5, **score) is BetResult.WIN
+    assert grade("totals", "Over", 2.0, **score) is BetResult.PUSH
+    with pytest.raises(BacktestError, match="neither"):
+        grade("spreads", "Draw", 0.5, **score)
+
+
+def test_the_draw_is_a_moneyline_outcome_only() -> None:
+    assert FlatParams(outcome="draw").outcome == "draw"
+    with pytest.raises(ValueError, match="moneyline"):
+        FlatParams(market="spreads", outcome="draw")
+
+
+async def test_flat_on_the_draw(soccer: Database) -> None:
+    result = await run_backtest(soccer, "flat", config(), {"book": "bet365", "outcome": "draw"})
+    graded = {b.event_id: (b.outcome, b.price, b.result, b.profit) for b in result.bets}
+    assert graded == {
+        G1.id: ("Draw", 290, "win", pytest.approx(290.0)),
+        G2.id: ("Draw", 320, "loss", -100.0),
+        G3.id: ("Draw", 230, "loss", -100.0),
+    }
+    assert result.summary.profit == pytest.approx(90.0)
+    assert (result.summary.wins, result.summary.losses, result.summary.pushes) == (1, 2, 0)
+
+
+async def test_flat_home_loses_on_a_draw(soccer: Database) -> None:
+    result = await run_backtest(soccer, "flat", config(), {"book": "bet365"})
+    graded = {b.event_id: b.result for b in result.bets}
+    assert graded == {G1.id: "loss", G2.id: "win", G3.id: "loss"}
+    # The same bets in a sport whose moneyline is two-way: the tie would be a push.
+    nba = await run_backtest(soccer, "flat", config(sport_key="basketball_nba"), {"book": "bet365"})
+    assert nba.bets == []  # the soccer games are not the NBA's
+
+
+async def test_basic_ev_prices_the_draw_against_the_three_way_fair_line(soccer: Database) -> None:
+    result = await run_backtest(
+        soccer, "basic_ev", config(), {"retail_books": ["bet365"], "min_ev": 0.02}
+    )
+    (bet,) = result.bets
+    assert (bet.event_id, bet.outcome, bet.price, bet.result) == (G1.id, "Draw", 290, "win")
+    fair = devig([american_to_decimal(p) for p in PRICES[G1]["pinnacle"]]).probabilities
+    assert bet.model_probability == pytest.approx(fair[1])
+    assert bet.expected_value == pytest.approx(fair[1] * 3.9 - 1.0)
+    # Every other bet365 price is below the fair line (EV < 2%): no other bet.
+    for game, books in PRICES.items():
+        sharp = devig([american_to_decimal(p) for p in books["pinnacle"]]).probabilities
+        evs = [p * american_to_decimal(r) - 1 for p, r in zip(sharp, books["bet365"], strict=True)]
+        assert sum(ev >= 0.02 for ev in evs) == (1 if game == G1 else 0)
