@@ -15,7 +15,13 @@ from zoneinfo import ZoneInfo
 from oddscore.simulator.books import BookProfile
 from oddscore.simulator.catalog import MLB_TEAMS
 from oddscore.simulator.count_market import CountMarket, local_kickoff
-from oddscore.simulator.goals import count_draw, line_probability, nearest_even_line, poisson
+from oddscore.simulator.goals import (
+    Distribution,
+    count_draw,
+    line_probability,
+    nearest_even_line,
+    poisson,
+)
 from oddscore.simulator.market import BookQuote, Game
 from oddscore.simulator.pricing import quote_two_way
 from oddscore.simulator.rng import mix, salt, uniform
@@ -99,14 +105,17 @@ class BaseballMarket(CountMarket):
         return home, away, inning * _EXTRA_INNING_MINUTES
 
     def win_probabilities(self, margin: float, total: float) -> tuple[float, float]:
-        p_home, p_tied, _ = self.outcome_probabilities(margin, total)
-        return p_home + _HOME_WINS_EXTRAS * p_tied, 0.0
+        return self._home_wins(self.distributions(margin, total)[0]), 0.0
+
+    def _home_wins(self, diff: Distribution) -> float:
+        p_home, p_tied, _ = self.outcomes_of(diff)
+        return p_home + _HOME_WINS_EXTRAS * p_tied
 
     def _quote(
         self, book: BookProfile, updated: datetime, margin: float, total: float
     ) -> BookQuote:
         diff, runs = self.distributions(margin, total)
-        p_home, _ = self.win_probabilities(margin, total)
+        p_home = self._home_wins(diff)
         # The favourite gives 1.5 runs; a game won in extra innings is won by one run or so,
         # which the regulation difference already counts as not covering.
         point = -_RUN_LINE if p_home >= 0.5 else _RUN_LINE

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from oddscore.sports import teams as sports_teams
+
 __all__ = [
     "ADDITIONAL_MARKETS",
     "BOOKMAKER_REGIONS",
@@ -64,62 +66,15 @@ NBA_TEAMS: tuple[str, ...] = (
     "Washington Wizards",
 )
 
-# The 2024-25 Premier League.
-EPL_TEAMS: tuple[str, ...] = (
-    "Arsenal",
-    "Aston Villa",
-    "Bournemouth",
-    "Brentford",
-    "Brighton and Hove Albion",
-    "Chelsea",
-    "Crystal Palace",
-    "Everton",
-    "Fulham",
-    "Ipswich Town",
-    "Leicester City",
-    "Liverpool",
-    "Manchester City",
-    "Manchester United",
-    "Newcastle United",
-    "Nottingham Forest",
-    "Southampton",
-    "Tottenham Hotspur",
-    "West Ham United",
-    "Wolverhampton Wanderers",
+# The simulator's Premier League is the 2024-25 season's twenty clubs; MLB's thirty teams.
+# Names as the provider spells them, from the sport profiles' team tables.
+_NOT_IN_EPL_2024_25 = frozenset(
+    {"Burnley", "Leeds United", "Luton Town", "Sheffield United", "Sunderland"}
 )
-
-MLB_TEAMS: tuple[str, ...] = (
-    "Arizona Diamondbacks",
-    "Athletics",
-    "Atlanta Braves",
-    "Baltimore Orioles",
-    "Boston Red Sox",
-    "Chicago Cubs",
-    "Chicago White Sox",
-    "Cincinnati Reds",
-    "Cleveland Guardians",
-    "Colorado Rockies",
-    "Detroit Tigers",
-    "Houston Astros",
-    "Kansas City Royals",
-    "Los Angeles Angels",
-    "Los Angeles Dodgers",
-    "Miami Marlins",
-    "Milwaukee Brewers",
-    "Minnesota Twins",
-    "New York Mets",
-    "New York Yankees",
-    "Philadelphia Phillies",
-    "Pittsburgh Pirates",
-    "San Diego Padres",
-    "San Francisco Giants",
-    "Seattle Mariners",
-    "St. Louis Cardinals",
-    "Tampa Bay Rays",
-    "Texas Rangers",
-    "Toronto Blue Jays",
-    "Washington Nationals",
+EPL_TEAMS: tuple[str, ...] = tuple(
+    t for t in sports_teams.EPL_TEAMS if t not in _NOT_IN_EPL_2024_25
 )
+MLB_TEAMS: tuple[str, ...] = tuple(sports_teams.MLB_TEAMS)
 
 
 @dataclass(frozen=True, slots=True)

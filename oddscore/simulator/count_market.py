@@ -12,7 +12,7 @@ import math
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from oddscore.simulator.goals import difference, negative_binomial, poisson
+from oddscore.simulator.goals import Distribution, difference, negative_binomial, poisson
 from oddscore.simulator.goals import total as sum_of
 from oddscore.simulator.market import Game, SyntheticMarket, Truth, event_id_of
 from oddscore.simulator.rng import mix, normal, salt, uniform
@@ -44,9 +44,7 @@ class CountMarket(SyntheticMarket):
             return poisson(rate, self.max_count)
         return negative_binomial(rate, self.dispersion, self.max_count)
 
-    def distributions(
-        self, margin: float, total: float
-    ) -> tuple[dict[int, float], dict[int, float]]:
+    def distributions(self, margin: float, total: float) -> tuple[Distribution, Distribution]:
         """The distributions of (home minus away, home plus away) of an expected score."""
         home, away = self.rates(margin, total)
         home_p, away_p = self.counts(home), self.counts(away)
@@ -61,9 +59,12 @@ class CountMarket(SyntheticMarket):
 
     def outcome_probabilities(self, margin: float, total: float) -> tuple[float, float, float]:
         """P(home wins), P(draw), P(away wins) at the final whistle (regulation scores)."""
-        diff, _ = self.distributions(margin, total)
-        p_home = sum(p for d, p in diff.items() if d > 0)
-        p_draw = diff.get(0, 0.0)
+        return self.outcomes_of(self.distributions(margin, total)[0])
+
+    @staticmethod
+    def outcomes_of(diff: Distribution) -> tuple[float, float, float]:
+        """P(home wins), P(draw), P(away wins) of a distribution of the margin."""
+        p_home, p_draw = diff.above(0), diff.at(0)
         return p_home, p_draw, 1.0 - p_home - p_draw
 
     def result(self, key: int, home_rate: float, away_rate: float) -> tuple[int, int, int]:

@@ -11,8 +11,10 @@ so the two sides of one line always sum to 1.
 
 from __future__ import annotations
 
+import itertools
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 __all__ = [
     "Distribution",
@@ -25,7 +27,6 @@ __all__ = [
     "total",
 ]
 
-Distribution = Mapping[int, float]  # value -> probability
 _MAX_COUNT = 30  # runs beyond this have a probability below 1e-9 at any rate used here
 
 
@@ -56,40 +57,61 @@ def count_draw(probabilities: list[float], u: float) -> int:
     return len(probabilities) - 1
 
 
-def difference(home: list[float], away: list[float]) -> dict[int, float]:
+@dataclass(frozen=True, slots=True)
+class Distribution:
+    """An integer-valued distribution: P(low), P(low + 1), ... and its running sums."""
+
+    low: int
+    probabilities: tuple[float, ...]
+    cumulative: tuple[float, ...]  # P(value <= low + i)
+
+    @classmethod
+    def of(cls, low: int, probabilities: list[float]) -> Distribution:
+        return cls(low, tuple(probabilities), tuple(itertools.accumulate(probabilities)))
+
+    def at(self, value: int) -> float:
+        index = value - self.low
+        return self.probabilities[index] if 0 <= index < len(self.probabilities) else 0.0
+
+    def at_most(self, value: int) -> float:
+        index = min(value - self.low, len(self.cumulative) - 1)
+        return self.cumulative[index] if index >= 0 else 0.0
+
+    def below(self, x: float) -> float:
+        """P(value < x)."""
+        return self.at_most(math.ceil(x) - 1)
+
+    def above(self, x: float) -> float:
+        """P(value > x)."""
+        return self.cumulative[-1] - self.at_most(math.floor(x))
+
+
+def difference(home: list[float], away: list[float]) -> Distribution:
     """Distribution of home minus away."""
-    found: dict[int, float] = {}
+    found = [0.0] * (len(home) + len(away) - 1)
+    shift = len(away) - 1
     for h, ph in enumerate(home):
         for a, pa in enumerate(away):
-            found[h - a] = found.get(h - a, 0.0) + ph * pa
-    return found
+            found[h - a + shift] += ph * pa
+    return Distribution.of(-shift, found)
 
 
-def total(home: list[float], away: list[float]) -> dict[int, float]:
+def total(home: list[float], away: list[float]) -> Distribution:
     """Distribution of home plus away."""
-    found: dict[int, float] = {}
+    found = [0.0] * (len(home) + len(away) - 1)
     for h, ph in enumerate(home):
         for a, pa in enumerate(away):
-            found[h + a] = found.get(h + a, 0.0) + ph * pa
-    return found
-
-
-def _win_loss(distribution: Distribution, line: float) -> tuple[float, float]:
-    """Chances that ``value + line`` is above and below zero (a tie is a push)."""
-    win = sum(p for value, p in distribution.items() if value + line > 0)
-    loss = sum(p for value, p in distribution.items() if value + line < 0)
-    return win, loss
+            found[h + a] += ph * pa
+    return Distribution.of(0, found)
 
 
 def line_probability(distribution: Distribution, line: float) -> float:
     """Fair probability of the bet that ``value + line > 0`` (pushes and quarters priced)."""
     quarters = round(line * 4)
     halves = [line] if quarters % 2 == 0 else [(quarters - 1) / 4, (quarters + 1) / 4]
-    win = loss = 0.0
-    for half in halves:
-        w, lo = _win_loss(distribution, half)
-        win += w
-        loss += lo
+    # Each half wins when value > -half and loses when value < -half; a tie is a push.
+    win = sum(distribution.above(-half) for half in halves)
+    loss = sum(distribution.below(-half) for half in halves)
     return win / (win + loss) if win + loss > 0 else 0.5
 
 

@@ -131,9 +131,7 @@ class SoccerMarket(CountMarket):
         self, book: BookProfile, updated: datetime, margin: float, total: float
     ) -> BookQuote:
         diff, goals = self.distributions(margin, total)
-        p_home = max(_MIN_P, sum(p for d, p in diff.items() if d > 0))
-        p_draw = max(_MIN_P, diff.get(0, 0.0))
-        p_away = max(_MIN_P, 1.0 - p_home - p_draw)
+        p_home, p_draw, p_away = (max(_MIN_P, p) for p in self.outcomes_of(diff))
         scale = (1.0 + book.h2h_margin) / (p_home + p_draw + p_away)
         handicap = nearest_even_line(diff, _HANDICAPS)
         total_line = -nearest_even_line(goals, tuple(-t for t in _TOTALS))

@@ -33,6 +33,7 @@ async def record_history(
     *,
     markets: str = "h2h,spreads,totals",
     bookmakers: str = "pinnacle,draftkings,fanduel",
+    odds_format: str = "american",
 ) -> list[dict[str, Any]]:
     """The historical /odds and /events answers at each moment, written under ``folder``."""
     recorded: list[dict[str, Any]] = []
@@ -42,6 +43,7 @@ async def record_history(
             f"/v4/historical/sports/{sport}/odds",
             markets=markets,
             bookmakers=bookmakers,
+            oddsFormat=odds_format,
             date=date,
         )
         events = await api.get(f"/v4/historical/sports/{sport}/events", date=date)

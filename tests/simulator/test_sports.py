@@ -15,7 +15,7 @@ from oddscore.clock import FrozenClock, parse_timestamp
 from oddscore.provider.models import EventOdds, HistoricalResponse, ScoreEvent
 from oddscore.simulator import create_app, simulator_of
 from oddscore.simulator.baseball import BaseballMarket
-from oddscore.simulator.goals import line_probability, negative_binomial, poisson
+from oddscore.simulator.goals import Distribution, line_probability, negative_binomial, poisson
 from oddscore.simulator.soccer import SoccerMarket
 from tests.simulator.conftest import NOW, TEST_KEY, Api
 from tests.simulator.recording import record_history
@@ -75,11 +75,11 @@ async def test_epl_spreads_are_asian_handicaps_and_totals_sit_around_two_and_a_h
 
 
 def test_quarter_lines_split_the_stake_and_both_sides_sum_to_one() -> None:
-    diff = {-1: 0.3, 0: 0.25, 1: 0.45}
+    diff = Distribution.of(-1, [0.3, 0.25, 0.45])
     # -0.25 = half on 0 (push on a draw) and half on -0.5 (loses a draw).
     win, loss = 0.45 + 0.45, 0.3 + 0.3 + 0.25
     assert line_probability(diff, -0.25) == pytest.approx(win / (win + loss))
-    mirrored = {-d: p for d, p in diff.items()}
+    mirrored = Distribution.of(-1, [0.45, 0.25, 0.3])
     for line in (-1.0, -0.75, -0.5, -0.25, 0.0, 0.25):
         assert line_probability(diff, line) + line_probability(mirrored, -line) == (
             pytest.approx(1.0)
@@ -235,6 +235,7 @@ async def test_historical_snapshots_cost_ten_times_and_replay_from_recorded_file
             f"/v4/historical/sports/{sport}/odds",
             bookmakers="pinnacle,draftkings,fanduel",
             markets="h2h,spreads,totals",
+            oddsFormat="american",
             date=(middle + timedelta(minutes=3)).isoformat(),
         )
         body = HistoricalResponse[list[EventOdds]].model_validate(response.json())
