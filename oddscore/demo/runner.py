@@ -43,7 +43,7 @@ async def run_demo(options: DemoOptions, on_progress: Progress = _quiet) -> Demo
         on_progress("collect", world.clock.now())
         log = await collect(world, options.end, lambda at: on_progress("collect", at))
         on_progress("backtest", None)
-        results = await run_backtests(world.db, options.start, options.end)
+        results = await run_backtests(world.db, options.start, options.end, sport=options.sport)
         start, end = options.start, options.end
         async with world.db.session() as session:
             games, finals, statuses = await game_counts(session, start, end)
