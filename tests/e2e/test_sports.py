@@ -21,7 +21,7 @@ import pytest
 from sqlalchemy import select
 from starlette.applications import Starlette
 
-from oddscore.analytics.odds import american_to_decimal
+from oddscore.analytics.odds import american_to_decimal, decimal_to_american
 from oddscore.backtest.config import BacktestConfig
 from oddscore.backtest.engine import run_backtest
 from oddscore.backtest.results import BacktestResult
@@ -76,6 +76,10 @@ async def stack(
         options = IngestOptions(clock=clock, odds_format="american")
         summary = await import_snapshots(db, tmp_path, options=options)
         assert summary.odds_files == len(moments) and summary.result.odds_rows > 0
+        # A second import of the same files (a rerun after a crash) adds nothing.
+        again = await import_snapshots(db, tmp_path, options=options)
+        assert again.result.snapshots_inserted == 0 and again.result.odds_rows == 0
+        assert again.result.snapshots_skipped == summary.result.snapshots_inserted
         # Results: /scores reaches three days back, so ask twice across the window.
         for at in (T0 + timedelta(days=2), END):
             clock.set(at)
@@ -161,18 +165,27 @@ async def test_collect_validate_query_and_backtest_end_to_end(stack: Stack) -> N
     for prices in sets.values():
         assert 1.0 < sum(1.0 / american_to_decimal(p) for p in prices) < 1.08
 
-    # A book quoting the moneyline without one outcome (the draw in soccer) is flagged.
+    # A book quoting the moneyline without one outcome (the draw in soccer) is flagged, and
+    # a book whose complete moneyline sums below the band (every price 15% too long) too.
     last = stack.recorded[-1]
-    broken = copy.deepcopy(next(e for e in last["data"] if e["bookmakers"]))
-    book = broken["bookmakers"][0]
+    broken = copy.deepcopy(next(e for e in last["data"] if len(e["bookmakers"]) >= 2))
+    book, generous = broken["bookmakers"][:2]
     market = next(m for m in book["markets"] if m["key"] == "h2h")
     dropped = "Draw" if three_way else broken["away_team"]
     market["outcomes"] = [o for o in market["outcomes"] if o["name"] != dropped]
+    long_set = next(m for m in generous["markets"] if m["key"] == "h2h")
+    for outcome in long_set["outcomes"]:
+        decimal = american_to_decimal(outcome["price"]) * 1.15
+        outcome["price"] = round(decimal_to_american(decimal))
     taken = parse_timestamp(last["timestamp"]) + timedelta(minutes=1)
     await ingest_odds(db, [broken], snapshot_time=taken, options=IngestOptions(clock=stack.clock))
     flagged = await _findings(db, "missing_side")
     assert [(f.event_id, f.bookmaker_key, f.market_key) for f in flagged] == [
         (broken["id"], book["key"], "h2h")
+    ]
+    out_of_band = await _findings(db, "overround_out_of_band")
+    assert [(f.event_id, f.bookmaker_key, f.market_key) for f in out_of_band] == [
+        (broken["id"], generous["key"], "h2h")
     ]
 
     # As-of: the board at a recorded moment is that snapshot's prices; best lines are the
