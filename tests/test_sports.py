@@ -141,3 +141,14 @@ def test_the_game_duration_setting_fixes_every_sport(monkeypatch: pytest.MonkeyP
     policy = SchedulePolicy.from_settings(settings.scheduler, settings.collection)
     assert policy.game_duration == timedelta(hours=2.5)
     assert policy.for_sport("soccer_epl").game_duration == timedelta(hours=2)
+
+
+@pytest.mark.parametrize("sport", sorted(BUILTIN_PROFILES))
+def test_no_spelling_means_two_teams_of_one_sport(sport: str) -> None:
+    from oddscore.sports import team_key
+
+    owners: dict[str, set[str]] = {}
+    for full, others in BUILTIN_PROFILES[sport].teams.items():
+        for name in (full, *others):
+            owners.setdefault(team_key(name), set()).add(full)
+    assert {k: v for k, v in owners.items() if len(v) > 1} == {}

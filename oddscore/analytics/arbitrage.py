@@ -2,7 +2,9 @@
 
 A :class:`Quote` is one book's price for one outcome at one point, and when it was seen.
 Outcomes are matched line-aware: a spread or total pair is an arbitrage only at complementary
-points (home -4.5 with away +4.5; over 220.5 with under 220.5).
+points (home -4.5 with away +4.5; over 220.5 with under 220.5). A moneyline's set is every
+outcome quoted; ``outcomes`` (the sport profile's count, 3 for soccer's home/draw/away) makes
+a set that lacks one, two legs of a three-way market, no arbitrage at all: it is not one.
 
 Realism (:class:`ArbitrageRules`): a leg must be fresh (seen at most ``max_quote_age`` before
 the moment of the search), the legs must have been seen within ``max_leg_gap`` of each other,
@@ -124,7 +126,7 @@ def best_prices(quotes: Iterable[Quote]) -> dict[tuple[str, float | None], Quote
 
 
 def _complementary_sets(
-    keys: Iterable[tuple[str, float | None]], market: str
+    keys: Iterable[tuple[str, float | None]], market: str, outcomes: int | None = None
 ) -> list[tuple[tuple[str, float | None], ...]]:
     keys = list(keys)
     present = set(keys)
@@ -143,8 +145,8 @@ def _complementary_sets(
                 if other > name and opt is not None and abs(opt + pt) < 1e-9:
                     sets.append(((name, pt), (other, opt)))
         return sets
-    # h2h and other point-free markets: one set of every outcome.
-    return [tuple(keys)] if len(keys) >= 2 else []
+    # h2h and other point-free markets: one set of every outcome, if none is missing.
+    return [tuple(keys)] if len(keys) >= max(2, outcomes or 2) else []
 
 
 def _fresh(quotes: Iterable[Quote], as_of: datetime | None, rules: ArbitrageRules) -> list[Quote]:
@@ -166,7 +168,11 @@ def _gap(legs: Sequence[Quote]) -> timedelta | None:
 
 
 def _priced_sets(
-    quotes: Iterable[Quote], market: str, as_of: datetime | None, rules: ArbitrageRules
+    quotes: Iterable[Quote],
+    market: str,
+    as_of: datetime | None,
+    rules: ArbitrageRules,
+    outcomes: int | None = None,
 ) -> list[tuple[float, tuple[Quote, ...]]]:
     """Per complementary outcome set, the fresh legs within the gap limit that pay the most
     after commission (the lowest booksum), with that booksum."""
@@ -174,7 +180,12 @@ def _priced_sets(
     for q in _fresh(quotes, as_of, rules):
         by_key[_line_key(q)].append(q)
     priced = []
-    for keys in _complementary_sets(by_key, market):
+    for keys in _complementary_sets(by_key, market, outcomes):
+        if rules.max_leg_gap is None:
+            # Legs are independent: the best price after commission per outcome is the set.
+            legs = tuple(max(by_key[k], key=rules.effective) for k in keys)
+            priced.append((sum(1.0 / rules.effective(q) for q in legs), legs))
+            continue
         best: tuple[float, tuple[Quote, ...]] | None = None
         # Two or three outcomes, a couple of dozen books: the combinations are few.
         for legs in itertools.product(*(by_key[k] for k in keys)):
@@ -197,16 +208,18 @@ def find_arbitrages(
     *,
     as_of: datetime | None = None,
     rules: ArbitrageRules | None = None,
+    outcomes: int | None = None,
 ) -> list[Arbitrage]:
     """Every complementary outcome set that is an arbitrage under ``rules``, best first.
 
     Legs older than ``rules.max_quote_age`` at ``as_of`` (default: the newest quote given)
     are dropped first; each outcome set then takes the combination of books with the best
     after-commission payout whose legs lie within ``rules.max_leg_gap`` of each other.
+    ``outcomes``: how many outcomes a moneyline set needs (3 for home/draw/away).
     """
     rules = ArbitrageRules() if rules is None else rules
     found = []
-    for total, legs in _priced_sets(quotes, market, as_of, rules):
+    for total, legs in _priced_sets(quotes, market, as_of, rules, outcomes):
         if total < 1.0:
             effective = tuple(rules.effective(q) for q in legs)
             found.append(
@@ -237,11 +250,13 @@ def lowest_hold(
     *,
     as_of: datetime | None = None,
     rules: ArbitrageRules | None = None,
+    outcomes: int | None = None,
 ) -> LowHold | None:
-    """The lowest two-way hold of one game's market across books (every complementary line
-    of a spread or total considered), under the same rules as :func:`find_arbitrages`."""
+    """The lowest hold of one game's market across books (every complementary line of a
+    spread or total considered; every outcome of a moneyline, the draw too), under the same
+    rules as :func:`find_arbitrages`."""
     rules = ArbitrageRules() if rules is None else rules
-    priced = _priced_sets(quotes, market, as_of, rules)
+    priced = _priced_sets(quotes, market, as_of, rules, outcomes)
     if not priced:
         return None
     total, legs = min(priced, key=lambda item: item[0])

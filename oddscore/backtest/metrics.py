@@ -62,7 +62,9 @@ from oddscore.backtest.slates import slate_key
 
 __all__ = ["compute_summary", "daily_equity", "equity_curve", "kelly_risk_rows"]
 
-GRADED = {"win", "loss", "push"}
+GRADED = {"win", "loss", "push", "half_win", "half_loss"}
+# A quarter line's half result counts towards the side it went (wins, losses, streaks).
+_SIDE = {"half_win": "win", "half_loss": "loss"}
 BOOTSTRAP_SAMPLES = 2_000
 KELLY_DRAWDOWN = 0.5
 
@@ -129,10 +131,11 @@ def _streaks(bets: Sequence[Bet]) -> tuple[int, int]:
     best = {"win": 0, "loss": 0}
     current, length = "", 0
     for bet in bets:
-        if bet.result not in best:
+        result = _SIDE.get(bet.result, bet.result)
+        if result not in best:
             continue
-        length = length + 1 if bet.result == current else 1
-        current = bet.result
+        length = length + 1 if result == current else 1
+        current = result
         best[current] = max(best[current], length)
     return best["win"], best["loss"]
 
@@ -256,7 +259,10 @@ def compute_summary(
     ``kelly_fraction`` (Kelly sizing) adds full and fractional Kelly to the Kelly risk."""
     ordered = _settlement_order(bets)
     graded = [b for b in ordered if b.result in GRADED]
-    counts = {r: sum(1 for b in ordered if b.result == r) for r in ("win", "loss", "push", "void")}
+    counts = {
+        r: sum(1 for b in ordered if _SIDE.get(b.result, b.result) == r)
+        for r in ("win", "loss", "push", "void")
+    }
     turnover = sum(b.stake for b in graded)
     profit = sum(b.profit for b in ordered)
     curve = equity_curve(ordered, starting_bankroll, start)

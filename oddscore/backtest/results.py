@@ -48,7 +48,7 @@ class Bet(BaseModel):
     tier: str | None  # fetch tier of the quote (hours from quote to tip)
     model_probability: float | None = None  # the strategy's own win probability, if any
     expected_value: float | None = None  # model_probability * decimal_odds - 1
-    result: str  # win | loss | push | void
+    result: str  # win | loss | push | void | half_win | half_loss (a quarter line)
     profit: float
     settled_at: datetime
     closing_price: int | None = None  # same book, market, outcome and point, last before tip

@@ -83,6 +83,7 @@ def lowhold(
     from oddscore.analytics.arbitrage import lowest_hold
     from oddscore.queries.board import open_session
     from oddscore.queries.screen import upcoming_boards
+    from oddscore.sports import profile_for
 
     when = _when(at)
     markets = market or ["h2h", "spreads", "totals"]
@@ -95,7 +96,10 @@ def lowhold(
     rows = []
     for event, boards in run(go()):
         for key in markets:
-            found = lowest_hold(boards.get(key, ()), key, as_of=when, rules=rules)
+            outcomes = profile_for(event.sport_key).outcome_count(key)
+            found = lowest_hold(
+                boards.get(key, ()), key, as_of=when, rules=rules, outcomes=outcomes
+            )
             if found is not None:
                 rows.append((event, key, found))
     rows.sort(key=lambda r: r[2].booksum)

@@ -17,8 +17,10 @@ Each row is matched to the stored event with the same teams on the same US date 
 event's UTC ``commence_time`` converted to America/New_York). Every row is checked before
 anything is written: a malformed row stops the import with a message naming its line, and
 nothing is stored. Rows that are well formed but unusable (a tied score, which an NBA game
-cannot have) are skipped and listed. One game listed twice with different scores stops the
-import (the file contradicts itself); listed twice alike, it counts once. A result already
+cannot have) are skipped and listed; in a sport whose profile has a draw (soccer) a tie is
+a result like any other. Team names are the sport profile's (``--sport``). One game listed
+twice with different scores stops the import (the file contradicts itself); listed twice
+alike, it counts once. A result already
 stored with different scores is not overwritten; it is reported as a conflict.
 """
 
@@ -41,6 +43,7 @@ from oddscore.ingestion.events import US_EASTERN, us_local_date
 from oddscore.ingestion.store import lock_events, set_final_scores, transaction
 from oddscore.ingestion.teams import canonical_team
 from oddscore.reading import read_bounded
+from oddscore.sports import profile_for
 from oddscore.storage.models import Event
 
 __all__ = ["ResultRow", "ResultsReport", "import_results", "read_results"]
@@ -122,6 +125,7 @@ def read_results(
 
 
 def _read_rows(path: Path, sport_key: str) -> tuple[list[ResultRow], list[str]]:
+    sport = profile_for(sport_key)
     text = read_bounded(path).decode("utf-8-sig")  # never /dev/zero, never a huge file
     with io.StringIO(text, newline="") as handle:
         reader = csv.DictReader(handle)
@@ -162,10 +166,10 @@ def _read_rows(path: Path, sport_key: str) -> tuple[list[ResultRow], list[str]]:
             away_score = _score(record.get(away_score_col), path, line, away_score_col)
             if teams[0] == teams[1]:
                 raise _bad(path, line, f"home and away are both {teams[0]}")
-            if home_score == away_score:
+            if home_score == away_score and not sport.has_draw:
                 skipped.append(
                     f"line {line}: {teams[1]} @ {teams[0]} {day} tied {home_score}-"
-                    f"{away_score}, which cannot be a final NBA score"
+                    f"{away_score}, which cannot be a final {sport.title} score"
                 )
                 continue
             rows.append(ResultRow(line, day, teams[0], teams[1], home_score, away_score))

@@ -38,6 +38,7 @@ from oddscore.queries.best import best_prices
 from oddscore.queries.board import default_as_of
 from oddscore.queries.events import list_events
 from oddscore.queries.types import BestPrice, EventSummary, Quote
+from oddscore.sports import profile_for
 
 __all__ = [
     "EvBet",
@@ -271,8 +272,12 @@ def arbitrage_list(
         for q in board.quotes:
             if not -100 < q.price < 100:
                 by_market.setdefault(q.market_key, []).append(_arb_quote(q))
+        sport = profile_for(board.event.sport_key)
         for market, quotes in sorted(by_market.items()):
-            for arb in find_arbitrages(quotes, market, outlay, as_of=board.as_of, rules=rules):
+            complete = sport.outcome_count(market)
+            for arb in find_arbitrages(
+                quotes, market, outlay, as_of=board.as_of, rules=rules, outcomes=complete
+            ):
                 found.append((board, market, arb))
     found.sort(key=lambda item: item[2].booksum)
     return found

@@ -84,7 +84,8 @@ def _grid(
         key=lambda r: (
             _MARKET_ORDER.get(r.market, 99),
             r.market,
-            r.outcome != event.away_team,
+            # Away, then a three-way moneyline's draw, then home (the "away @ home" order).
+            0 if r.outcome == event.away_team else 1 if r.outcome == "Draw" else 2,
             r.outcome,
             r.point is None,
             r.point or 0.0,

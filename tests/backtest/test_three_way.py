@@ -6,12 +6,14 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from oddscore.analytics.devig import devig
 from oddscore.analytics.odds import american_to_decimal
 from oddscore.backtest.config import BacktestConfig
 from oddscore.backtest.engine import run_backtest
-from oddscore.backtest.grading import BetResult, grade
+from oddscore.backtest.grading import BetResult, grade, settle_profit
 from oddscore.backtest.strategies.flat import FlatParams
 from oddscore.exceptions import BacktestError
 from oddscore.storage import Database
@@ -40,7 +42,13 @@ def three_way(game: Game, book: str, prices: tuple[int, int, int]) -> list[Q]:
 
 
 def board() -> list[Q]:
-    return [q for g, books in PRICES.items() for b, p in books.items() for q in three_way(g, b, p)]
+    h2h = [q for g, books in PRICES.items() for b, p in books.items() for q in three_way(g, b, p)]
+    # An Asian handicap on the draw: Arsenal -0.25, Chelsea +0.25.
+    return [
+        *h2h,
+        Q(G1, "bet365", "spreads", G1.home, -105, -0.25),
+        Q(G1, "bet365", "spreads", G1.away, -115, 0.25),
+    ]
 
 
 def config(**kw: Any) -> BacktestConfig:
@@ -75,6 +83,49 @@ def test_grading_a_draw() -> None:
         grade("spreads", "Draw", 0.5, **score)
 
 
+@given(st.integers(0, 9), st.integers(0, 9))
+def test_exactly_one_outcome_of_a_three_way_moneyline_wins(home: int, away: int) -> None:
+    score = {"home_team": "A", "away_team": "B", "home_score": home, "away_score": away}
+    results = [grade("h2h", o, None, **score, three_way=True) for o in ("A", "Draw", "B")]
+    assert sorted(results) == sorted([BetResult.WIN, BetResult.LOSS, BetResult.LOSS])
+
+
+@pytest.mark.parametrize(
+    ("point", "margin", "expected", "profit"),
+    [
+        (-0.25, 0, "half_loss", -50.0),  # half on 0 pushes, half on -0.5 loses
+        (-0.25, 1, "win", 90.0),
+        (0.25, 0, "half_win", 45.0),  # half on 0 pushes, half on +0.5 wins
+        (0.25, -1, "loss", -100.0),
+        (-0.75, 1, "half_win", 45.0),  # half on -0.5 wins, half on -1 pushes
+        (-0.75, 2, "win", 90.0),
+        (-0.75, 0, "loss", -100.0),
+        (-1.0, 1, "push", 0.0),
+        (-1.5, 1, "loss", -100.0),  # a run line
+    ],
+)
+def test_quarter_handicaps_settle_half_at_each_neighbouring_line(
+    point: float, margin: int, expected: str, profit: float
+) -> None:
+    result = grade(
+        "spreads", "A", point, home_team="A", away_team="B", home_score=1 + margin, away_score=1
+    )
+    assert result == expected
+    assert settle_profit(result, 100.0, 1.9) == pytest.approx(profit)
+
+
+@given(st.integers(0, 12), st.sampled_from([0.25, 0.75, 1.25, 2.25, 2.75, 3.25]))
+def test_a_quarter_total_is_the_average_of_its_two_halves(goals: int, line: float) -> None:
+    score = {"home_team": "A", "away_team": "B", "home_score": goals, "away_score": 0}
+    for side in ("Over", "Under"):
+        whole = settle_profit(grade("totals", side, line, **score), 100.0, 1.9)
+        halves = [
+            settle_profit(grade("totals", side, line + d, **score), 50.0, 1.9)
+            for d in (-0.25, 0.25)
+        ]
+        assert whole == pytest.approx(sum(halves))
+
+
 def test_the_draw_is_a_moneyline_outcome_only() -> None:
     assert FlatParams(outcome="draw").outcome == "draw"
     with pytest.raises(ValueError, match="moneyline"):
@@ -100,6 +151,17 @@ async def test_flat_home_loses_on_a_draw(soccer: Database) -> None:
     # The same bets in a sport whose moneyline is two-way: the tie would be a push.
     nba = await run_backtest(soccer, "flat", config(sport_key="basketball_nba"), {"book": "bet365"})
     assert nba.bets == []  # the soccer games are not the NBA's
+
+
+async def test_a_quarter_handicap_on_a_draw_loses_half(soccer: Database) -> None:
+    params = {"book": "bet365", "market": "spreads", "outcome": "home"}
+    result = await run_backtest(soccer, "flat", config(), params)
+    (bet,) = result.bets
+    assert (bet.point, bet.result, bet.profit) == (-0.25, "half_loss", -50.0)
+    assert (result.summary.losses, result.summary.turnover, result.summary.profit) == (1, 100, -50)
+    params["outcome"] = "away"
+    (bet,) = (await run_backtest(soccer, "flat", config(), params)).bets
+    assert (bet.result, bet.profit) == ("half_win", pytest.approx(100 / 115 * 100 / 2))
 
 
 async def test_basic_ev_prices_the_draw_against_the_three_way_fair_line(soccer: Database) -> None:

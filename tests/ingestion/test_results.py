@@ -102,7 +102,7 @@ def test_ties_are_skipped_and_a_wrong_header_is_refused(tmp_path: Path) -> None:
     rows, skipped = read_results(
         write(tmp_path, "date,home,away,home_score,away_score\n2013-12-26,phx,ny,95,95\n")
     )
-    assert rows == [] and "tied 95-95" in skipped[0]
+    assert rows == [] and "tied 95-95" in skipped[0] and "final NBA score" in skipped[0]
     with pytest.raises(DataQualityError, match="expected the columns"):
         read_results(write(tmp_path, "day,team\n2024-01-01,den\n"))
 

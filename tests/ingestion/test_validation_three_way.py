@@ -1,17 +1,21 @@
-"""Validation driven by the sport profile: soccer's three-way moneyline, on the way in."""
+"""Soccer on the way in: validation driven by the sport profile (the three-way moneyline) and
+results that may be draws."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from oddscore.clock import FrozenClock
+from oddscore.exceptions import DataQualityError
 from oddscore.ingestion.pipeline import IngestOptions, ingest_odds
 from oddscore.ingestion.quotes import raw_quotes
+from oddscore.ingestion.results import import_results
 from oddscore.ingestion.validation import ValidationRules, apply_findings, validate_event
-from oddscore.storage import Database, DataQualityLog, Odds
+from oddscore.storage import Database, DataQualityLog, Event, Odds
 from tests.ingestion.conftest import NOW, TAKEN, TIP, book, event
 
 HOME, AWAY = "Arsenal", "Chelsea"
@@ -126,3 +130,22 @@ async def test_the_pipeline_stores_a_missing_draw_as_a_finding(db: Database) -> 
         ("bet365", "Arsenal"): False,
         ("bet365", "Chelsea"): False,
     }
+
+
+async def test_a_soccer_draw_is_a_result_and_teams_are_the_epls(
+    db: Database, tmp_path: Path
+) -> None:
+    options = IngestOptions(clock=FrozenClock(NOW))
+    await ingest_odds(db, [soccer_event()], snapshot_time=TAKEN, source="import", options=options)
+    path = tmp_path / "results.csv"
+    # TIP is 00:10 UTC on Jan 10: the evening of Jan 9 in the US; "ARS" and "Chelsea FC" are
+    # the EPL profile's spellings.
+    path.write_text("date,home,away,home_score,away_score\n2024-01-09,ARS,Chelsea FC,1,1\n")
+    report = await import_results(db, path, sport_key="soccer_epl")
+    assert (report.matched, report.updated, report.skipped) == (1, 1, [])
+    async with db.session() as session:
+        stored = (await session.execute(select(Event))).scalar_one()
+    assert (stored.home_score, stored.away_score) == (1, 1)
+    # The same file read as the NBA's: unknown teams, nothing imported.
+    with pytest.raises(DataQualityError, match="unknown team 'ARS'"):
+        await import_results(db, path)
