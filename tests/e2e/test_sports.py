@@ -167,8 +167,17 @@ async def test_collect_validate_query_and_backtest_end_to_end(stack: Stack) -> N
 
     # A book quoting the moneyline without one outcome (the draw in soccer) is flagged, and
     # a book whose complete moneyline sums below the band (every price 15% too long) too.
-    last = stack.recorded[-1]
-    broken = copy.deepcopy(next(e for e in last["data"] if len(e["bookmakers"]) >= 2))
+    last, original = next(
+        (snapshot, event)
+        for snapshot in reversed(stack.recorded)
+        for event in snapshot["data"]
+        if len(event["bookmakers"]) >= 2
+    )
+    # Its copy is a game of a later week, so the backtests below do not see it.
+    broken = copy.deepcopy(original)
+    broken["id"] = "0" * 32
+    later = parse_timestamp(broken["commence_time"]) + timedelta(days=7)
+    broken["commence_time"] = later.strftime("%Y-%m-%dT%H:%M:%SZ")
     book, generous = broken["bookmakers"][:2]
     market = next(m for m in book["markets"] if m["key"] == "h2h")
     dropped = "Draw" if three_way else broken["away_team"]
