@@ -12,8 +12,12 @@ import math
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from oddscore.simulator.goals import Distribution, difference, negative_binomial, poisson
-from oddscore.simulator.goals import total as sum_of
+from oddscore.simulator.goals import (
+    Distribution,
+    difference_and_total,
+    negative_binomial,
+    poisson,
+)
 from oddscore.simulator.market import Game, SyntheticMarket, Truth, event_id_of
 from oddscore.simulator.rng import mix, normal, salt, uniform
 
@@ -48,7 +52,7 @@ class CountMarket(SyntheticMarket):
         """The distributions of (home minus away, home plus away) of an expected score."""
         home, away = self.rates(margin, total)
         home_p, away_p = self.counts(home), self.counts(away)
-        return difference(home_p, away_p), sum_of(home_p, away_p)
+        return difference_and_total(home_p, away_p)
 
     def rates(self, margin: float, total: float) -> tuple[float, float]:
         """Home and away scoring rates of an expected (margin, total)."""

@@ -18,13 +18,12 @@ from dataclasses import dataclass
 
 __all__ = [
     "Distribution",
-    "difference",
+    "difference_and_total",
     "count_draw",
     "line_probability",
     "nearest_even_line",
     "negative_binomial",
     "poisson",
-    "total",
 ]
 
 _MAX_COUNT = 30  # runs beyond this have a probability below 1e-9 at any rate used here
@@ -86,23 +85,17 @@ class Distribution:
         return self.cumulative[-1] - self.at_most(math.floor(x))
 
 
-def difference(home: list[float], away: list[float]) -> Distribution:
-    """Distribution of home minus away."""
-    found = [0.0] * (len(home) + len(away) - 1)
+def difference_and_total(home: list[float], away: list[float]) -> tuple[Distribution, Distribution]:
+    """Distributions of home minus away and of home plus away (one pass over the pairs)."""
+    size = len(home) + len(away) - 1
+    diff, total = [0.0] * size, [0.0] * size
     shift = len(away) - 1
     for h, ph in enumerate(home):
         for a, pa in enumerate(away):
-            found[h - a + shift] += ph * pa
-    return Distribution.of(-shift, found)
-
-
-def total(home: list[float], away: list[float]) -> Distribution:
-    """Distribution of home plus away."""
-    found = [0.0] * (len(home) + len(away) - 1)
-    for h, ph in enumerate(home):
-        for a, pa in enumerate(away):
-            found[h + a] += ph * pa
-    return Distribution.of(0, found)
+            p = ph * pa
+            diff[h - a + shift] += p
+            total[h + a] += p
+    return Distribution.of(-shift, diff), Distribution.of(0, total)
 
 
 def line_probability(distribution: Distribution, line: float) -> float:
