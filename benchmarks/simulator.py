@@ -10,7 +10,9 @@ Baseline, measured in the same run: parsing each answer's JSON body with the pro
 (``parse_events_odds``), which the client does for every response anyway. A ratio near or
 below a few means the simulator is not what makes a demo or a backfill slow.
 
-Run: ``uv run python -m benchmarks.simulator [--calls 300]``.
+Run: ``uv run python -m benchmarks.simulator [--calls 300] [--sport soccer_epl]`` (the
+soccer and baseball markets price from score distributions, so their quotes cost more than
+the NBA's; the ratio says whether that matters).
 """
 
 from __future__ import annotations
@@ -33,7 +35,9 @@ BOOKS = "pinnacle,circasports,draftkings,fanduel,betmgm,williamhill_us,betrivers
 START = datetime(2026, 11, 29, 16, 0, tzinfo=UTC)
 
 
-async def _run(calls: int, historical: bool) -> tuple[list[float], list[float], int]:
+async def _run(
+    calls: int, historical: bool, sport: str = "basketball_nba"
+) -> tuple[list[float], list[float], int]:
     clock = FrozenClock(START)
     app = create_app(api_key=KEY, seed=1, clock=clock, quota=10**9, requests_per_second_limit=None)
     params: dict[str, Any] = {
@@ -42,9 +46,9 @@ async def _run(calls: int, historical: bool) -> tuple[list[float], list[float], 
         "markets": "h2h,spreads,totals",
         "oddsFormat": "american",
     }
-    path = "/v4/sports/basketball_nba/odds"
+    path = f"/v4/sports/{sport}/odds"
     if historical:
-        path = "/v4/historical/sports/basketball_nba/odds"
+        path = f"/v4/historical/sports/{sport}/odds"
     serve, parse, events = [], [], 0
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://simulator"
@@ -83,9 +87,10 @@ def _report(name: str, serve: list[float], parse: list[float], events: int) -> N
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--calls", type=int, default=300)
+    parser.add_argument("--sport", default="basketball_nba")
     args = parser.parse_args()
-    demo = await _run(args.calls, historical=False)
-    backfill = await _run(args.calls, historical=True)
+    demo = await _run(args.calls, historical=False, sport=args.sport)
+    backfill = await _run(args.calls, historical=True, sport=args.sport)
     _report("demo (live /odds, clock +5 min per call)", *demo)
     _report("backfill (historical /odds, +1 h per call)", *backfill)
 

@@ -27,6 +27,14 @@ def demo(
         ),
     ] = None,
     plots: Annotated[bool, typer.Option("--plots/--no-plots", help="Write the PNGs.")] = True,
+    sport: Annotated[
+        str,
+        typer.Option(
+            "--sport",
+            help="basketball_nba, soccer_epl or baseball_mlb (soccer starts on a Friday "
+            "noon, 2025-01-17, so that a weekend round is in the window).",
+        ),
+    ] = "basketball_nba",
     as_json: JsonOption = False,
 ) -> None:
     """Run the whole pipeline on the built-in simulator: no key, no server, no setup.
@@ -37,17 +45,23 @@ def demo(
     fetched, statuses moved. Then backtests the built-in strategies, prints a report and
     writes PNGs to OUTPUT.
 
-    Example: odds demo --output odds-demo --days 4
+    Example: odds demo --output odds-demo --days 4 --sport soccer_epl
     """
     from oddscore.clock import parse_timestamp
     from oddscore.demo import DemoOptions
-    from oddscore.demo.options import DEFAULT_START
+    from oddscore.demo.options import DEMO_SPORTS, default_start
 
+    if sport not in DEMO_SPORTS:
+        raise fail(
+            f"--sport: {sport!r} has no simulated games; choose one of {', '.join(DEMO_SPORTS)}"
+        )
     try:
-        begin = DEFAULT_START if start is None else parse_timestamp(start)
+        begin = default_start(sport) if start is None else parse_timestamp(start)
     except ValueError as exc:
         raise fail(f"--start: {exc}") from None
-    options = DemoOptions(output=output, days=days, seed=seed, start=begin, plots=plots)
+    options = DemoOptions(
+        output=output, days=days, seed=seed, start=begin, plots=plots, sport=sport
+    )
     output.mkdir(parents=True, exist_ok=True)
     with _logs_to(output / "demo.log"):
         report = run(_run_with_progress(options, quiet=as_json))

@@ -40,7 +40,7 @@ def print_report(report: Any, console: Console) -> None:
     days = (report.end - report.start).days
     console.print(
         Panel.fit(
-            f"[bold]odds demo[/]: {days} simulated days, "
+            f"[bold]odds demo[/] of {report.sport}: {days} simulated days, "
             f"{report.start:%Y-%m-%d %H:%M} to {report.end:%Y-%m-%d %H:%M} UTC "
             f"(seed {report.seed}), run in {report.elapsed_seconds:.0f} s of real time\n"
             "simulated The Odds API in-process, real client, real ingestion pipeline, "

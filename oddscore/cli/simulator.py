@@ -55,7 +55,7 @@ def serve(
         ),
     ] = None,
 ) -> None:
-    """Serve the simulated API: a synthetic NBA market, or recorded history with --replay.
+    """Serve the simulated API: synthetic NBA, EPL and MLB markets, or history with --replay.
 
     Point ODDS_API_BASE_URL at the printed address to develop without a key or credits.
 

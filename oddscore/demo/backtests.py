@@ -29,9 +29,10 @@ async def run_backtests(
     start: datetime,
     end: datetime,
     strategies: Sequence[tuple[str, dict[str, Any]]] = DEMO_STRATEGIES,
+    sport: str = "basketball_nba",
 ) -> list[BacktestResult]:
-    """Each strategy over the games commencing in ``[start, end)``, decided 1 h before tip,
-    flat 100-unit stakes, CLV against Pinnacle's no-vig close."""
-    config = BacktestConfig(start=start, end=end, clv_books=["pinnacle"])
+    """Each strategy over the ``sport``'s games commencing in ``[start, end)``, decided 1 h
+    before tip, flat 100-unit stakes, CLV against Pinnacle's no-vig close."""
+    config = BacktestConfig(start=start, end=end, clv_books=["pinnacle"], sport_key=sport)
     data = await load_for_config(db, config)
     return [simulate(create_strategy(name, params), data, config) for name, params in strategies]

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from oddscore.demo.world import SPORT, World
+from oddscore.demo.world import World
 from oddscore.ingestion.pipeline import ingest_events, ingest_response
 from oddscore.ingestion.scores import ingest_scores, update_statuses
 from oddscore.scheduling.planner import Action, Decision, decide_odds, next_slot
@@ -39,7 +39,9 @@ class CollectionLog:
 async def _plan_odds(world: World, listed: list[tuple[str, datetime]]) -> Decision:
     now = world.clock.now()
     async with world.db.session() as session:
-        games = await load_games(session, sport_key=SPORT, now=now, past=world.policy.season_gap)
+        games = await load_games(
+            session, sport_key=world.sport, now=now, past=world.policy.season_gap
+        )
         quota = await load_quota(session, now=now)
     return decide_odds(merge_listed(games, listed), now, world.policy, quota)
 
@@ -47,7 +49,7 @@ async def _plan_odds(world: World, listed: list[tuple[str, datetime]]) -> Decisi
 async def odds_run(world: World, log: CollectionLog) -> datetime:
     """fetch-odds: free discovery, the intelligence's decision, maybe one paid /odds call."""
     log.runs["fetch-odds"] += 1
-    listing = await world.client.events(SPORT)
+    listing = await world.client.events(world.sport)
     log.calls["events"] += 1
     options = world.ingest_options("fetch-odds")
     await ingest_events(
@@ -63,7 +65,7 @@ async def odds_run(world: World, log: CollectionLog) -> datetime:
         and decision.is_due(now, policy.due_tolerance)
     ):
         response = await world.client.odds(
-            SPORT, markets=list(policy.markets), bookmakers=list(policy.bookmakers)
+            world.sport, markets=list(policy.markets), bookmakers=list(policy.bookmakers)
         )
         log.calls["odds"] += 1
         log.odds_fetch_times.append(response.fetched_at)
@@ -81,7 +83,7 @@ async def scores_run(world: World, log: CollectionLog) -> datetime:
         now = world.clock.now()
         async with world.db.session() as session:
             games = await load_games(
-                session, sport_key=SPORT, now=now, past=world.policy.season_gap
+                session, sport_key=world.sport, now=now, past=world.policy.season_gap
             )
             checked = await last_fetch_time(session, endpoint_suffix="/scores", now=now)
         return decide_scores(games, now, world.policy, last_checked=checked)
@@ -91,7 +93,7 @@ async def scores_run(world: World, log: CollectionLog) -> datetime:
         world.clock.now(), world.policy.due_tolerance
     ):
         days = int(str(decision.extra.get("days_from", 1)))
-        response = await world.client.scores(SPORT, days_from=days)
+        response = await world.client.scores(world.sport, days_from=days)
         log.calls["scores"] += 1
         await ingest_scores(world.db, response, clock=world.clock, flow_name="fetch-scores")
         decision = await plan()
@@ -104,7 +106,9 @@ async def status_run(world: World, log: CollectionLog) -> datetime:
     now = world.clock.now()
     await update_statuses(world.db, now)
     async with world.db.session() as session:
-        games = await load_games(session, sport_key=SPORT, now=now, past=world.policy.season_gap)
+        games = await load_games(
+            session, sport_key=world.sport, now=now, past=world.policy.season_gap
+        )
     decision = decide_status(games, now, world.policy)
     return next_slot(decision.at, world.clock.now(), world.policy)
 

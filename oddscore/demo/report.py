@@ -108,6 +108,7 @@ class DemoReport:
     line_event: str | None = None  # the game whose line movement is drawn
     pictures: dict[str, Path] = field(default_factory=dict)
     elapsed_seconds: float = 0.0
+    sport: str = "basketball_nba"
 
 
 async def game_counts(

@@ -39,11 +39,11 @@ async def run_demo(options: DemoOptions, on_progress: Progress = _quiet) -> Demo
     began = time.perf_counter()
     on_progress("database", None)
     url = await fresh_database(options.database_path)
-    async with open_world(url, options.start, options.seed) as world:
+    async with open_world(url, options.start, options.seed, options.sport) as world:
         on_progress("collect", world.clock.now())
         log = await collect(world, options.end, lambda at: on_progress("collect", at))
         on_progress("backtest", None)
-        results = await run_backtests(world.db, options.start, options.end)
+        results = await run_backtests(world.db, options.start, options.end, sport=options.sport)
         start, end = options.start, options.end
         async with world.db.session() as session:
             games, finals, statuses = await game_counts(session, start, end)
@@ -77,4 +77,5 @@ async def run_demo(options: DemoOptions, on_progress: Progress = _quiet) -> Demo
         line_event=event_id,
         pictures=pictures,
         elapsed_seconds=time.perf_counter() - began,
+        sport=options.sport,
     )

@@ -26,10 +26,9 @@ from oddscore.simulator import DEMO_API_KEY, create_app, simulator_of
 from oddscore.storage.engine import Database
 from oddscore.storage.migrate import upgrade_async
 
-__all__ = ["DEMO_QUOTA", "SPORT", "World", "fresh_database", "open_world"]
+__all__ = ["DEMO_QUOTA", "World", "fresh_database", "open_world"]
 
 DEMO_QUOTA = 20_000  # the 20K plan the product is sized for
-SPORT = "basketball_nba"
 
 
 @dataclass(slots=True)
@@ -39,6 +38,7 @@ class World:
     client: OddsApiClient
     db: Database
     policy: SchedulePolicy
+    sport: str = "basketball_nba"
 
     def ingest_options(self, flow_name: str) -> IngestOptions:
         return IngestOptions(
@@ -66,7 +66,9 @@ async def fresh_database(path: Path) -> str:
 
 
 @asynccontextmanager
-async def open_world(url: str, start: datetime, seed: int) -> AsyncIterator[World]:
+async def open_world(
+    url: str, start: datetime, seed: int, sport: str = "basketball_nba"
+) -> AsyncIterator[World]:
     """The simulator, a client on it and the database, all on one clock set to ``start``."""
     clock = FrozenClock(start)
     # The product's default books and markets, whatever the environment says (no settings
@@ -95,7 +97,7 @@ async def open_world(url: str, start: datetime, seed: int) -> AsyncIterator[Worl
     )
     db = Database.from_url(url)
     try:
-        yield World(clock, app, client, db, policy)
+        yield World(clock, app, client, db, policy, sport)
     finally:
         await client.aclose()
         await db.dispose()

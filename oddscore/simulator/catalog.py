@@ -11,11 +11,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from oddscore.sports import teams as sports_teams
+
 __all__ = [
     "ADDITIONAL_MARKETS",
     "BOOKMAKER_REGIONS",
     "BOOKMAKER_TITLES",
+    "EPL_TEAMS",
     "FEATURED_MARKETS",
+    "MLB_TEAMS",
     "NBA_SPORT_KEY",
     "NBA_TEAMS",
     "REGIONS",
@@ -62,6 +66,16 @@ NBA_TEAMS: tuple[str, ...] = (
     "Washington Wizards",
 )
 
+# The simulator's Premier League is the 2024-25 season's twenty clubs; MLB's thirty teams.
+# Names as the provider spells them, from the sport profiles' team tables.
+_NOT_IN_EPL_2024_25 = frozenset(
+    {"Burnley", "Leeds United", "Luton Town", "Sheffield United", "Sunderland"}
+)
+EPL_TEAMS: tuple[str, ...] = tuple(
+    t for t in sports_teams.EPL_TEAMS if t not in _NOT_IN_EPL_2024_25
+)
+MLB_TEAMS: tuple[str, ...] = tuple(sports_teams.MLB_TEAMS)
+
 
 @dataclass(frozen=True, slots=True)
 class SportInfo:
@@ -83,8 +97,8 @@ class SportInfo:
         }
 
 
-# Only basketball_nba has a market behind it; the others answer with empty lists (cost 0),
-# which is what the real service does for a sport between rounds.
+# basketball_nba, soccer_epl and baseball_mlb have a market behind them; the others answer
+# with empty lists (cost 0), which is what the real service does for a sport between rounds.
 SPORTS: tuple[SportInfo, ...] = (
     SportInfo("americanfootball_nfl", "American Football", "NFL", "US Football", True),
     SportInfo("americanfootball_ncaaf", "American Football", "NCAAF", "US College Football", True),
@@ -100,7 +114,8 @@ SPORTS: tuple[SportInfo, ...] = (
     SportInfo("basketball_ncaab", "Basketball", "NCAAB", "US College Basketball", True),
     SportInfo("basketball_wnba", "Basketball", "WNBA", "US Basketball", False),
     SportInfo("icehockey_nhl", "Ice Hockey", "NHL", "US Ice Hockey", True),
-    SportInfo("baseball_mlb", "Baseball", "MLB", "Major League Baseball", False),
+    SportInfo("baseball_mlb", "Baseball", "MLB", "Major League Baseball", True),
+    SportInfo("soccer_epl", "Soccer", "EPL", "English Premier League", True),
 )
 
 REGIONS: frozenset[str] = frozenset({"us", "us2", "uk", "au", "eu", "us_dfs", "us_ex", "fr", "se"})

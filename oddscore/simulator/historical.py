@@ -35,7 +35,7 @@ from oddscore.simulator.render import (
     reformat_event,
 )
 from oddscore.simulator.replay import RecordedSnapshot, ReplayArchive, SnapshotKind
-from oddscore.simulator.service import Answer, Query, Simulator, check_sport
+from oddscore.simulator.service import Answer, Query, Simulator, markets_of
 
 __all__ = ["historical_event_odds", "historical_events", "historical_odds"]
 
@@ -89,7 +89,7 @@ def _selected(selection: EventFilter, event: JSON) -> bool:
 
 def historical_odds(sim: Simulator, sport: str, params: Query) -> Answer:
     _guard(sim)
-    has_market = check_sport(sport)
+    markets = markets_of(sim, sport)
     query = parse_odds_query(params, featured_only=True, extra_books=sim.market.book_keys)
     date = parse_historical_date(params)
     if sim.replay is not None:
@@ -97,7 +97,7 @@ def historical_odds(sim: Simulator, sport: str, params: Query) -> Answer:
     else:
         previous, timestamp, following = sim.market.snapshot_times(date, sim.clock.now())
         times = (timestamp, previous, following)
-        data = odds_snapshot(sim.market, query, timestamp) if has_market else []
+        data = odds_snapshot(markets, query, timestamp)
     cost = odds_cost(
         markets=query.markets,
         regions=query.regions,
@@ -110,7 +110,7 @@ def historical_odds(sim: Simulator, sport: str, params: Query) -> Answer:
 
 def historical_events(sim: Simulator, sport: str, params: Query) -> Answer:
     _guard(sim)
-    has_market = check_sport(sport)
+    markets = markets_of(sim, sport)
     date = parse_historical_date(params)
     date_format = parse_date_format(params)
     selection = parse_event_filter(params)
@@ -131,10 +131,10 @@ def historical_events(sim: Simulator, sport: str, params: Query) -> Answer:
         ]
     else:
         previous, timestamp, following = sim.market.snapshot_times(date, sim.clock.now())
-        games = sim.market.listed(timestamp) if has_market else []
         data = [
-            event_json(g, sim.market.state(g, timestamp), date_format)
-            for g in games
+            event_json(g, market.state(g, timestamp), date_format)
+            for market in markets
+            for g in market.listed(timestamp)
             if selection.accepts(g.id, g.commence_time)
         ]
     cost = historical_events_cost(empty=not data)
@@ -143,7 +143,7 @@ def historical_events(sim: Simulator, sport: str, params: Query) -> Answer:
 
 def historical_event_odds(sim: Simulator, sport: str, event_id: str, params: Query) -> Answer:
     _guard(sim)
-    has_market = check_sport(sport)
+    markets = markets_of(sim, sport)
     parse_event_id(event_id)
     query = parse_odds_query(params, featured_only=False, extra_books=sim.market.book_keys)
     date = parse_historical_date(params)
@@ -163,15 +163,17 @@ def historical_event_odds(sim: Simulator, sport: str, event_id: str, params: Que
         )
     else:
         previous, timestamp, following = sim.market.snapshot_times(date, sim.clock.now())
-        game = sim.market.game(event_id) if has_market else None
+        market = markets[0] if markets else None
+        game = market.game(event_id) if market is not None else None
         if (
-            game is None
+            market is None
+            or game is None
             or game.end_time <= timestamp
             or game.commence_time > timestamp + LISTING_HORIZON
         ):
             raise ApiError("EVENT_NOT_FOUND")
-        quotes = sim.market.quotes(game, timestamp)
-        body = odds_event_json(game, sim.market.state(game, timestamp), quotes, query)
+        quotes = market.quotes(game, timestamp)
+        body = odds_event_json(game, market.state(game, timestamp), quotes, query)
     returned = sorted({m["key"] for book in body.get("bookmakers", []) for m in book["markets"]})
     cost = 0
     if returned:

@@ -6,6 +6,7 @@ archive has no "now"). Pre-match odds only: an event leaves ``/odds`` at its sch
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from oddscore.provider.costs import event_odds_cost, odds_cost, scores_cost
@@ -22,7 +23,7 @@ from oddscore.simulator.params import (
     parse_odds_query,
 )
 from oddscore.simulator.render import JSON, event_json, odds_event_json, score_event_json
-from oddscore.simulator.service import Answer, Query, Simulator, check_sport
+from oddscore.simulator.service import Answer, Query, Simulator, markets_of
 
 __all__ = ["event_odds", "events", "odds", "odds_snapshot", "scores", "sports"]
 
@@ -37,10 +38,20 @@ def sports(_sim: Simulator, params: Query) -> Answer:
     return Answer(listed)
 
 
-def odds_snapshot(market: SyntheticMarket, query: OddsQuery, at: datetime) -> list[JSON]:
-    """The ``/odds`` data as the market stood at ``at`` (live or historical)."""
+def _in_start_order(
+    markets: Sequence[SyntheticMarket], games_of: Callable[[SyntheticMarket], list[Game]]
+) -> list[tuple[SyntheticMarket, Game]]:
+    """Each market's games, merged in commence-time order when there are several sports."""
+    found = [(market, game) for market in markets for game in games_of(market)]
+    if len(markets) > 1:
+        found.sort(key=lambda pair: (pair[1].commence_time, pair[1].id))
+    return found
+
+
+def odds_snapshot(markets: Sequence[SyntheticMarket], query: OddsQuery, at: datetime) -> list[JSON]:
+    """The ``/odds`` data as the markets stood at ``at`` (live or historical)."""
     data: list[JSON] = []
-    for game in market.upcoming(at):
+    for market, game in _in_start_order(markets, lambda m: m.upcoming(at)):
         if not query.events.accepts(game.id, game.commence_time):
             continue
         body = odds_event_json(game, market.state(game, at), market.quotes(game, at), query)
@@ -50,9 +61,9 @@ def odds_snapshot(market: SyntheticMarket, query: OddsQuery, at: datetime) -> li
 
 
 def odds(sim: Simulator, sport: str, params: Query) -> Answer:
-    has_market = check_sport(sport, allow_upcoming=True)
+    markets = markets_of(sim, sport, allow_upcoming=True)
     query = parse_odds_query(params, featured_only=True, extra_books=sim.market.book_keys)
-    data = odds_snapshot(sim.market, query, sim.clock.now()) if has_market else []
+    data = odds_snapshot(markets, query, sim.clock.now())
     if sport == "upcoming":
         data = data[:_UPCOMING_LIMIT]
     cost = odds_cost(
@@ -65,51 +76,54 @@ def odds(sim: Simulator, sport: str, params: Query) -> Answer:
 
 
 def events(sim: Simulator, sport: str, params: Query) -> Answer:
-    has_market = check_sport(sport, allow_upcoming=True)
+    markets = markets_of(sim, sport, allow_upcoming=True)
     date_format = parse_date_format(params)
     selection = parse_event_filter(params)
     check_flags(params)
     now = sim.clock.now()
-    games = sim.market.listed(now) if has_market else []
     data = [
-        event_json(g, state, date_format)
-        for g in games
+        event_json(g, market.state(g, now), date_format)
+        for market, g in _in_start_order(markets, lambda m: m.listed(now))
         if selection.accepts(g.id, g.commence_time)
-        for state in (sim.market.state(g, now),)
     ]
     return Answer(data)
 
 
 def scores(sim: Simulator, sport: str, params: Query) -> Answer:
-    has_market = check_sport(sport)
     days_from = parse_days_from(params)
     date_format = parse_date_format(params)
     selection = parse_event_filter(params)
     now = sim.clock.now()
-    games: list[Game] = []
-    if has_market:
-        games = sim.market.listed(now)
+    data: list[JSON] = []
+    for market in markets_of(sim, sport):
+        games = market.listed(now)
         if days_from is not None:
-            games = sim.market.completed(now, now - timedelta(days=days_from)) + games
-    data = [
-        score_event_json(g, sim.market.state(g, now), date_format)
-        for g in sorted(games, key=lambda g: (g.commence_time, g.id))
-        if selection.accepts(g.id, g.commence_time)
-    ]
+            games = market.completed(now, now - timedelta(days=days_from)) + games
+        data = [
+            score_event_json(g, market.state(g, now), date_format)
+            for g in sorted(games, key=lambda g: (g.commence_time, g.id))
+            if selection.accepts(g.id, g.commence_time)
+        ]
     return Answer(data, scores_cost(days_from=days_from, empty=not data))
 
 
 def event_odds(sim: Simulator, sport: str, event_id: str, params: Query) -> Answer:
-    has_market = check_sport(sport)
+    markets = markets_of(sim, sport)
     parse_event_id(event_id)
     query = parse_odds_query(params, featured_only=False, extra_books=sim.market.book_keys)
     now = sim.clock.now()
-    game = sim.market.game(event_id) if has_market else None
+    market = markets[0] if markets else None
+    game = market.game(event_id) if market is not None else None
     # Finished games are gone, and games beyond the listing horizon are not listed yet.
-    if game is None or game.end_time <= now or game.commence_time > now + LISTING_HORIZON:
+    if (
+        market is None
+        or game is None
+        or game.end_time <= now
+        or game.commence_time > now + LISTING_HORIZON
+    ):
         raise ApiError("EVENT_NOT_FOUND")
-    quotes = sim.market.quotes(game, now)
-    body = odds_event_json(game, sim.market.state(game, now), quotes, query, book_last_update=False)
+    quotes = market.quotes(game, now)
+    body = odds_event_json(game, market.state(game, now), quotes, query, book_last_update=False)
     returned = {m["key"] for book in body["bookmakers"] for m in book["markets"]}
     cost = 0
     if returned:

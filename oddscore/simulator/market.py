@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from oddscore.simulator.books import DEFAULT_BOOK_PROFILES, BookProfile, profiles_for
-from oddscore.simulator.catalog import NBA_TEAMS
+from oddscore.simulator.catalog import NBA_SPORT_KEY, NBA_TEAMS
 from oddscore.simulator.pricing import normal_cdf, quote_two_way, round_half
 from oddscore.simulator.rng import mix, normal, salt, uniform
 
@@ -71,6 +71,7 @@ class Truth:
     total_sd: float
     home_score: int
     away_score: int
+    draw_prob: float = 0.0  # a three-way sport's chance of a draw (0 where there is none)
 
     @property
     def home_won(self) -> bool:
@@ -90,6 +91,8 @@ class Game:
     open_error_margin: float
     open_error_total: float
     phases: tuple[float, ...]
+    sport_key: str = NBA_SPORT_KEY
+    sport_title: str = "NBA"
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,9 +118,10 @@ class BookQuote:
     spreads: tuple[float, float]  # home, away
     total_point: float
     totals: tuple[float, float]  # over, under
+    draw: float | None = None  # the h2h Draw of a three-way sport
 
 
-def _event_id(seed: int, day: int, index: int) -> str:
+def event_id_of(seed: int, day: int, index: int) -> str:
     """32 hex characters that look random but carry (day, index) for a stateless lookup."""
     head = hashlib.blake2b(f"{seed}:{day}:{index}".encode(), digest_size=12).digest()
     mask = int.from_bytes(hashlib.blake2b(head, digest_size=4).digest(), "big")
@@ -144,7 +148,7 @@ def _at(seconds: float) -> datetime:
 
 
 class SyntheticMarket:
-    """The synthetic NBA market for one seed.
+    """The synthetic NBA market for one seed (other sports subclass it: ``soccer.py``...).
 
     Example::
 
@@ -154,6 +158,13 @@ class SyntheticMarket:
         market.quotes(game, now)                 # every configured book's current quote
     """
 
+    sport_key: str = NBA_SPORT_KEY
+    sport_title: str = "NBA"
+    teams: tuple[str, ...] = NBA_TEAMS
+    rating_sd: float = 4.0  # team strength, in points of margin
+    wiggle: tuple[float, float] = (0.7, 1.2)  # slow moves of the (margin, total) opinion
+    noise_scale: float = 1.0  # a book's ``noise`` is in NBA points; other sports scale it
+
     def __init__(
         self,
         seed: int = 0,
@@ -162,10 +173,14 @@ class SyntheticMarket:
         self.seed = seed
         self.books: tuple[BookProfile, ...] = profiles_for(bookmakers)
         self.book_keys = frozenset(book.key for book in self.books)
-        ratings = [4.0 * normal(seed, _S_RATING, i) for i in range(len(NBA_TEAMS))]
+        # The NBA keeps the bare seed, so its games and ids are what they always were;
+        # another sport's draws and ids are salted with its key (no id is shared).
+        self.id_seed = seed if self.sport_key == NBA_SPORT_KEY else mix(seed, salt(self.sport_key))
+        teams = self.teams
+        ratings = [self.rating_sd * normal(self.id_seed, _S_RATING, i) for i in range(len(teams))]
         mean = sum(ratings) / len(ratings)
         self.ratings: dict[str, float] = {
-            team: rating - mean for team, rating in zip(NBA_TEAMS, ratings, strict=True)
+            team: rating - mean for team, rating in zip(teams, ratings, strict=True)
         }
         self._days: dict[int, tuple[Game, ...]] = {}
         self._quotes: dict[tuple[int, str, int], BookQuote] = {}
@@ -199,7 +214,7 @@ class SyntheticMarket:
     def _make_game(self, ordinal: int, index: int, home: int, away: int, base: datetime) -> Game:
         seed = self.seed
         key = mix(seed, ordinal, index)
-        event_id = _event_id(seed, ordinal, index)
+        event_id = event_id_of(seed, ordinal, index)
         home_team, away_team = NBA_TEAMS[home], NBA_TEAMS[away]
         slot = _SLOTS[int(uniform(key, _S_SLOT) * len(_SLOTS))]
         commence = base + timedelta(minutes=slot)
@@ -266,7 +281,7 @@ class SyntheticMarket:
         ordinal, index = decoded
         if (
             not 1 <= ordinal <= date.max.toordinal()
-            or _event_id(self.seed, ordinal, index) != event_id
+            or event_id_of(self.id_seed, ordinal, index) != event_id
         ):
             return None
         return next((g for g in self.games_on(date.fromordinal(ordinal)) if g.id == event_id), None)
@@ -330,10 +345,11 @@ class SyntheticMarket:
         phases = game.phases
         wiggle_margin = 0.0
         wiggle_total = 0.0
+        amp_margin, amp_total = self.wiggle
         for i, period in enumerate(_WIGGLE_PERIODS_H):
             angle = 2.0 * math.pi * hours / period
-            wiggle_margin += 0.7 * math.sin(angle + phases[i])
-            wiggle_total += 1.2 * math.sin(angle + phases[i + 3])
+            wiggle_margin += amp_margin * math.sin(angle + phases[i])
+            wiggle_total += amp_total * math.sin(angle + phases[i + 3])
         truth = game.truth
         return (
             truth.expected_margin + weight * (game.open_error_margin + wiggle_margin),
@@ -401,9 +417,15 @@ class SyntheticMarket:
         bias: tuple[float, float],
     ) -> BookQuote:
         margin, total = self.opinion(game, updated - book.lag)
-        margin += book.noise * (0.8 * bias[0] + 0.6 * normal(game.key, book_salt, index, 1))
-        total += 1.6 * book.noise * (0.8 * bias[1] + 0.6 * normal(game.key, book_salt, index, 2))
+        noise = book.noise * self.noise_scale
+        margin += noise * (0.8 * bias[0] + 0.6 * normal(game.key, book_salt, index, 1))
+        total += 1.6 * noise * (0.8 * bias[1] + 0.6 * normal(game.key, book_salt, index, 2))
+        return self._quote(book, updated, margin, total)
 
+    def _quote(
+        self, book: BookProfile, updated: datetime, margin: float, total: float
+    ) -> BookQuote:
+        """The book's prices for its (margin, total) opinion of the game."""
         p_home = normal_cdf(margin / MARGIN_SD)
         line = round_half(margin)  # the home team gives `line` points
         p_cover = 1.0 - normal_cdf((line - margin) / MARGIN_SD)

@@ -1,7 +1,8 @@
 """JSON bodies in the provider's exact shapes, for the synthetic market and for replays.
 
 Shapes follow reference section 4: events sorted by ``commence_time``; h2h and spreads
-outcomes in alphabetical order of team name, totals ``Over`` before ``Under``; ``point``
+outcomes in alphabetical order of team name (a soccer h2h's ``Draw`` last), totals ``Over``
+before ``Under``; ``point``
 only on spreads and totals; ``last_update`` on bookmakers and markets (not on bookmakers of
 the live event-odds endpoint); timestamps ISO with ``Z`` or unix seconds (``dateFormat``).
 """
@@ -14,7 +15,6 @@ from functools import lru_cache
 from typing import Any
 
 from oddscore.clock import parse_timestamp
-from oddscore.simulator.catalog import NBA_SPORT_KEY
 from oddscore.simulator.market import BookQuote, Game, GameState
 from oddscore.simulator.params import DateFormat, OddsFormat, OddsQuery
 from oddscore.simulator.pricing import american_from_implied, american_to_decimal, price
@@ -30,7 +30,6 @@ __all__ = [
 ]
 
 JSON = dict[str, Any]
-SPORT_TITLE = "NBA"
 _MARKET_ORDER = ("h2h", "spreads", "totals")
 
 
@@ -45,8 +44,8 @@ def format_time(moment: datetime, date_format: DateFormat) -> str | int:
 def event_json(game: Game, state: GameState, date_format: DateFormat) -> JSON:
     return {
         "id": game.id,
-        "sport_key": NBA_SPORT_KEY,
-        "sport_title": SPORT_TITLE,
+        "sport_key": game.sport_key,
+        "sport_title": game.sport_title,
         "commence_time": format_time(state.commence_time, date_format),
         "home_team": game.home_team,
         "away_team": game.away_team,
@@ -96,6 +95,8 @@ def _markets(game: Game, quote: BookQuote, query: OddsQuery, updated: str | int)
             continue
         if key == "h2h":
             outcomes = _two_teams(game, quote.h2h, fmt, None)
+            if quote.draw is not None:
+                outcomes.append({"name": "Draw", "price": price(quote.draw, fmt)})
         elif key == "spreads":
             outcomes = _two_teams(game, quote.spreads, fmt, quote.spread_point)
         else:

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from oddscore.clock import Clock
-from oddscore.simulator.catalog import NBA_SPORT_KEY, SPORTS
+from oddscore.simulator.baseball import BaseballMarket
+from oddscore.simulator.catalog import SPORTS
 from oddscore.simulator.errors import ApiError
 from oddscore.simulator.market import SyntheticMarket
 from oddscore.simulator.quota import FrequencyLimiter, QuotaLedger
 from oddscore.simulator.replay import ReplayArchive
+from oddscore.simulator.soccer import SoccerMarket
 
-__all__ = ["Answer", "Query", "Simulator", "check_sport"]
+__all__ = ["Answer", "Query", "Simulator", "check_sport", "markets_of", "sport_markets"]
 
 Query = Mapping[str, str]
 _SPORT_KEYS = frozenset(sport.key for sport in SPORTS)
@@ -38,17 +40,50 @@ class Simulator:
     limiter: FrequencyLimiter | None
     replay: ReplayArchive | None = None
     historical_enabled: bool = True
+    # The other sports with games, by key, on the NBA market's seed and books (made on
+    # first use: most simulators only ever serve the NBA).
+    others: dict[str, SyntheticMarket] = field(default_factory=dict)
+
+    def market_for(self, sport: str) -> SyntheticMarket | None:
+        """The synthetic market of a valid sport key; None for a sport without games."""
+        if sport == self.market.sport_key:
+            return self.market
+        if not self.others:
+            self.others = sport_markets(self.market)
+        return self.others.get(sport)
+
+    def all_markets(self) -> list[SyntheticMarket]:
+        """Every sport's market, the NBA's first (``sport=upcoming``)."""
+        if not self.others:
+            self.others = sport_markets(self.market)
+        return [self.market, *self.others.values()]
 
 
-def check_sport(sport: str, *, allow_upcoming: bool = False) -> bool:
-    """Validate a sport key; True when the synthetic market (NBA) is behind it.
+def sport_markets(nba: SyntheticMarket) -> dict[str, SyntheticMarket]:
+    """The soccer and baseball markets on the NBA market's seed and books."""
+    others = (SoccerMarket(nba.seed, nba.books), BaseballMarket(nba.seed, nba.books))
+    return {market.sport_key: market for market in others}
 
-    Other known sports are valid but have no games, so they answer with empty lists.
+
+def check_sport(sport: str, *, allow_upcoming: bool = False) -> None:
+    """Refuse a malformed or unknown sport key (``upcoming`` too unless allowed).
+
+    Known sports without a market are valid but have no games: they answer empty lists.
     """
     if allow_upcoming and sport == "upcoming":
-        return True
+        return
     if not sport or not all(c.isalnum() or c == "_" for c in sport) or sport != sport.lower():
         raise ApiError("INVALID_SPORT", f"Invalid sport: {sport}")
     if sport not in _SPORT_KEYS:
         raise ApiError("UNKNOWN_SPORT")
-    return sport == NBA_SPORT_KEY
+
+
+def markets_of(
+    sim: Simulator, sport: str, *, allow_upcoming: bool = False
+) -> list[SyntheticMarket]:
+    """The markets behind a (validated) sport key: one, none, or all of them for upcoming."""
+    check_sport(sport, allow_upcoming=allow_upcoming)
+    if sport == "upcoming":
+        return sim.all_markets()
+    market = sim.market_for(sport)
+    return [] if market is None else [market]
