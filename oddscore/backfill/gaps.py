@@ -91,6 +91,7 @@ class GapPlan:
     plan: BackfillPlan  # the calls within the cap (the whole plan without one)
     max_credits: int | None = None
     left: list[PlannedCall] = field(default_factory=list)  # ranked out by the cap
+    games_checked: int = 0
 
     @property
     def planned(self) -> list[Gap]:
@@ -237,4 +238,5 @@ def build_gap_plan(
         plan=subset_plan(grouped, ranked[:fits]),
         max_credits=max_credits,
         left=ranked[fits:],
+        games_checked=len(games),
     )
