@@ -538,12 +538,10 @@ def gaps(
     if first is not None and last is not None and last < first:
         raise fail("--to is before --from")
     found, report, progress = run(
-        _gaps(first, last, sport, max_credits, execute_plan, concurrency, reclaim, json_output)
+        _gaps(
+            first, last, sport, max_credits, execute_plan, concurrency, reclaim, json_output, output
+        )
     )
-    if output is not None:
-        from oddscore.backfill.planner import write_plan
-
-        write_plan(found.plan, output)
     summary = _gaps_summary(found)
     if json_output:
         print_json(
@@ -639,11 +637,13 @@ async def _gaps(
     concurrency: int,
     reclaim: bool,
     quiet: bool,
+    output: str | None,
 ) -> tuple[GapPlan, ExecutionReport | None, PlanProgress | None]:
     from datetime import timedelta
 
     from oddscore.backfill.executor import DEFAULT_STALE_CLAIM
     from oddscore.backfill.gap_fill import GapExecutor, default_settings, plan_gaps
+    from oddscore.backfill.planner import write_plan
     from oddscore.backfill.sources import first_stored_slate
     from oddscore.clock import utcnow
     from oddscore.config import get_settings
@@ -674,13 +674,16 @@ async def _gaps(
         )
 
         async def plan() -> GapPlan:
-            return await plan_gaps(
+            found = await plan_gaps(
                 db,
                 plan_settings,
                 closing_window=policy.closing_window,
                 now=now,
                 max_credits=max_credits,
             )
+            if output is not None:  # before paying: a bad path must not cost anything
+                write_plan(found.plan, output)
+            return found
 
         found = await plan()
         if not execute or not found.plan.calls:

@@ -96,7 +96,9 @@ def test_gaps_plan_pay_fill_and_replan_nothing(
     assert ledger.used == used
 
     filled = asyncio.run(_delete_game(db_url))
-    found = _json("backfill", "gaps", *RANGE)
+    gap_file = tmp_path / "gaps.json"
+    found = _json("backfill", "gaps", *RANGE, "--output", str(gap_file))
+    assert json.loads(gap_file.read_text())["plan_id"] == found["plan_id"]
     assert found["gaps"] == before["gaps"] + len(filled)
     assert found["unfillable"] == before["unfillable"]
     planned = {(t["event_id"], t["tier"]) for call in found["calls"] for t in call["targets"]}
@@ -120,6 +122,9 @@ def test_gaps_plan_pay_fill_and_replan_nothing(
     )
     assert ledger.used - used == found["credits_planned"]
 
+    # The plan written is an ordinary plan: executing it again pays nothing.
+    again = _json("backfill", "execute", "--plan", str(gap_file))
+    assert again["plan_id"] == found["plan_id"] and again["credits_spent"] == 0
     after = _json("backfill", "gaps", *RANGE)
     assert after["calls_planned"] == 0 and after["gaps"] == before["gaps"]
     dry = runner.invoke(app, ["backfill", "gaps", *RANGE, "--execute"])
@@ -127,7 +132,7 @@ def test_gaps_plan_pay_fill_and_replan_nothing(
     assert ledger.used - used == found["credits_planned"]
 
 
-def test_bad_gap_options_are_one_line(env: None) -> None:
+def test_bad_gap_options_are_one_line(env: None, tmp_path: Path) -> None:
     result = runner.invoke(app, ["backfill", "gaps", "--from", "2023-12-09", "--to", "2023-12-01"])
     assert result.exit_code == 1 and "--to is before --from" in result.output
     assert len(result.output.strip().splitlines()) == 1
@@ -135,6 +140,12 @@ def test_bad_gap_options_are_one_line(env: None) -> None:
     assert result.exit_code == 2 and "--max-credits" in result.output
     result = runner.invoke(app, ["backfill", "gaps", "--from", "2023-02-30"])
     assert result.exit_code == 2 and "must be a date" in result.output
+    (tmp_path / "a-file").write_text("")
+    unwritable = str(tmp_path / "a-file" / "gaps.json")
+    result = runner.invoke(
+        app, ["backfill", "gaps", "--output", unwritable, "--from", "2023-12-01"]
+    )
+    assert result.exit_code == 1 and "cannot write plan file" in result.output
     result = runner.invoke(app, ["backfill", "gaps", "--sport", "soccer_nowhere"])
     assert result.exit_code == 1 and "no stored soccer_nowhere games" in result.output
     assert len(result.output.strip().splitlines()) == 1
