@@ -41,7 +41,13 @@ from .gaps import (
 from .planner import PlannedCall, PlanSettings, slot_window
 from .sources import stored_games
 
-__all__ = ["GapExecutor", "default_settings", "plan_gaps", "stored_captures"]
+__all__ = [
+    "GapExecutor",
+    "attempt_of",
+    "default_settings",
+    "plan_gaps",
+    "stored_captures",
+]
 
 SERVED_BY_STORAGE = "stored"
 
@@ -80,16 +86,19 @@ async def _attempts(
                 )
             )
         ).scalars()
-        return [
-            Attempt(
-                call_time=row.call_time,
-                event_ids=frozenset(row.event_ids or ()),
-                missing=frozenset(row.games_missing or ()),
-                snapshot_time=row.snapshot_time,
-            )
-            for row in rows
-            if not row.error and answers_request(row.request, wanted)
-        ]
+        return [attempt_of(row) for row in rows if answers_request(row.request, wanted)]
+
+
+def attempt_of(row: BackfillCall) -> Attempt:
+    """What a done ledger row says about the slate (a row served from elsewhere: nothing)."""
+    fetched = row.served_by is None
+    return Attempt(
+        call_time=row.call_time,
+        event_ids=frozenset(row.event_ids or ()),
+        missing=frozenset(row.games_missing or ()) if fetched else frozenset(),
+        snapshot_time=row.snapshot_time if fetched else None,
+        rejected=fetched and bool(row.error),
+    )
 
 
 async def plan_gaps(
@@ -217,12 +226,7 @@ class GapExecutor(Executor):
         open_gaps = await self._open_gaps(call)
         if not open_gaps:
             return False
-        attempt = Attempt(
-            call_time=row.call_time,
-            event_ids=frozenset(row.event_ids or ()),
-            missing=frozenset(row.games_missing or ()),
-            snapshot_time=None if row.served_by else row.snapshot_time,
-        )
+        attempt = attempt_of(row)
         games = [self.plan.game(event_id) for event_id in call.event_ids]
         tried = unfillable(
             open_gaps, games, [attempt], self.plan.settings, closing_window=self.closing_window

@@ -15,7 +15,8 @@ the call filling more gaps first. A cap takes the calls in that order while they
 
 A gap the provider cannot fill is not planned again: a finished call that asked inside its
 window (or later) and found the game missing from the slate, or whose snapshot (the provider
-answers with the latest one at or before the request) fell outside the tier.
+answers with the latest one at or before the request) fell outside the tier or failed
+validation.
 
 Pure: no I/O.
 """
@@ -79,6 +80,7 @@ class Attempt:
     event_ids: frozenset[str]
     missing: frozenset[str]  # games the slate did not list
     snapshot_time: datetime | None  # the provider's timestamp of the answer
+    rejected: bool = False  # the answer failed validation: nothing of it was stored
 
 
 @dataclass(slots=True)
@@ -186,11 +188,17 @@ def unfillable(
                 continue
             # Not listed then: a game once listed stays listed until it starts, so not
             # earlier either. Listed, but the latest snapshot at or before a request inside
-            # the window lay outside the tier: no request inside the window does better.
+            # the window lay outside the tier, or failed validation: history does not change,
+            # so asking again inside the window gets no better.
             if gap.event_id in attempt.missing or (
                 asked <= hi
-                and attempt.snapshot_time is not None
-                and not _meets(gap.tier, tip, as_utc(attempt.snapshot_time), closing_window)
+                and (
+                    attempt.rejected
+                    or (
+                        attempt.snapshot_time is not None
+                        and not _meets(gap.tier, tip, as_utc(attempt.snapshot_time), closing_window)
+                    )
+                )
             ):
                 hopeless.append(gap)
                 break

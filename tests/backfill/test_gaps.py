@@ -89,6 +89,11 @@ def test_a_gap_already_tried_in_vain_is_not_planned_again() -> None:
     assert tried(attempt(_before(hours=12), _before(hours=12, minutes=4))) == []
     # Not listed at 5 minutes before tip: not listed earlier either.
     assert tried(attempt(_before(minutes=5), None, missing=True)) == [closing, sharp]
+    # Answered inside the tier but refused by validation: history would answer the same.
+    refused = Attempt(
+        _before(hours=12), frozenset({"g"}), frozenset(), _before(hours=12, minutes=4), True
+    )
+    assert tried(refused) == [sharp]
     # Asked before the windows open: says nothing about them.
     assert tried(attempt(_before(hours=40), _before(hours=40))) == []
     # Another game's attempt says nothing about this one.
