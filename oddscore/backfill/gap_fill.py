@@ -24,11 +24,21 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlmodel import col
 
+from oddscore.provider.client import OddsApiClient
 from oddscore.storage.engine import Database
 from oddscore.storage.models import BackfillCall, OddsSnapshot
 
-from .executor import CallOutcome, CallStatus, Executor, Served, answers_request, request_of
+from .executor import (
+    DEFAULT_STALE_CLAIM,
+    CallOutcome,
+    CallStatus,
+    Executor,
+    Served,
+    answers_request,
+    request_of,
+)
 from .gaps import (
+    GAP_SOURCE,
     Attempt,
     Gap,
     GapPlan,
@@ -38,13 +48,14 @@ from .gaps import (
     gap_slots,
     unfillable,
 )
-from .planner import PlannedCall, PlanSettings, slot_window
+from .planner import BackfillPlan, PlannedCall, PlanSettings, slot_window
 from .sources import stored_games
 
 __all__ = [
     "GapExecutor",
     "attempt_of",
     "default_settings",
+    "executor_for",
     "plan_gaps",
     "stored_captures",
 ]
@@ -265,3 +276,20 @@ class GapExecutor(Executor):
             note="filled meanwhile (another run stored these gaps): nothing paid",
             served_by=(SERVED_BY_STORAGE,),
         )
+
+
+def executor_for(
+    db: Database,
+    client: OddsApiClient | None,
+    plan: BackfillPlan,
+    *,
+    closing_window: timedelta,
+    stale_claim_after: timedelta = DEFAULT_STALE_CLAIM,
+) -> Executor:
+    """The executor a plan needs: a gap plan's asks the stored snapshots (``gaps --output``
+    written, then ``backfill execute``), any other plan's the ledger."""
+    if plan.selection_source == GAP_SOURCE:
+        return GapExecutor(
+            db, client, plan, closing_window=closing_window, stale_claim_after=stale_claim_after
+        )
+    return Executor(db, client, plan, stale_claim_after=stale_claim_after)

@@ -42,6 +42,7 @@ from .planner import (
 from .selection import Game
 
 __all__ = [
+    "GAP_SOURCE",
     "RANK",
     "Attempt",
     "Gap",
@@ -62,6 +63,10 @@ RANK: tuple[FetchTier, ...] = (
     FetchTier.EARLY,
     FetchTier.OPENING,
 )
+
+
+# A gap plan's ``selection_source``: its executor asks the stored snapshots, not the ledger.
+GAP_SOURCE = "gaps"
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -233,7 +238,7 @@ def build_gap_plan(
         if gap not in skip:
             wanted.setdefault(gap.event_id, set()).add(gap.tier.value)
     chosen = [game for game in games if game.id in wanted]
-    grouped = build_plan(chosen, settings, now=now, selection_source="gaps", wanted=wanted)
+    grouped = build_plan(chosen, settings, now=now, selection_source=GAP_SOURCE, wanted=wanted)
     ranked = rank_calls(grouped.calls)
     full = subset_plan(grouped, ranked)
     fits = len(ranked)

@@ -330,9 +330,11 @@ async def _execute(
 ) -> tuple[Any, PlanProgress | None]:
     from datetime import timedelta
 
-    from oddscore.backfill.executor import DEFAULT_STALE_CLAIM, Executor
+    from oddscore.backfill.executor import DEFAULT_STALE_CLAIM
+    from oddscore.backfill.gap_fill import executor_for
     from oddscore.config import get_settings
     from oddscore.provider.client import OddsApiClient
+    from oddscore.scheduling.policy import SchedulePolicy
     from oddscore.storage.engine import Database
 
     settings = get_settings()
@@ -344,7 +346,15 @@ async def _execute(
     stale = timedelta(0) if reclaim else DEFAULT_STALE_CLAIM
     try:
         async with Database.from_settings(settings.database) as db:
-            executor = Executor(db, client, built, stale_claim_after=stale)
+            executor = executor_for(
+                db,
+                client,
+                built,
+                closing_window=SchedulePolicy.from_settings(
+                    settings.scheduler, settings.collection
+                ).closing_window,
+                stale_claim_after=stale,
+            )
             if dry_run:
                 report = await executor.execute(budget=budget, dry_run=True)
                 return report, None

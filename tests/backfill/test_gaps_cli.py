@@ -122,14 +122,19 @@ def test_gaps_plan_pay_fill_and_replan_nothing(
     )
     assert ledger.used - used == found["credits_planned"]
 
-    # The plan written is an ordinary plan: executing it again pays nothing.
+    # The plan written is an ordinary plan: executing it again pays nothing ...
     again = _json("backfill", "execute", "--plan", str(gap_file))
     assert again["plan_id"] == found["plan_id"] and again["credits_spent"] == 0
+    # ... unless its snapshots were deleted since: the stored snapshots decide, not the ledger.
+    assert asyncio.run(_delete_game(db_url)) == filled
+    refill = _json("backfill", "execute", "--plan", str(gap_file))
+    assert refill["credits_spent"] == found["credits_planned"]
+    assert ledger.used - used == 2 * found["credits_planned"]
     after = _json("backfill", "gaps", *RANGE)
     assert after["calls_planned"] == 0 and after["gaps"] == before["gaps"]
     dry = runner.invoke(app, ["backfill", "gaps", *RANGE, "--execute"])
     assert dry.exit_code == 0 and "no gaps the provider can fill" in dry.output
-    assert ledger.used - used == found["credits_planned"]
+    assert ledger.used - used == 2 * found["credits_planned"]
 
 
 def test_bad_gap_options_are_one_line(env: None, tmp_path: Path) -> None:
