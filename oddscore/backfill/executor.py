@@ -427,6 +427,9 @@ class Executor:
             )
         if not await self._claim(call):
             return self._claimed_elsewhere(call)
+        held = await self._after_claim(call)
+        if held is not None:
+            return held
         if self.client is None:
             raise PlanningError("executing a backfill needs an API client")
         settings = self.plan.settings
@@ -463,6 +466,10 @@ class Executor:
         """The call's outcome if it need not be paid for (other plans stored its games)."""
         served = (await self.served_elsewhere()).get(call.time)
         return None if served is None else await self._reuse(call, served)
+
+    async def _after_claim(self, call: PlannedCall) -> CallOutcome | None:
+        """The call's outcome if, though claimed, it must not be paid for now."""
+        return None
 
     def _claimed_elsewhere(self, call: PlannedCall) -> CallOutcome:
         return CallOutcome(

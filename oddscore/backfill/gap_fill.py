@@ -11,7 +11,9 @@ each call asks the database:
   (claimed, or paid and being stored)? Then it is left for a later run, unpaid.
 
 Two runs planning at the same moment make the same plan (same id), and the ledger's claim lets
-only one of them pay each call. Calls a crashed run paid for but never stored are stored first
+only one of them pay each call. Two different plans racing for one moment both look again
+after claiming their own rows: the earlier claim pays, the later lets go. Calls a crashed run
+paid for but never stored are stored first
 (:meth:`~oddscore.backfill.executor.Executor.finish_fetched`), before planning.
 """
 
@@ -187,7 +189,9 @@ class GapExecutor(Executor):
             for target in call.targets
         ]
 
-    async def _in_flight_elsewhere(self, call: PlannedCall) -> bool:
+    async def _in_flight_elsewhere(self, call: PlannedCall) -> list[BackfillCall]:
+        """Other plans' calls for one of this call's games, inside that gap's window, held by
+        a live run (claimed, or paid and being stored)."""
         windows = self._windows(call)
         stale = self.clock.now() - self.stale_claim_after
         async with self.db.session() as session:
@@ -205,11 +209,31 @@ class GapExecutor(Executor):
                     )
                 )
             ).scalars()
-            return any(
-                event_id in (row.event_ids or ()) and lo <= row.call_time <= hi
+            return [
+                row
                 for row in rows
-                for event_id, _, lo, hi in windows
-            )
+                if any(
+                    event_id in (row.event_ids or ()) and lo <= row.call_time <= hi
+                    for event_id, _, lo, hi in windows
+                )
+            ]
+
+    async def _after_claim(self, call: PlannedCall) -> CallOutcome | None:
+        # Two runs of different plans may both pass the check before paying and claim their
+        # own rows at once: the earlier claim (ties: the smaller plan id) pays, the other
+        # lets go. Each checks after claiming, so at least the later one sees the earlier.
+        mine = await self._row(call)
+        if mine is None or mine.claimed_at is None:  # pragma: no cover - just claimed
+            return None
+        rivals = await self._in_flight_elsewhere(call)
+        if not any(
+            (row.claimed_at, row.plan_id) < (mine.claimed_at, mine.plan_id)
+            for row in rivals
+            if row.claimed_at is not None
+        ):
+            return None
+        await self._set(call, status=CallStatus.PENDING.value)
+        return self._claimed_elsewhere(call)
 
     async def _open_gaps(self, call: PlannedCall) -> list[Gap]:
         """The call's gaps the stored snapshots still lack."""

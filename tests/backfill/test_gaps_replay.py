@@ -17,10 +17,10 @@ from sqlalchemy import delete, select, update
 from sqlmodel import col
 from starlette.applications import Starlette
 
-from oddscore.backfill.executor import CallStatus, Executor
+from oddscore.backfill.executor import CallOutcome, CallStatus, Executor
 from oddscore.backfill.gap_fill import GapExecutor, default_settings, plan_gaps
 from oddscore.backfill.gaps import RANK, Gap, GapPlan, covered_tiers
-from oddscore.backfill.planner import BackfillPlan, PlanSettings, build_plan
+from oddscore.backfill.planner import BackfillPlan, PlannedCall, PlanSettings, build_plan
 from oddscore.backfill.selection import Game, select_games
 from oddscore.backfill.sources import endpoint_games
 from oddscore.clock import FrozenClock
@@ -325,3 +325,62 @@ async def test_a_second_writer_never_pays_twice(db: Database, season_app: Starle
     assert outcome[mine.plan.calls[1].time].paid
     assert ledger.used - used == held.credits_spent == PER_CALL
     assert await _missing(db, season) == {Gap(g0, FetchTier.CLOSING)}
+
+
+async def test_two_plans_racing_for_one_call_pay_it_once(
+    db: Database, season_app: Starlette
+) -> None:
+    """Different plans (here: with and without a cap) over the same gaps, run at once."""
+    ledger = simulator_of(season_app).ledger
+    season, _ = await _season_with_holes(db, season_app)
+    async with make_client(season_app) as client:  # fill the season's holes first
+        await GapExecutor(db, client, (await _plan(db)).plan).execute()
+    g0, g1 = (game.id for game in season.games[:2])
+    holes = {g0: {"close", "30m"}, g1: {"opening"}}
+
+    # Both at once: whichever interleaving happens, each moment is paid once.
+    await _punch(db, holes, season.games)
+    full, capped = await _plan(db), await _plan(db, max_credits=PER_CALL)
+    assert capped.plan.calls == full.plan.calls[:1] and capped.plan.plan_id != full.plan.plan_id
+    used = ledger.used
+    async with make_client(season_app) as one, make_client(season_app) as two:
+        await asyncio.gather(
+            GapExecutor(db, one, full.plan, closing_window=CLOSING_WINDOW).execute(),
+            GapExecutor(db, two, capped.plan, closing_window=CLOSING_WINDOW).execute(),
+        )
+    assert ledger.used - used == full.plan.costs.grouped
+    assert await _missing(db, season) == set()
+
+    # The exact race: the rival claims between this run's check and its claim. The earlier
+    # claim wins; this run lets its claim go, unpaid, and leaves the call pending.
+    await _punch(db, holes, season.games)
+    mine, rival = await _plan(db), await _plan(db, max_credits=PER_CALL)
+    rival_executor = GapExecutor(db, None, rival.plan)
+    await rival_executor.register()
+
+    class Interleaved(GapExecutor):
+        async def _before_paying(self, call: PlannedCall) -> CallOutcome | None:
+            outcome = await super()._before_paying(call)
+            if outcome is None and call.time == rival.plan.calls[0].time:
+                assert await rival_executor._claim(rival.plan.calls[0])
+            return outcome
+
+    used = ledger.used
+    async with make_client(season_app) as client:
+        report = await Interleaved(db, client, mine.plan, closing_window=CLOSING_WINDOW).execute(
+            concurrency=1
+        )
+    outcome = {o.call_time: o for o in report.outcomes}
+    assert outcome[rival.plan.calls[0].time].status is CallStatus.CLAIMED
+    assert ledger.used - used == report.credits_spent == PER_CALL  # only the other call
+    async with db.session() as session:
+        [row] = (
+            await session.execute(
+                select(BackfillCall).where(
+                    col(BackfillCall.plan_id) == mine.plan.plan_id,
+                    col(BackfillCall.call_time) == rival.plan.calls[0].time,
+                )
+            )
+        ).scalars()
+    assert mine.plan.plan_id == full.plan.plan_id  # the same holes: the same plan
+    assert row.status == "pending" and row.credits_spent == PER_CALL  # the first round only
