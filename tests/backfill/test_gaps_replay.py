@@ -354,7 +354,11 @@ async def test_two_plans_racing_for_one_call_pay_it_once(
     # The exact race: the rival claims between this run's check and its claim. The earlier
     # claim wins; this run lets its claim go, unpaid, and leaves the call pending.
     await _punch(db, holes, season.games)
-    mine, rival = await _plan(db), await _plan(db, max_credits=PER_CALL)
+    mine = await _plan(db)
+    # Another range over the same games: a plan of its own, never run before.
+    wider = GAP_SETTINGS.model_copy(update={"end": DATES[1] + timedelta(days=1)})
+    rival = await plan_gaps(db, wider, closing_window=CLOSING_WINDOW, now=NOW, max_credits=PER_CALL)
+    assert rival.plan.calls == mine.plan.calls[:1]
     rival_executor = GapExecutor(db, None, rival.plan)
     await rival_executor.register()
 
@@ -366,6 +370,7 @@ async def test_two_plans_racing_for_one_call_pay_it_once(
             return outcome
 
     used = ledger.used
+    spent_before = (await _row(db, mine.plan.plan_id, rival.plan.calls[0].time)).credits_spent
     async with make_client(season_app) as client:
         report = await Interleaved(db, client, mine.plan, closing_window=CLOSING_WINDOW).execute(
             concurrency=1
@@ -373,14 +378,18 @@ async def test_two_plans_racing_for_one_call_pay_it_once(
     outcome = {o.call_time: o for o in report.outcomes}
     assert outcome[rival.plan.calls[0].time].status is CallStatus.CLAIMED
     assert ledger.used - used == report.credits_spent == PER_CALL  # only the other call
+    row = await _row(db, mine.plan.plan_id, rival.plan.calls[0].time)
+    assert mine.plan.plan_id == full.plan.plan_id  # the same holes: the same plan
+    assert row.status == "pending" and row.credits_spent == spent_before  # nothing added
+
+
+async def _row(db: Database, plan_id: str, call_time: datetime) -> BackfillCall:
     async with db.session() as session:
         [row] = (
             await session.execute(
                 select(BackfillCall).where(
-                    col(BackfillCall.plan_id) == mine.plan.plan_id,
-                    col(BackfillCall.call_time) == rival.plan.calls[0].time,
+                    col(BackfillCall.plan_id) == plan_id, col(BackfillCall.call_time) == call_time
                 )
             )
         ).scalars()
-    assert mine.plan.plan_id == full.plan.plan_id  # the same holes: the same plan
-    assert row.status == "pending" and row.credits_spent == PER_CALL  # the first round only
+    return row
