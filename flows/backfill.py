@@ -23,11 +23,13 @@ from pydantic import BaseModel, Field
 
 from flows._runtime import load_api_key, publish_summary, retry_transient, setup_logging
 from oddscore.backfill.executor import CallStatus, Executor
+from oddscore.backfill.gap_fill import executor_for
 from oddscore.backfill.planner import BackfillPlan, PlannedCall, read_plan
 from oddscore.config import get_settings
 from oddscore.exceptions import PlanningError
 from oddscore.logs import get_logger
 from oddscore.provider.client import OddsApiClient
+from oddscore.scheduling.policy import SchedulePolicy
 from oddscore.storage.engine import Database
 
 log = get_logger("flows.backfill")
@@ -106,7 +108,8 @@ async def backfill_flow(params: BackfillParams) -> dict[str, Any]:
         Database.from_settings(settings.database) as db,
         OddsApiClient.from_settings(settings.api) as client,
     ):
-        executor = Executor(db, client, plan)
+        policy = SchedulePolicy.from_settings(settings.scheduler, settings.collection)
+        executor = executor_for(db, client, plan, closing_window=policy.closing_window)
         summary.update(await preflight(executor, params.budget))
         if not params.dry_run:
             summary.update(await _run_calls(executor, plan, params.concurrency))

@@ -81,6 +81,8 @@ WALL_CLOCK_TESTS = (
     "backfill/test_cli.py",
     "backfill/test_execute_replay.py",
     "backfill/test_execute_synthetic.py",
+    "backfill/test_gaps_cli.py",
+    "backfill/test_gaps_replay.py",
     "backtest/test_real_archive.py",
     "cli/test_bootstrap.py",
     "cli/test_schedule.py",

@@ -54,6 +54,7 @@ __all__ = [
     "ExecutionReport",
     "Executor",
     "Served",
+    "answers_request",
     "outstanding_credits",
     "request_of",
 ]
@@ -158,7 +159,7 @@ def request_of(settings: PlanSettings) -> dict[str, list[str]]:
     }
 
 
-def _answers(asked: Mapping[str, Any] | None, wanted: Mapping[str, list[str]]) -> bool:
+def answers_request(asked: Mapping[str, Any] | None, wanted: Mapping[str, list[str]]) -> bool:
     """A finished call that asked ``asked`` stored what a call asking ``wanted`` would: the
     same books and regions, and every wanted market."""
     if not asked:
@@ -243,13 +244,20 @@ class Executor:
                 )
                 await conn.execute(statement, values[start : start + 500])
 
-    async def _set(self, call: PlannedCall, **values: Any) -> None:
+    def _key(self, call: PlannedCall | BackfillCall) -> tuple[str, datetime, list[str]]:
+        """(plan id, call time, event ids) of a call of this plan or a ledger row of any."""
+        if isinstance(call, BackfillCall):
+            return call.plan_id, call.call_time, list(call.event_ids or ())
+        return self.plan.plan_id, call.time, call.event_ids
+
+    async def _set(self, call: PlannedCall | BackfillCall, **values: Any) -> None:
+        plan_id, call_time, _ = self._key(call)
         async with self.db.session() as session:
             await session.execute(
                 update(BackfillCall)
                 .where(
-                    col(BackfillCall.plan_id) == self.plan.plan_id,
-                    col(BackfillCall.call_time) == call.time,
+                    col(BackfillCall.plan_id) == plan_id,
+                    col(BackfillCall.call_time) == call_time,
                 )
                 .values(updated_at=self.clock.now(), **values)
             )
@@ -335,7 +343,8 @@ class Executor:
             ).scalars()
             donors: dict[str, list[BackfillCall]] = {}  # event id -> the calls that asked
             for row in rows:
-                if not row.error and _answers(row.request, wanted):  # error: rejected, unstored
+                # error: rejected by validation, so nothing was stored
+                if not row.error and answers_request(row.request, wanted):
                     for event_id in row.event_ids or ():
                         donors.setdefault(event_id, []).append(row)
         for call_time, targets in windows.items():
@@ -406,9 +415,9 @@ class Executor:
             )
         if row.status == CallStatus.FETCHED.value and row.raw_response is not None:
             return await self._ingest(call, row.raw_response, row.request_id, None, paid=0)
-        served = (await self.served_elsewhere()).get(call.time)
-        if served is not None:
-            return await self._reuse(call, served)
+        shortcut = await self._before_paying(call)
+        if shortcut is not None:
+            return shortcut
         if self._quota_exhausted is not None:
             return CallOutcome(
                 call.time,
@@ -418,6 +427,9 @@ class Executor:
             )
         if not await self._claim(call):
             return self._claimed_elsewhere(call)
+        held = await self._after_claim(call)
+        if held is not None:
+            return held
         if self.client is None:
             raise PlanningError("executing a backfill needs an API client")
         settings = self.plan.settings
@@ -443,11 +455,21 @@ class Executor:
             call,
             status=CallStatus.FETCHED.value,
             raw_response=envelope,
-            credits_spent=spent,
+            # Added, not set: a gap plan may pay a call again once its data was deleted.
+            credits_spent=col(BackfillCall.credits_spent) + spent,
             request_id=response.request_id[:64],
             snapshot_time=parse_timestamp(envelope["timestamp"]),
         )
         return await self._ingest(call, envelope, response.request_id, response, paid=spent)
+
+    async def _before_paying(self, call: PlannedCall) -> CallOutcome | None:
+        """The call's outcome if it need not be paid for (other plans stored its games)."""
+        served = (await self.served_elsewhere()).get(call.time)
+        return None if served is None else await self._reuse(call, served)
+
+    async def _after_claim(self, call: PlannedCall) -> CallOutcome | None:
+        """The call's outcome if, though claimed, it must not be paid for now."""
+        return None
 
     def _claimed_elsewhere(self, call: PlannedCall) -> CallOutcome:
         return CallOutcome(
@@ -503,17 +525,18 @@ class Executor:
 
     async def _ingest(
         self,
-        call: PlannedCall,
+        call: PlannedCall | BackfillCall,
         envelope: Mapping[str, Any],
         request_id: str | None,
         response: Any,
         *,
         paid: int,
     ) -> CallOutcome:
+        _, call_time, event_ids = self._key(call)
         snapshot_time = parse_timestamp(envelope["timestamp"])
         items = list(envelope.get("data") or [])
         present = {str(item.get("id")) for item in items}
-        missing = tuple(event_id for event_id in call.event_ids if event_id not in present)
+        missing = tuple(event_id for event_id in event_ids if event_id not in present)
         note = ""
         refused = 0
         if items:
@@ -533,10 +556,10 @@ class Executor:
                 message = redact(str(exc))[:1000]
                 await self._set(call, error=message)
                 log.warning(
-                    "backfill ingest failed", call_time=call.time.isoformat(), error=message
+                    "backfill ingest failed", call_time=call_time.isoformat(), error=message
                 )
                 return CallOutcome(
-                    call.time,
+                    call_time,
                     CallStatus.FETCHED,
                     credits_spent=paid,
                     paid=response is not None,
@@ -556,7 +579,7 @@ class Executor:
             error=note[:1000] or None,
         )
         return CallOutcome(
-            call.time,
+            call_time,
             CallStatus.DONE,
             credits_spent=paid,
             paid=response is not None,
@@ -565,6 +588,30 @@ class Executor:
             games_missing=missing,
             note=note,
         )
+
+    async def finish_fetched(self) -> list[CallOutcome]:
+        """Ingest the calls any plan of this sport paid for but never ingested (the run died
+        between paying and storing, its claim is stale): nothing is paid, and a plan made
+        afterwards sees those games stored. Only calls that asked what this plan asks."""
+        now = self.clock.now()
+        wanted = request_of(self.plan.settings)
+        async with self.db.session() as session:
+            rows = list(
+                (
+                    await session.execute(
+                        select(BackfillCall).where(
+                            col(BackfillCall.sport_key) == self.plan.settings.sport,
+                            col(BackfillCall.status) == CallStatus.FETCHED.value,
+                            col(BackfillCall.claimed_at) <= now - self.stale_claim_after,
+                        )
+                    )
+                ).scalars()
+            )
+        return [
+            await self._ingest(row, row.raw_response, row.request_id, None, paid=0)
+            for row in rows
+            if row.raw_response is not None and answers_request(row.request, wanted)
+        ]
 
     # -- the whole plan ----------------------------------------------------------------------
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -47,6 +47,7 @@ __all__ = [
     "call_cost",
     "read_plan",
     "slot_window",
+    "subset_plan",
     "write_plan",
 ]
 
@@ -226,13 +227,20 @@ def build_plan(
     now: datetime,
     selection_source: str,
     selection_credits: int = 0,
+    wanted: Mapping[str, Collection[str]] | None = None,
 ) -> BackfillPlan:
-    """Plan the calls for ``games``; targets later than ``now`` are skipped (no history yet)."""
+    """Plan the calls for ``games``; targets later than ``now`` are skipped (no history yet).
+
+    ``wanted`` (event id -> slot names) limits a game to those slots (the gap backfill asks
+    only for what is missing); by default every game wants every slot.
+    """
     now = as_utc(now)
     windows: list[tuple[datetime, datetime, str, Slot]] = []
     skipped = 0
     for game in games:
         for slot in settings.slots:
+            if wanted is not None and slot.name not in wanted.get(game.id, ()):
+                continue
             lo, hi = slot_window(game.commence_time, slot, settings.max_shift_fraction)
             if hi > now:
                 skipped += 1
@@ -273,6 +281,25 @@ def build_plan(
         calls=calls,
         costs=costs,
         skipped_targets=skipped,
+    )
+
+
+def subset_plan(plan: BackfillPlan, calls: Sequence[PlannedCall]) -> BackfillPlan:
+    """The plan cut down to ``calls`` (e.g. those a credit cap lets through), with its games,
+    costs and id recomputed: a different set of calls is a different plan."""
+    kept = {event_id for call in calls for event_id in call.event_ids}
+    per_call = plan.costs.per_call
+    grouped = per_call * len(calls)
+    naive = per_call * sum(len(call.targets) for call in calls)
+    return plan.model_copy(
+        update={
+            "plan_id": _plan_id(plan.settings, calls),
+            "games": [game for game in plan.games if game.id in kept],
+            "calls": list(calls),
+            "costs": plan.costs.model_copy(
+                update={"naive": naive, "grouped": grouped, "saved": naive - grouped}
+            ),
+        }
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlmodel import col
 
 from oddscore.provider.client import OddsApiClient
@@ -17,9 +17,15 @@ from oddscore.provider.costs import historical_events_cost
 from oddscore.storage.engine import Database
 from oddscore.storage.models import Event
 
-from .selection import SLATE_OFFSET, Game, collect_games
+from .selection import SLATE_OFFSET, Game, collect_games, slate_date
 
-__all__ = ["EVENTS_SNAPSHOT_TIME", "endpoint_games", "slate_window", "stored_games"]
+__all__ = [
+    "EVENTS_SNAPSHOT_TIME",
+    "endpoint_games",
+    "first_stored_slate",
+    "slate_window",
+    "stored_games",
+]
 
 # The events snapshot asked for each slate date: before any tip-off of that date (the earliest
 # NBA tips are ~16:00 UTC), so every game of the date is still listed as upcoming.
@@ -50,6 +56,17 @@ async def stored_games(db: Database, sport: str, start: date, end: date) -> list
             )
         ).scalars()
         return collect_games(list(rows), start=start, end=end)
+
+
+async def first_stored_slate(db: Database, sport: str) -> date | None:
+    """The slate date of the sport's earliest stored game (None: no game stored)."""
+    async with db.session() as session:
+        first = (
+            await session.execute(
+                select(func.min(col(Event.commence_time))).where(col(Event.sport_key) == sport)
+            )
+        ).scalar_one_or_none()
+    return None if first is None else slate_date(first)
 
 
 async def endpoint_games(

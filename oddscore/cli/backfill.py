@@ -21,6 +21,8 @@ from oddscore.cli.common import (
 from oddscore.cli.options import day_option, number_option
 
 if TYPE_CHECKING:
+    from oddscore.backfill.executor import ExecutionReport, Executor
+    from oddscore.backfill.gaps import GapPlan
     from oddscore.backfill.planner import BackfillPlan
     from oddscore.backfill.status import PlanProgress
     from oddscore.config import Settings
@@ -280,6 +282,10 @@ def execute(
             }
         )
         return
+    _print_report(report, progress)
+
+
+def _print_report(report: ExecutionReport, progress: PlanProgress | None) -> None:
     if report.dry_run:
         quota = "unknown" if report.quota_remaining is None else report.quota_remaining
         console.print(
@@ -324,13 +330,11 @@ async def _execute(
 ) -> tuple[Any, PlanProgress | None]:
     from datetime import timedelta
 
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
-    from oddscore.backfill.executor import DEFAULT_STALE_CLAIM, Executor
-    from oddscore.backfill.status import backfill_status
-    from oddscore.clock import utcnow
+    from oddscore.backfill.executor import DEFAULT_STALE_CLAIM
+    from oddscore.backfill.gap_fill import executor_for
     from oddscore.config import get_settings
     from oddscore.provider.client import OddsApiClient
+    from oddscore.scheduling.policy import SchedulePolicy
     from oddscore.storage.engine import Database
 
     settings = get_settings()
@@ -342,30 +346,50 @@ async def _execute(
     stale = timedelta(0) if reclaim else DEFAULT_STALE_CLAIM
     try:
         async with Database.from_settings(settings.database) as db:
-            executor = Executor(db, client, built, stale_claim_after=stale)
+            executor = executor_for(
+                db,
+                client,
+                built,
+                closing_window=SchedulePolicy.from_settings(
+                    settings.scheduler, settings.collection
+                ).closing_window,
+                stale_claim_after=stale,
+            )
             if dry_run:
                 report = await executor.execute(budget=budget, dry_run=True)
                 return report, None
-            with Progress(
-                "[progress.description]{task.description}",
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeRemainingColumn(),
-                console=console,
-                disable=quiet,
-                transient=False,
-            ) as bar:
-                task = bar.add_task("historical calls", total=len(built.calls))
-                report = await executor.execute(
-                    budget=budget,
-                    concurrency=concurrency,
-                    on_outcome=lambda _outcome: bar.advance(task),
-                )
-            [progress] = await backfill_status(db, now=utcnow(), plan_id=built.plan_id)
-            return report, progress
+            return await _run_with_progress(executor, budget, concurrency, quiet)
     finally:
         if client is not None:
             await client.aclose()
+
+
+async def _run_with_progress(
+    executor: Executor, budget: int | None, concurrency: int, quiet: bool
+) -> tuple[ExecutionReport, PlanProgress]:
+    """Execute the executor's plan with a progress bar, then read the plan's progress."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from oddscore.backfill.status import backfill_status
+    from oddscore.clock import utcnow
+
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        disable=quiet,
+        transient=False,
+    ) as bar:
+        task = bar.add_task("historical calls", total=len(executor.plan.calls))
+        report = await executor.execute(
+            budget=budget,
+            concurrency=concurrency,
+            on_outcome=lambda _outcome: bar.advance(task),
+        )
+    [progress] = await backfill_status(executor.db, now=utcnow(), plan_id=executor.plan.plan_id)
+    return report, progress
 
 
 @app.command("status")
@@ -461,3 +485,236 @@ def _print_progress(progress: PlanProgress) -> None:
             title="failures",
         )
     _print_results_hint(len(progress.missing_results), {m.remedy for m in progress.missing_results})
+
+
+@app.command("gaps")
+@handle_errors
+def gaps(
+    start: Annotated[
+        str | None,
+        typer.Option(
+            "--from",
+            help="First game date (local date); default: the earliest stored game.",
+            callback=day_option,
+        ),
+    ] = None,
+    end: Annotated[
+        str | None,
+        typer.Option(
+            "--to", help="Last game date (inclusive); default: today.", callback=day_option
+        ),
+    ] = None,
+    sport: Annotated[
+        str | None, typer.Option(help="Sport key (default: the first of SPORTS).")
+    ] = None,
+    max_credits: Annotated[
+        int | None,
+        typer.Option(
+            "--max-credits",
+            min=0,
+            help="Credit cap: the ranked calls (closing gaps first) are taken while they fit.",
+        ),
+    ] = None,
+    execute_plan: Annotated[
+        bool, typer.Option("--execute", help="Pay for the plan (default: print it, spend nothing).")
+    ] = False,
+    output: Annotated[
+        str | None,
+        typer.Option(help="Also write the plan (within the cap) here, for `backfill execute`."),
+    ] = None,
+    concurrency: Annotated[
+        int, typer.Option(min=1, max=10, help="Requests in flight at once.")
+    ] = 4,
+    reclaim: Annotated[
+        bool,
+        typer.Option(
+            "--reclaim",
+            help="Take over calls a crashed run left claimed (only if no other run is active).",
+        ),
+    ] = False,
+    json_output: JsonOption = False,
+) -> None:
+    """Fill the tiers and closing captures stored games lack, closing first, within a cap.
+
+    Reads the stored snapshots, groups the missing moments into the fewest historical calls,
+    ranks them (closing, pregame, sharp, early, opening) and prints the plan and its credits;
+    --execute pays for it, each call once, resumable (re-running plans only what is left).
+
+    Example: odds backfill gaps --from 2023-12-01 --to 2023-12-31 --max-credits 600 --execute
+    """
+    _configure_logging()
+    first = parse_date(start, "--from") if start is not None else None
+    last = parse_date(end, "--to") if end is not None else None
+    if first is not None and last is not None and last < first:
+        raise fail("--to is before --from")
+    found, report, progress = run(
+        _gaps(
+            first, last, sport, max_credits, execute_plan, concurrency, reclaim, json_output, output
+        )
+    )
+    summary = _gaps_summary(found)
+    if json_output:
+        print_json(
+            {
+                **summary,
+                "calls": [_call_dict(call) for call in found.plan.calls],
+                "unfillable_gaps": [
+                    {"event_id": gap.event_id, "tier": gap.tier.value} for gap in found.unfillable
+                ],
+                "executed": report is not None,
+                "credits_spent": 0 if report is None else report.credits_spent,
+                "calls_paid": 0 if report is None else report.calls_paid,
+                "busy": [] if report is None else [o.call_time for o in report.busy],
+                "failed": [] if report is None else [o.call_time for o in report.failures],
+                "output": output,
+            }
+        )
+        return
+    rows = [(key.replace("_", " "), value) for key, value in summary.items()]
+    print_table(rows, ["", "value"], title=f"gap backfill {found.plan.plan_id}")
+    if found.plan.calls:
+        print_table(
+            [
+                (i, call["time"], call["best"], call["gaps"], call["games"])
+                for i, call in enumerate(map(_call_dict, found.plan.calls), start=1)
+            ],
+            ["#", "call time", "best gap", "gaps filled", "games"],
+            title="calls, most valuable first",
+        )
+    if output is not None:
+        console.print(f"plan written to {output}", highlight=False)
+    if not found.plan.calls:
+        console.print(
+            f"no call fits --max-credits {found.max_credits}"
+            if found.deferred
+            else "no gaps the provider can fill",
+            highlight=False,
+        )
+    elif report is None:
+        console.print(
+            f"nothing was spent: add --execute to pay {found.plan.costs.grouped} credits",
+            highlight=False,
+        )
+    if report is not None:
+        _print_report(report, progress)
+
+
+def _call_dict(call: Any) -> dict[str, Any]:
+    from oddscore.backfill.gaps import RANK
+
+    best = min((target.tier for target in call.targets), key=RANK.index)
+    return {
+        "time": call.time.isoformat(),
+        "credits": call.credits,
+        "best": best.value,
+        "gaps": len(call.targets),
+        "games": len(call.event_ids),
+        "targets": [{"event_id": t.event_id, "tier": t.tier.value} for t in call.targets],
+    }
+
+
+def _gaps_summary(found: GapPlan) -> dict[str, Any]:
+    from collections import Counter
+
+    from oddscore.backfill.gaps import RANK
+
+    counts = Counter(gap.tier for gap in found.gaps)
+    return {
+        "plan_id": found.plan.plan_id,
+        "sport": found.plan.settings.sport,
+        "dates": f"{found.plan.settings.start} .. {found.plan.settings.end}",
+        "games_checked": found.games_checked,
+        "gaps": len(found.gaps),
+        **{f"gaps_{tier.value}": counts[tier] for tier in RANK},
+        "unfillable": len(found.unfillable),
+        "credits_per_call": found.full.costs.per_call,
+        "calls_all_gaps": len(found.full.calls),
+        "credits_all_gaps": found.full.costs.grouped,
+        "max_credits": "-" if found.max_credits is None else found.max_credits,
+        "calls_planned": len(found.plan.calls),
+        "credits_planned": found.plan.costs.grouped,
+        "gaps_planned": len(found.planned),
+        "gaps_left_by_the_cap": len(found.deferred),
+    }
+
+
+async def _gaps(
+    start: date | None,
+    end: date | None,
+    sport: str | None,
+    max_credits: int | None,
+    execute: bool,
+    concurrency: int,
+    reclaim: bool,
+    quiet: bool,
+    output: str | None,
+) -> tuple[GapPlan, ExecutionReport | None, PlanProgress | None]:
+    from datetime import timedelta
+
+    from oddscore.backfill.executor import DEFAULT_STALE_CLAIM
+    from oddscore.backfill.gap_fill import GapExecutor, default_settings, plan_gaps
+    from oddscore.backfill.planner import write_plan
+    from oddscore.backfill.sources import first_stored_slate
+    from oddscore.clock import utcnow
+    from oddscore.config import get_settings
+    from oddscore.provider.client import OddsApiClient
+    from oddscore.scheduling.policy import SchedulePolicy
+    from oddscore.storage.engine import Database
+
+    settings = get_settings()
+    policy = SchedulePolicy.from_settings(settings.scheduler, settings.collection)
+    sport_key = sport or settings.collection.sports[0]
+    now = utcnow()
+    last = end or now.date()
+    stale = timedelta(0) if reclaim else DEFAULT_STALE_CLAIM
+    async with Database.from_settings(settings.database) as db:
+        first = start or await first_stored_slate(db, sport_key)
+        if first is None:
+            raise fail(f"no stored {sport_key} games: nothing to check for gaps")
+        if last < first:
+            raise fail(f"--to {last} is before the first stored {sport_key} game ({first})")
+        plan_settings = default_settings(
+            sport_key,
+            first,
+            last,
+            markets=settings.collection.markets,
+            bookmakers=settings.collection.bookmakers,
+            regions=settings.collection.regions,
+            closing_lead=policy.closing_lead,
+        )
+
+        async def plan() -> GapPlan:
+            found = await plan_gaps(
+                db,
+                plan_settings,
+                closing_window=policy.closing_window,
+                now=now,
+                max_credits=max_credits,
+            )
+            if output is not None:  # before paying: a bad path must not cost anything
+                write_plan(found.plan, output)
+            return found
+
+        found = await plan()
+        if not execute or not found.plan.calls:
+            return found, None, None
+        async with OddsApiClient.from_settings(settings.api) as client:
+
+            def executor(target: GapPlan) -> GapExecutor:
+                return GapExecutor(
+                    db,
+                    client,
+                    target.plan,
+                    closing_window=policy.closing_window,
+                    stale_claim_after=stale,
+                )
+
+            # Calls a crashed run paid for but never stored: stored now, then planned around.
+            if await executor(found).finish_fetched():
+                found = await plan()
+                if not found.plan.calls:
+                    return found, None, None
+            report, progress = await _run_with_progress(
+                executor(found), max_credits, concurrency, quiet
+            )
+        return found, report, progress
