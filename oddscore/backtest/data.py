@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import and_, select
 
 from oddscore.analytics.odds import american_to_decimal
+from oddscore.backtest.board import Board
 from oddscore.backtest.market import MarketQuote
 from oddscore.clock import as_utc
 from oddscore.queries._sql import EVENTS, ODDS, shift_time
@@ -68,6 +69,7 @@ class BacktestData:
     decision: Mapping[str, list[MarketQuote]]
     closing: Mapping[str, list[MarketQuote]]
     next_quotes: dict[str, dict[QuoteKey, MarketQuote]] = field(default_factory=dict)
+    board: Board | None = None  # ``decision`` as arrays, when the loader built them
 
 
 _MARKET_BOOK_OUTCOME = itemgetter(1, 0, 2)  # MarketQuote's market, book, outcome

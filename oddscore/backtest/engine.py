@@ -27,6 +27,7 @@ from typing import Any
 from oddscore.analytics.clv import novig_clv, price_clv
 from oddscore.analytics.consensus import exchange_effective_odds
 from oddscore.analytics.kelly import simultaneous_kelly
+from oddscore.backtest.board import Board
 from oddscore.backtest.config import BacktestConfig
 from oddscore.backtest.data import BacktestData, EventInfo, LazyQuotes, load_backtest_data
 from oddscore.backtest.grading import BetResult, grade, settle_profit
@@ -42,6 +43,7 @@ from oddscore.scheduling.tiers import tier_for
 from oddscore.storage.engine import Database
 
 __all__ = [
+    "board_of",
     "load_for_config",
     "load_scope",
     "run_backtest",
@@ -227,19 +229,33 @@ def _settle(pending: _Pending, data: BacktestData, config: BacktestConfig) -> Be
     )
 
 
+def board_of(data: BacktestData) -> Board:
+    """``data``'s decision quotes as a :class:`Board` (the loader's, or built from them)."""
+    if data.board is not None:
+        return data.board
+    events = [(e.id, e.home_team, e.away_team) for e in data.events]
+    return Board.from_quotes(events, data.decision)
+
+
 def simulate(
     strategy: BettingStrategy[Any],
     data: BacktestData,
     config: BacktestConfig,
     views: dict[str, MarketView] | None = None,
+    board: Board | None = None,
 ) -> BacktestResult:
     """Replay ``data`` through ``strategy``; pure and synchronous (tests mutate ``data``).
 
     ``views``: the boards shown, per event, kept across runs over the same ``data`` and
     ``config`` (a sweep), so each board is built, and its consensus computed, once.
+    ``board``: ``data``'s decision quotes as arrays, likewise kept by a sweep; a strategy that
+    can (:meth:`~BettingStrategy.decide_all`) decides every event from it in one pass.
     """
     if views is None:
         views = {}
+    planned = None
+    if type(strategy).decide_all is not BettingStrategy.decide_all:
+        planned = strategy.decide_all(board if board is not None else board_of(data))
     lead = timedelta(hours=config.decision_hours)
     slates: dict[str, list[EventInfo]] = defaultdict(list)
     for event in data.events:
@@ -281,14 +297,18 @@ def simulate(
         chosen: list[tuple[EventInfo, BetIntent, int, float]] = []
         for event in slate:
             decision_time = event.commence_time - lead
-            view = views.get(event.id)
-            if view is None:
-                view = views[event.id] = MarketView(
-                    EventView(event.id, event.home_team, event.away_team, event.commence_time),
-                    decision_time,
-                    tuple(data.decision.get(event.id, ())),
-                )
-            for intent in strategy.decide(view):
+            if planned is not None:
+                intents = planned.get(event.id, ())
+            else:
+                view = views.get(event.id)
+                if view is None:
+                    view = views[event.id] = MarketView(
+                        EventView(event.id, event.home_team, event.away_team, event.commence_time),
+                        decision_time,
+                        tuple(data.decision.get(event.id, ())),
+                    )
+                intents = strategy.decide(view)
+            for intent in intents:
                 if intent.quote.quote_time > decision_time:
                     raise BacktestError("a strategy returned a quote from after its decision time")
                 executed = _execute(intent, event.id, data, config)
