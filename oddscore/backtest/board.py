@@ -20,7 +20,7 @@ import numpy.typing as npt
 
 from oddscore.backtest.market import MarketQuote
 
-__all__ = ["Board"]
+__all__ = ["Board", "codes", "objects"]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -28,17 +28,21 @@ BoolArray = npt.NDArray[np.bool_]
 ObjectArray = npt.NDArray[np.object_]
 
 
-def _objects(values: Sequence[Any]) -> ObjectArray:
+def objects(values: Sequence[Any]) -> ObjectArray:
     """A 1-d object array of ``values`` (tuples stay elements, not rows)."""
     out = np.empty(len(values), dtype=object)
     out[:] = values
     return out
 
 
-def _codes(values: Sequence[str]) -> tuple[list[str], IntArray]:
-    """Distinct values in sorted order and each value's index (so codes sort as the names)."""
-    names, codes = np.unique(np.asarray(values, dtype=object), return_inverse=True)
-    return [str(n) for n in names], codes.astype(np.int64)
+def codes(values: Sequence[str]) -> tuple[list[str], IntArray]:
+    """Distinct values in sorted order and each value's index (so codes sort as the names).
+
+    A dict, not ``np.unique``: sorting an object array compares Python strings one by one.
+    """
+    names = sorted(set(values))
+    index = {name: i for i, name in enumerate(names)}
+    return names, np.fromiter((index[v] for v in values), dtype=np.int64, count=len(values))
 
 
 @dataclass(eq=False)
@@ -97,9 +101,9 @@ class Board:
             ),
             price=np.array([q.price for _, q in rows], dtype=np.int64),
             decimal=np.array([q.decimal for _, q in rows], dtype=np.float64),
-            quote_time=_objects(times),
+            quote_time=objects(times),
             stamp=np.array([rank[t] for t in times], dtype=np.int64),
-            source=_objects([q for _, q in rows]),
+            source=objects([q for _, q in rows]),
         )
         return board
 
@@ -119,13 +123,13 @@ class Board:
         stamp: IntArray,
         source: ObjectArray | None = None,
     ) -> Board:
-        books, book_codes = _codes(book)
-        markets, market_codes = _codes(market)
-        outcomes, outcome_codes = _codes(outcome)
+        books, book_codes = codes(book)
+        markets, market_codes = codes(market)
+        outcomes, outcome_codes = codes(outcome)
         return cls(
             event_ids=[e for e, _, _ in events],
-            home_team=_objects([h for _, h, _ in events]),
-            away_team=_objects([a for _, _, a in events]),
+            home_team=objects([h for _, h, _ in events]),
+            away_team=objects([a for _, _, a in events]),
             event=event,
             books=books,
             book=book_codes,

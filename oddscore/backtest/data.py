@@ -18,6 +18,7 @@ SQLAlchemy's per-row processing on a season (see ``benchmarks/backtest.py``).
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,16 +26,24 @@ from datetime import UTC, datetime, timedelta
 from operator import itemgetter
 from typing import Any
 
+import numpy as np
 from sqlalchemy import and_, select
 
 from oddscore.analytics.odds import american_to_decimal
-from oddscore.backtest.board import Board
+from oddscore.backtest.board import Board, codes, objects
 from oddscore.backtest.market import MarketQuote
 from oddscore.clock import as_utc
 from oddscore.queries._sql import EVENTS, ODDS, shift_time
 from oddscore.storage.engine import Database
 
-__all__ = ["QUOTE_COLUMNS", "BacktestData", "EventInfo", "LazyQuotes", "load_backtest_data"]
+__all__ = [
+    "QUOTE_COLUMNS",
+    "BacktestData",
+    "DecisionQuotes",
+    "EventInfo",
+    "LazyQuotes",
+    "load_backtest_data",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,44 +250,111 @@ class LazyQuotes(Mapping[str, list[MarketQuote]]):
         return len(self._rows)
 
 
+class DecisionQuotes(Mapping[str, list[MarketQuote]]):
+    """Per event, its decision quotes as :class:`MarketQuote` lists (sorted by market, book
+    and outcome), made from :attr:`board` on first use: the array strategies read the board
+    and never pay for a season of quote tuples."""
+
+    def __init__(self, board: Board) -> None:
+        self.board = board
+        self._done: dict[str, list[MarketQuote]] | None = None
+
+    def _quotes(self) -> dict[str, list[MarketQuote]]:
+        if self._done is None:
+            board = self.board
+            out: dict[str, list[MarketQuote]] = defaultdict(list)
+            for row in range(len(board.event)):
+                out[board.event_ids[board.event[row]]].append(board.quote(row))
+            self._done = {k: sorted(v, key=_MARKET_BOOK_OUTCOME) for k, v in out.items()}
+        return self._done
+
+    def __getitem__(self, event_id: str) -> list[MarketQuote]:
+        return self._quotes()[event_id]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._quotes())
+
+    def __len__(self) -> int:
+        return len(self._quotes())
+
+
 def _as_of_sets(
     rows: Sequence[Any],
     events: Sequence[EventInfo],
     lead: timedelta,
     staleness: timedelta | None,
     stamps: _Timestamps,
-) -> tuple[dict[str, list[MarketQuote]], LazyQuotes]:
+) -> tuple[DecisionQuotes, LazyQuotes]:
     """Per (event, book, market), the valid rows of its latest observation at the decision
     time (within the staleness) and, lazily, of its latest before commence: the query
-    layer's rule (:func:`oddscore.queries.asof.odds_before_tip`)."""
+    layer's rule (:func:`oddscore.queries.asof.odds_before_tip`). The decision set is
+    selected on arrays, one pass over the season, and kept as a :class:`Board`."""
     by_event: dict[str, list[Any]] = defaultdict(list)
     for row in rows:
         by_event[row[0]].append(row)
     converter = _Converter(stamps)
-    decision = {}
-    for event in events:
-        group = by_event.get(event.id)
-        if not group:
-            continue
-        decided = event.commence_time - lead
-        until = stamps.key(decided)
-        oldest = None if staleness is None else stamps.key(decided - staleness)
-        latest: dict[tuple[Any, Any], Any] = {}
-        for row in group:
-            ts = row[7]
-            if ts <= until and (oldest is None or ts >= oldest):
-                key = (row[1], row[2])
-                found = latest.get(key)
-                if found is None or ts > found:
-                    latest[key] = ts
-        if not latest:
-            continue
-        quotes = converter.quotes(
-            [row for row in group if latest.get((row[1], row[2])) == row[7]]
-        )  # invalid rows dropped
-        if quotes:
-            decision[event.id] = quotes
-    return decision, LazyQuotes(dict(by_event), converter)
+    board = _decision_board(rows, events, lead, staleness, stamps, converter)
+    return DecisionQuotes(board), LazyQuotes(dict(by_event), converter)
+
+
+def _decision_board(
+    rows: Sequence[Any],
+    events: Sequence[EventInfo],
+    lead: timedelta,
+    staleness: timedelta | None,
+    stamps: _Timestamps,
+    converter: _Converter,
+) -> Board:
+    listed = [(e.id, e.home_team, e.away_team) for e in events]
+    index = {e.id: i for i, e in enumerate(events)}
+    if rows:
+        ids, books, markets, outcomes, _, points, prices, times, valid = zip(*rows, strict=True)
+    else:
+        ids = books = markets = outcomes = points = prices = times = valid = ()
+    # Timestamps as ranks among the distinct ones (text on SQLite, ints on PostgreSQL): the
+    # decision window of each event is then a range of ranks.
+    distinct = sorted(set(times))
+    rank_of = {t: i for i, t in enumerate(distinct)}
+    rank = np.fromiter((rank_of[t] for t in times), dtype=np.int64, count=len(times))
+    event = np.fromiter((index.get(e, -1) for e in ids), dtype=np.int64, count=len(ids))
+    until = np.array(
+        [bisect_right(distinct, stamps.key(e.commence_time - lead)) - 1 for e in events] + [-1],
+        dtype=np.int64,
+    )  # the extra -1: rows of events outside the list are never eligible
+    oldest = np.zeros(len(events) + 1, dtype=np.int64)
+    if staleness is not None:
+        oldest[:-1] = [
+            bisect_left(distinct, stamps.key(e.commence_time - lead - staleness)) for e in events
+        ]
+    eligible = (rank <= until[event]) & (rank >= oldest[event])
+    book_names, book_codes = codes(books)
+    market_names, market_codes = codes(markets)
+    group = (event * (len(book_names) + 1) + book_codes) * (len(market_names) + 1) + market_codes
+    _, group_id = np.unique(group, return_inverse=True)
+    latest = np.full(int(group_id.max(initial=-1)) + 1, -1, dtype=np.int64)
+    np.maximum.at(latest, group_id[eligible], rank[eligible])
+    price = np.fromiter(prices, dtype=np.int64, count=len(prices))
+    # Invalid rows still make their observation the latest; they are no price themselves.
+    keep = eligible & (rank == latest[group_id]) & np.fromiter(valid, dtype=bool, count=len(valid))
+    keep &= (price <= -100) | (price >= 100)
+    at = np.flatnonzero(keep).tolist()
+    decimals = converter.decimals
+    for value in set(price[keep].tolist()) - decimals.keys():
+        decimals[value] = american_to_decimal(value)
+    cache = stamps.cache
+    when = [cache.get(times[i]) or stamps.parse(times[i]) for i in at]
+    return Board.from_columns(
+        listed,
+        event=event[keep],
+        book=[books[i] for i in at],
+        market=[markets[i] for i in at],
+        outcome=[outcomes[i] for i in at],
+        point=np.array([np.nan if points[i] is None else points[i] for i in at], dtype=float),
+        price=price[keep],
+        decimal=np.array([decimals[p] for p in price[keep].tolist()], dtype=float),
+        quote_time=objects(when),
+        stamp=rank[keep],
+    )
 
 
 async def _next_quotes(
@@ -364,7 +440,7 @@ async def load_backtest_data(
     rows = await _scan(db, sport_key, start, end, bookmakers, markets)
     stamps = _Timestamps(textual=db.dialect != "postgresql")
     decision, closing = _as_of_sets(rows, events, lead, staleness, stamps)
-    data = BacktestData(events, decision, closing)
+    data = BacktestData(events, decision, closing, board=decision.board)
     if haircut_minutes:
         data.next_quotes = await _next_quotes(
             db,
