@@ -42,7 +42,7 @@ def codes(values: Sequence[str]) -> tuple[list[str], IntArray]:
     """
     names = sorted(set(values))
     index = {name: i for i, name in enumerate(names)}
-    return names, np.fromiter((index[v] for v in values), dtype=np.int64, count=len(values))
+    return names, np.fromiter(map(index.__getitem__, values), dtype=np.int64, count=len(values))
 
 
 @dataclass(eq=False)

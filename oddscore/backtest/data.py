@@ -23,6 +23,7 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from itertools import repeat
 from operator import itemgetter
 from typing import Any
 
@@ -315,8 +316,8 @@ def _decision_board(
     # decision window of each event is then a range of ranks.
     distinct = sorted(set(times))
     rank_of = {t: i for i, t in enumerate(distinct)}
-    rank = np.fromiter((rank_of[t] for t in times), dtype=np.int64, count=len(times))
-    event = np.fromiter((index.get(e, -1) for e in ids), dtype=np.int64, count=len(ids))
+    rank = np.fromiter(map(rank_of.__getitem__, times), dtype=np.int64, count=len(times))
+    event = np.fromiter(map(index.get, ids, repeat(-1)), dtype=np.int64, count=len(ids))
     until = np.array(
         [bisect_right(distinct, stamps.key(e.commence_time - lead)) - 1 for e in events] + [-1],
         dtype=np.int64,
