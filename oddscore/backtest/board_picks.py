@@ -16,7 +16,7 @@ import numpy as np
 from oddscore.analytics.devig import DevigMethod, DevigUndefinedError, devig
 from oddscore.backtest.board import Board, BoolArray, FloatArray, IntArray
 
-__all__ = ["EvCandidates", "best_ev", "ev_candidates", "fair_for_rows", "flat_rows"]
+__all__ = ["EvCandidates", "best_ev", "ev_candidates", "fair_for", "fair_for_rows", "flat_rows"]
 
 
 def _rows_of(board: Board, book: str, market: str) -> IntArray:
@@ -105,12 +105,38 @@ def fair_for_rows(
     ``reference`` books' complete sets in its event and market: ``MarketView.
     fair_probabilities`` with ``point_of`` the row's own line where ``match_point``. NaN where
     it has none."""
-    n = len(rows)
+    return fair_for(
+        board,
+        board.event[rows],
+        board.market[rows],
+        board.outcome[rows],
+        board.point[rows],
+        reference,
+        method,
+        match_point=match_point,
+    )
+
+
+def fair_for(
+    board: Board,
+    events: IntArray,
+    markets: IntArray,
+    outcomes: IntArray,
+    points: FloatArray,
+    reference: Sequence[str],
+    method: DevigMethod,
+    *,
+    match_point: BoolArray,
+) -> FloatArray:
+    """:func:`fair_for_rows` for quotes given by their codes on ``board`` (-1: a market or
+    outcome the board does not hold), which need not be rows of it."""
+    n = len(events)
     out = np.full(n, np.nan)
     if not n or not len(board.event):
         return out
     n_markets, n_outcomes = len(board.markets), len(board.outcomes)
-    codes = [board.code(board.books, book) for book in reference]
+    # A book listed twice counts once (the consensus is per book).
+    codes = list(dict.fromkeys(board.code(board.books, book) for book in reference))
     wanted = np.isin(board.book, [c for c in codes if c >= 0]) & board.complete
     sharp_rows = np.flatnonzero(wanted)
     if not len(sharp_rows):
@@ -119,8 +145,8 @@ def fair_for_rows(
     # (set, outcome) -> sharp row position, for lookups by searchsorted.
     keys = board.set_id[sharp_rows] * n_outcomes + board.outcome[sharp_rows]
     signature = _signatures(board, sharp_rows)
-    events, markets, outcomes = board.event[rows], board.market[rows], board.outcome[rows]
-    points = board.point[rows]
+    on_board = (markets >= 0) & (events >= 0)
+    known_outcome = outcomes >= 0
     first_sig = np.full(n, -1, dtype=np.int64)
     total = np.zeros(n)
     count = np.zeros(n)
@@ -131,11 +157,11 @@ def fair_for_rows(
         grid = np.full((len(board.event_ids), n_markets), -1, dtype=np.int64)
         mine = sharp_rows[board.book[sharp_rows] == code]
         grid[board.event[mine], board.market[mine]] = board.set_id[mine]
-        set_k = grid[events, markets]
+        set_k = np.where(on_board, grid[events, markets], -1)
         present = set_k >= 0
         at = np.searchsorted(keys, np.where(present, set_k * n_outcomes + outcomes, -1))
         at = np.minimum(at, max(len(keys) - 1, 0))
-        found = present & (keys[at] == set_k * n_outcomes + outcomes)
+        found = present & known_outcome & (keys[at] == set_k * n_outcomes + outcomes)
         with np.errstate(invalid="ignore"):
             same_line = found & (board.point[sharp_rows[at]] == points)
         chosen = present & np.where(match_point, same_line, True)

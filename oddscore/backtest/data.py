@@ -244,6 +244,13 @@ class LazyQuotes(Mapping[str, list[MarketQuote]]):
         rows = [r for r in self._rows.get(event_id, ()) if r[2] == market and r[1] in books]
         return self._converter.quotes(_latest_observations(rows))
 
+    def board(self, events: Sequence[EventInfo]) -> Board:
+        """The closing quotes of ``events`` as a :class:`Board` (every scan row is pre-tip, so
+        the as-of rule at commence with no staleness limit is the closing rule)."""
+        rows = [row for event in events for row in self._rows.get(event.id, ())]
+        stamps = self._converter.stamps
+        return _decision_board(rows, events, timedelta(0), None, stamps, self._converter)
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._rows)
 
