@@ -337,31 +337,43 @@ def _decision_board(
     eligible = (rank <= until[event]) & (rank >= oldest[event])
     book_names, book_codes = codes(books)
     market_names, market_codes = codes(markets)
+    outcome_names, outcome_codes = codes(outcomes)
     group = (event * (len(book_names) + 1) + book_codes) * (len(market_names) + 1) + market_codes
-    _, group_id = np.unique(group, return_inverse=True)
-    latest = np.full(int(group_id.max(initial=-1)) + 1, -1, dtype=np.int64)
-    np.maximum.at(latest, group_id[eligible], rank[eligible])
+    group = group + (len(book_names) + 1) * (len(market_names) + 1)  # rows of no event: >= 0
+    latest = np.full(int(group.max(initial=-1)) + 1, -1, dtype=np.int64)
+    np.maximum.at(latest, group[eligible], rank[eligible])
     price = np.fromiter(prices, dtype=np.int64, count=len(prices))
     # Invalid rows still make their observation the latest; they are no price themselves.
-    keep = eligible & (rank == latest[group_id]) & np.fromiter(valid, dtype=bool, count=len(valid))
+    keep = eligible & (rank == latest[group]) & np.fromiter(valid, dtype=bool, count=len(valid))
     keep &= (price <= -100) | (price >= 100)
-    at = np.flatnonzero(keep).tolist()
+    kept_price = price[keep]
+    distinct_prices, price_at = np.unique(kept_price, return_inverse=True)
     decimals = converter.decimals
-    for value in set(price[keep].tolist()) - decimals.keys():
-        decimals[value] = american_to_decimal(value)
+    for value in distinct_prices.tolist():
+        if value not in decimals:
+            decimals[value] = american_to_decimal(value)
+    decimal_of = np.array([decimals[p] for p in distinct_prices.tolist()], dtype=float)
+    kept_rank = rank[keep]
+    used = np.unique(kept_rank).tolist()
+    moment = np.empty(len(distinct), dtype=object)  # datetimes of the observations kept only
     cache = stamps.cache
-    when = [cache.get(times[i]) or stamps.parse(times[i]) for i in at]
-    return Board.from_columns(
-        listed,
+    moment[used] = [cache.get(distinct[i]) or stamps.parse(distinct[i]) for i in used]
+    return Board(
+        event_ids=[e for e, _, _ in listed],
+        home_team=objects([h for _, h, _ in listed]),
+        away_team=objects([a for _, _, a in listed]),
         event=event[keep],
-        book=[books[i] for i in at],
-        market=[markets[i] for i in at],
-        outcome=[outcomes[i] for i in at],
-        point=np.array([np.nan if points[i] is None else points[i] for i in at], dtype=float),
-        price=price[keep],
-        decimal=np.array([decimals[p] for p in price[keep].tolist()], dtype=float),
-        quote_time=objects(when),
-        stamp=rank[keep],
+        books=book_names,
+        book=book_codes[keep],
+        markets=market_names,
+        market=market_codes[keep],
+        outcomes=outcome_names,
+        outcome=outcome_codes[keep],
+        point=np.array(points, dtype=float)[keep],  # None becomes NaN
+        price=kept_price,
+        decimal=decimal_of[price_at.reshape(-1)],
+        quote_time=moment[kept_rank],
+        stamp=kept_rank,
     )
 
 
