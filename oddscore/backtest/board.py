@@ -173,8 +173,11 @@ class Board:
 
     def code(self, names: list[str], value: str) -> int:
         """The code of ``value`` among ``names`` (-1: not on the board)."""
-        i = int(np.searchsorted(np.asarray(names, dtype=object), value)) if names else 0
-        return i if i < len(names) and names[i] == value else -1
+        key = ("code", id(names))
+        index: dict[str, int] | None = self.memo.get(key)
+        if index is None:
+            index = self.memo[key] = {name: i for i, name in enumerate(names)}
+        return index.get(value, -1)
 
     def quote(self, row: int) -> MarketQuote:
         if self.source is not None:

@@ -225,6 +225,7 @@ def simulate(
     for event in data.events:
         slates[slate_key(event.commence_time)].append(event)
     ordered = sorted(slates.values(), key=lambda evs: min(e.commence_time for e in evs) - lead)
+    ends = {event.id: _end_time(event, config) for event in data.events}
     settled_bankroll = config.bankroll
     pending_stakes = 0.0
     settled: list[tuple[_Pending, BetResult, float]] = []
@@ -250,7 +251,7 @@ def simulate(
                         event.away_team,
                         event.home_score,
                         event.away_score,
-                        _end_time(event, config),
+                        ends[event.id],
                     )
                 )
 
@@ -278,7 +279,7 @@ def simulate(
                 executed = _execute(intent, event.id, data, config)
                 if executed is not None:
                     chosen.append((event, intent, *executed))
-            heapq.heappush(queue, (_end_time(event, config), next(counter), event))
+            heapq.heappush(queue, (ends[event.id], next(counter), event))
         stakes = _size(chosen, settled_bankroll - pending_stakes, config)
         for (event, intent, price, decimal), stake in zip(chosen, stakes, strict=True):
             if stake <= 0:
