@@ -33,7 +33,11 @@ RUN --mount=type=cache,target=/root/.cache/uv \
 # Then the project itself (oddscore, flows, migrations, prefect.yaml).
 COPY . /app
 RUN --mount=type=cache,target=/root/.cache/uv \
-    uv sync --frozen --no-dev ${UV_EXTRAS}
+    uv sync --frozen --no-dev ${UV_EXTRAS} \
+    && /app/.venv/bin/python -m compileall -q /app/oddscore /app/flows
+# ^ the project is installed editable, so UV_COMPILE_BYTECODE leaves its own modules alone, and
+# the non-root user below cannot write their bytecode: without this every cold `odds` process
+# would compile them.
 
 RUN useradd --system --create-home --uid 10001 odds \
     && chmod 0755 /app/scripts/docker-entrypoint

@@ -18,22 +18,33 @@ SQLAlchemy's per-row processing on a season (see ``benchmarks/backtest.py``).
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from itertools import repeat
 from operator import itemgetter
 from typing import Any
 
+import numpy as np
 from sqlalchemy import and_, select
 
+from oddscore.backtest.board import Board, codes, objects
 from oddscore.backtest.market import MarketQuote
 from oddscore.clock import as_utc
 from oddscore.prices.odds import american_to_decimal
 from oddscore.queries._sql import EVENTS, ODDS, shift_time
 from oddscore.storage.engine import Database
 
-__all__ = ["QUOTE_COLUMNS", "BacktestData", "EventInfo", "LazyQuotes", "load_backtest_data"]
+__all__ = [
+    "QUOTE_COLUMNS",
+    "BacktestData",
+    "DecisionQuotes",
+    "EventInfo",
+    "LazyQuotes",
+    "load_backtest_data",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +79,7 @@ class BacktestData:
     decision: Mapping[str, list[MarketQuote]]
     closing: Mapping[str, list[MarketQuote]]
     next_quotes: dict[str, dict[QuoteKey, MarketQuote]] = field(default_factory=dict)
+    board: Board | None = None  # ``decision`` as arrays, when the loader built them
 
 
 _MARKET_BOOK_OUTCOME = itemgetter(1, 0, 2)  # MarketQuote's market, book, outcome
@@ -232,11 +244,46 @@ class LazyQuotes(Mapping[str, list[MarketQuote]]):
         rows = [r for r in self._rows.get(event_id, ()) if r[2] == market and r[1] in books]
         return self._converter.quotes(_latest_observations(rows))
 
+    def board(self, events: Sequence[EventInfo]) -> Board:
+        """The closing quotes of ``events`` as a :class:`Board` (every scan row is pre-tip, so
+        the as-of rule at commence with no staleness limit is the closing rule)."""
+        rows = [row for event in events for row in self._rows.get(event.id, ())]
+        stamps = self._converter.stamps
+        return _decision_board(rows, events, timedelta(0), None, stamps, self._converter)
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._rows)
 
     def __len__(self) -> int:
         return len(self._rows)
+
+
+class DecisionQuotes(Mapping[str, list[MarketQuote]]):
+    """Per event, its decision quotes as :class:`MarketQuote` lists (sorted by market, book
+    and outcome), made from :attr:`board` on first use: the array strategies read the board
+    and never pay for a season of quote tuples."""
+
+    def __init__(self, board: Board) -> None:
+        self.board = board
+        self._done: dict[str, list[MarketQuote]] | None = None
+
+    def _quotes(self) -> dict[str, list[MarketQuote]]:
+        if self._done is None:
+            board = self.board
+            out: dict[str, list[MarketQuote]] = defaultdict(list)
+            for row in range(len(board.event)):
+                out[board.event_ids[board.event[row]]].append(board.quote(row))
+            self._done = {k: sorted(v, key=_MARKET_BOOK_OUTCOME) for k, v in out.items()}
+        return self._done
+
+    def __getitem__(self, event_id: str) -> list[MarketQuote]:
+        return self._quotes()[event_id]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._quotes())
+
+    def __len__(self) -> int:
+        return len(self._quotes())
 
 
 def _as_of_sets(
@@ -245,38 +292,89 @@ def _as_of_sets(
     lead: timedelta,
     staleness: timedelta | None,
     stamps: _Timestamps,
-) -> tuple[dict[str, list[MarketQuote]], LazyQuotes]:
+) -> tuple[DecisionQuotes, LazyQuotes]:
     """Per (event, book, market), the valid rows of its latest observation at the decision
     time (within the staleness) and, lazily, of its latest before commence: the query
-    layer's rule (:func:`oddscore.queries.asof.odds_before_tip`)."""
+    layer's rule (:func:`oddscore.queries.asof.odds_before_tip`). The decision set is
+    selected on arrays, one pass over the season, and kept as a :class:`Board`."""
     by_event: dict[str, list[Any]] = defaultdict(list)
     for row in rows:
         by_event[row[0]].append(row)
     converter = _Converter(stamps)
-    decision = {}
-    for event in events:
-        group = by_event.get(event.id)
-        if not group:
-            continue
-        decided = event.commence_time - lead
-        until = stamps.key(decided)
-        oldest = None if staleness is None else stamps.key(decided - staleness)
-        latest: dict[tuple[Any, Any], Any] = {}
-        for row in group:
-            ts = row[7]
-            if ts <= until and (oldest is None or ts >= oldest):
-                key = (row[1], row[2])
-                found = latest.get(key)
-                if found is None or ts > found:
-                    latest[key] = ts
-        if not latest:
-            continue
-        quotes = converter.quotes(
-            [row for row in group if latest.get((row[1], row[2])) == row[7]]
-        )  # invalid rows dropped
-        if quotes:
-            decision[event.id] = quotes
-    return decision, LazyQuotes(dict(by_event), converter)
+    board = _decision_board(rows, events, lead, staleness, stamps, converter)
+    return DecisionQuotes(board), LazyQuotes(dict(by_event), converter)
+
+
+def _decision_board(
+    rows: Sequence[Any],
+    events: Sequence[EventInfo],
+    lead: timedelta,
+    staleness: timedelta | None,
+    stamps: _Timestamps,
+    converter: _Converter,
+) -> Board:
+    listed = [(e.id, e.home_team, e.away_team) for e in events]
+    index = {e.id: i for i, e in enumerate(events)}
+    if rows:
+        ids, books, markets, outcomes, _, points, prices, times, valid = zip(*rows, strict=True)
+    else:
+        ids = books = markets = outcomes = points = prices = times = valid = ()
+    # Timestamps as ranks among the distinct ones (text on SQLite, ints on PostgreSQL): the
+    # decision window of each event is then a range of ranks.
+    distinct = sorted(set(times))
+    rank_of = {t: i for i, t in enumerate(distinct)}
+    rank = np.fromiter(map(rank_of.__getitem__, times), dtype=np.int64, count=len(times))
+    event = np.fromiter(map(index.get, ids, repeat(-1)), dtype=np.int64, count=len(ids))
+    until = np.array(
+        [bisect_right(distinct, stamps.key(e.commence_time - lead)) - 1 for e in events] + [-1],
+        dtype=np.int64,
+    )  # the extra -1: rows of events outside the list are never eligible
+    oldest = np.zeros(len(events) + 1, dtype=np.int64)
+    if staleness is not None:
+        oldest[:-1] = [
+            bisect_left(distinct, stamps.key(e.commence_time - lead - staleness)) for e in events
+        ]
+    eligible = (rank <= until[event]) & (rank >= oldest[event])
+    book_names, book_codes = codes(books)
+    market_names, market_codes = codes(markets)
+    outcome_names, outcome_codes = codes(outcomes)
+    group = (event * (len(book_names) + 1) + book_codes) * (len(market_names) + 1) + market_codes
+    group = group + (len(book_names) + 1) * (len(market_names) + 1)  # rows of no event: >= 0
+    latest = np.full(int(group.max(initial=-1)) + 1, -1, dtype=np.int64)
+    np.maximum.at(latest, group[eligible], rank[eligible])
+    price = np.fromiter(prices, dtype=np.int64, count=len(prices))
+    # Invalid rows still make their observation the latest; they are no price themselves.
+    keep = eligible & (rank == latest[group]) & np.fromiter(valid, dtype=bool, count=len(valid))
+    keep &= (price <= -100) | (price >= 100)
+    kept_price = price[keep]
+    distinct_prices, price_at = np.unique(kept_price, return_inverse=True)
+    decimals = converter.decimals
+    for value in distinct_prices.tolist():
+        if value not in decimals:
+            decimals[value] = american_to_decimal(value)
+    decimal_of = np.array([decimals[p] for p in distinct_prices.tolist()], dtype=float)
+    kept_rank = rank[keep]
+    used = np.unique(kept_rank).tolist()
+    moment = np.empty(len(distinct), dtype=object)  # datetimes of the observations kept only
+    cache = stamps.cache
+    moment[used] = [cache.get(distinct[i]) or stamps.parse(distinct[i]) for i in used]
+    return Board(
+        event_ids=[e for e, _, _ in listed],
+        home_team=objects([h for _, h, _ in listed]),
+        away_team=objects([a for _, _, a in listed]),
+        event=event[keep],
+        books=book_names,
+        book=book_codes[keep],
+        markets=market_names,
+        market=market_codes[keep],
+        outcomes=outcome_names,
+        outcome=outcome_codes[keep],
+        point=np.array(points, dtype=float)[keep],  # None becomes NaN
+        price=kept_price,
+        decimal=decimal_of[price_at.reshape(-1)],
+        quote_time=moment[kept_rank],
+        stamp=kept_rank,
+    )
 
 
 async def _next_quotes(
@@ -362,7 +460,7 @@ async def load_backtest_data(
     rows = await _scan(db, sport_key, start, end, bookmakers, markets)
     stamps = _Timestamps(textual=db.dialect != "postgresql")
     decision, closing = _as_of_sets(rows, events, lead, staleness, stamps)
-    data = BacktestData(events, decision, closing)
+    data = BacktestData(events, decision, closing, board=decision.board)
     if haircut_minutes:
         data.next_quotes = await _next_quotes(
             db,

@@ -24,11 +24,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from oddscore.analytics.clv import novig_clv, price_clv
 from oddscore.analytics.consensus import exchange_effective_odds
 from oddscore.analytics.kelly import simultaneous_kelly
+from oddscore.backtest.board import Board
+from oddscore.backtest.closing import Closing, closing_values
 from oddscore.backtest.config import BacktestConfig
-from oddscore.backtest.data import BacktestData, EventInfo, LazyQuotes, load_backtest_data
+from oddscore.backtest.data import BacktestData, EventInfo, load_backtest_data
 from oddscore.backtest.grading import BetResult, grade, settle_profit
 from oddscore.backtest.market import EventView, MarketQuote, MarketView
 from oddscore.backtest.metrics import compute_summary
@@ -39,10 +40,11 @@ from oddscore.backtest.strategies.registry import create_strategy
 from oddscore.collector import no_collections
 from oddscore.exceptions import BacktestError
 from oddscore.scheduling.tiers import tier_for
-from oddscore.sports import profile_for
+from oddscore.sports import SportProfile, profile_for
 from oddscore.storage.engine import Database
 
 __all__ = [
+    "board_of",
     "load_for_config",
     "load_scope",
     "run_backtest",
@@ -137,52 +139,8 @@ def _size(
     return [round(s, 2) if s >= max(config.min_stake, 0.01) else 0.0 for s in limited]
 
 
-def _closing(
-    pending: _Pending, data: BacktestData, config: BacktestConfig
-) -> tuple[int | None, float | None, float | None]:
-    """Closing price, price CLV and no-vig CLV at the bet's own point (None if it moved)."""
-    q = pending.quote
-    reference = config.clv_books or [q.book]
-    # Only the bet's market at its own and the reference books can matter: complete sets are
-    # per book and market, and the consensus reads only the reference books.
-    wanted = {q.book, *reference}
-    if isinstance(data.closing, LazyQuotes):
-        quotes = data.closing.select(pending.event.id, q.market, wanted)
-    else:
-        quotes = [
-            c
-            for c in data.closing.get(pending.event.id, [])
-            if c.market == q.market and c.book in wanted
-        ]
-    close = next(
-        (c for c in quotes if c.book == q.book and c.market == q.market and c.outcome == q.outcome),
-        None,
-    )
-    closing_price = None
-    clv_p = None
-    if close is not None and close.point == q.point:
-        closing_price = close.price
-        clv_p = price_clv(pending.decimal, close.decimal)
-    view = MarketView(
-        EventView(
-            pending.event.id,
-            pending.event.home_team,
-            pending.event.away_team,
-            pending.event.commence_time,
-        ),
-        pending.event.commence_time,
-        tuple(quotes),
-    )
-    fair = view.fair_probabilities(
-        q.market, reference, config.clv_method, point_of=(q.outcome, q.point)
-    )
-    clv = None
-    if fair is not None and q.outcome in fair:
-        clv = novig_clv(pending.decimal, fair[q.outcome])
-    return closing_price, clv_p, clv
-
-
-def _settle(pending: _Pending, data: BacktestData, config: BacktestConfig) -> Bet:
+def _grade(pending: _Pending, profile: SportProfile) -> tuple[BetResult, float]:
+    """The bet's result and net profit (what moves the bankroll)."""
     event = pending.event
     q = pending.quote
     if _has_result(event):
@@ -195,11 +153,19 @@ def _settle(pending: _Pending, data: BacktestData, config: BacktestConfig) -> Be
             away_team=event.away_team,
             home_score=event.home_score,
             away_score=event.away_score,
-            three_way=profile_for(config.sport_key).outcome_count(q.market) == 3,
+            three_way=profile.outcome_count(q.market) == 3,
         )
     else:
         result = BetResult.VOID
-    closing_price, clv_p, clv = _closing(pending, data, config)
+    return result, settle_profit(result, pending.stake, pending.decimal)
+
+
+def _bet(
+    pending: _Pending, result: BetResult, profit: float, closing: Closing, config: BacktestConfig
+) -> Bet:
+    event = pending.event
+    q = pending.quote
+    closing_price, clv_p, clv = closing
     hours = (event.commence_time - q.quote_time).total_seconds() / 3600.0
     tier = tier_for(hours)
     ev = None if pending.probability is None else pending.probability * pending.decimal - 1.0
@@ -221,7 +187,7 @@ def _settle(pending: _Pending, data: BacktestData, config: BacktestConfig) -> Be
         model_probability=pending.probability,
         expected_value=ev,
         result=result.value,
-        profit=settle_profit(result, pending.stake, pending.decimal),
+        profit=profit,
         settled_at=_end_time(event, config),
         closing_price=closing_price,
         clv_price=clv_p,
@@ -229,27 +195,43 @@ def _settle(pending: _Pending, data: BacktestData, config: BacktestConfig) -> Be
     )
 
 
+def board_of(data: BacktestData) -> Board:
+    """``data``'s decision quotes as a :class:`Board` (the loader's, or built from them)."""
+    if data.board is not None:
+        return data.board
+    events = [(e.id, e.home_team, e.away_team) for e in data.events]
+    return Board.from_quotes(events, data.decision)
+
+
 def simulate(
     strategy: BettingStrategy[Any],
     data: BacktestData,
     config: BacktestConfig,
     views: dict[str, MarketView] | None = None,
+    board: Board | None = None,
 ) -> BacktestResult:
     """Replay ``data`` through ``strategy``; pure and synchronous (tests mutate ``data``).
 
     ``views``: the boards shown, per event, kept across runs over the same ``data`` and
     ``config`` (a sweep), so each board is built, and its consensus computed, once.
+    ``board``: ``data``'s decision quotes as arrays, likewise kept by a sweep; a strategy that
+    can (:meth:`~BettingStrategy.decide_all`) decides every event from it in one pass.
     """
     if views is None:
         views = {}
+    planned = None
+    if type(strategy).decide_all is not BettingStrategy.decide_all:
+        planned = strategy.decide_all(board if board is not None else board_of(data))
     lead = timedelta(hours=config.decision_hours)
     slates: dict[str, list[EventInfo]] = defaultdict(list)
     for event in data.events:
         slates[slate_key(event.commence_time)].append(event)
     ordered = sorted(slates.values(), key=lambda evs: min(e.commence_time for e in evs) - lead)
+    ends = {event.id: _end_time(event, config) for event in data.events}
+    profile = profile_for(config.sport_key)
     settled_bankroll = config.bankroll
     pending_stakes = 0.0
-    bets: list[Bet] = []
+    settled: list[tuple[_Pending, BetResult, float]] = []
     queue: list[tuple[datetime, int, EventInfo]] = []
     by_event: dict[str, list[_Pending]] = defaultdict(list)
     counter = itertools.count()
@@ -259,10 +241,10 @@ def simulate(
         while queue and (moment is None or queue[0][0] <= moment):
             _, _, event = heapq.heappop(queue)
             for pending in by_event.pop(event.id, []):
-                bet = _settle(pending, data, config)
-                bets.append(bet)
+                result, profit = _grade(pending, profile)
+                settled.append((pending, result, profit))
                 pending_stakes -= pending.stake
-                settled_bankroll += bet.profit
+                settled_bankroll += profit
             if _has_result(event):
                 assert event.home_score is not None and event.away_score is not None
                 strategy.on_result(
@@ -272,7 +254,7 @@ def simulate(
                         event.away_team,
                         event.home_score,
                         event.away_score,
-                        _end_time(event, config),
+                        ends[event.id],
                     )
                 )
 
@@ -283,20 +265,24 @@ def simulate(
         chosen: list[tuple[EventInfo, BetIntent, int, float]] = []
         for event in slate:
             decision_time = event.commence_time - lead
-            view = views.get(event.id)
-            if view is None:
-                view = views[event.id] = MarketView(
-                    EventView(event.id, event.home_team, event.away_team, event.commence_time),
-                    decision_time,
-                    tuple(data.decision.get(event.id, ())),
-                )
-            for intent in strategy.decide(view):
+            if planned is not None:
+                intents = planned.get(event.id, ())
+            else:
+                view = views.get(event.id)
+                if view is None:
+                    view = views[event.id] = MarketView(
+                        EventView(event.id, event.home_team, event.away_team, event.commence_time),
+                        decision_time,
+                        tuple(data.decision.get(event.id, ())),
+                    )
+                intents = strategy.decide(view)
+            for intent in intents:
                 if intent.quote.quote_time > decision_time:
                     raise BacktestError("a strategy returned a quote from after its decision time")
                 executed = _execute(intent, event.id, data, config)
                 if executed is not None:
                     chosen.append((event, intent, *executed))
-            heapq.heappush(queue, (_end_time(event, config), next(counter), event))
+            heapq.heappush(queue, (ends[event.id], next(counter), event))
         stakes = _size(chosen, settled_bankroll - pending_stakes, config)
         for (event, intent, price, decimal), stake in zip(chosen, stakes, strict=True):
             if stake <= 0:
@@ -315,6 +301,11 @@ def simulate(
             pending_stakes += stake
     settle_until(None)
     strategy.on_end()
+    closings = closing_values([(p.event, p.quote, p.decimal) for p, _, _ in settled], data, config)
+    bets = [
+        _bet(pending, result, profit, closing, config)
+        for (pending, result, profit), closing in zip(settled, closings, strict=True)
+    ]
     summary, curve, daily = compute_summary(
         bets,
         config.bankroll,

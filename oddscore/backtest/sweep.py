@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from oddscore.backtest.config import BacktestConfig
-from oddscore.backtest.engine import load_for_config, run_backtest, simulate
+from oddscore.backtest.engine import board_of, load_for_config, run_backtest, simulate
 from oddscore.backtest.market import MarketView
 from oddscore.backtest.results import BacktestResult
 from oddscore.backtest.strategies.registry import create_strategy
@@ -110,7 +110,8 @@ async def run_sweep(
     with no_collections():
         data = await load_for_config(db, config, instances)
         views: dict[str, MarketView] = {}
-        return [simulate(instance, data, config, views) for instance in instances]
+        board = board_of(data)
+        return [simulate(instance, data, config, views, board) for instance in instances]
 
 
 async def run_sweep_from_settings(

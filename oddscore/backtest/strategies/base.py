@@ -17,13 +17,15 @@ built-ins and finds the installed ones, so a new strategy never edits this file.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
+from oddscore.backtest.board import Board
 from oddscore.backtest.market import MarketQuote, MarketView
 
 __all__ = [
@@ -31,6 +33,7 @@ __all__ = [
     "BettingStrategy",
     "EventResult",
     "StrategyParams",
+    "intents_by_event",
 ]
 
 
@@ -88,8 +91,26 @@ class BettingStrategy(ABC, Generic[P]):
     def decide(self, view: MarketView) -> Sequence[BetIntent]:
         """The bets to place on one event, from what was known at ``view.decision_time``."""
 
+    def decide_all(self, board: Board) -> Mapping[str, Sequence[BetIntent]] | None:
+        """Every event's bets at once, from the season's decision quotes as arrays (the
+        same answers as :meth:`decide` per event), or None to be asked per event. Only for
+        strategies that learn nothing from results: the engine asks before the first slate."""
+        return None
+
     def on_result(self, result: EventResult) -> None:
         """Called when an event has ended, in time order (after its end, never before)."""
 
     def on_end(self) -> None:
         """Called once after the last settlement."""
+
+
+def intents_by_event(
+    board: Board, rows: Sequence[int], probabilities: Sequence[float] | None = None
+) -> dict[str, list[BetIntent]]:
+    """Intents on ``board``'s ``rows`` (with their probabilities), per event id, in order."""
+    out: dict[str, list[BetIntent]] = defaultdict(list)
+    for i, row in enumerate(rows):
+        out[board.event_ids[board.event[row]]].append(
+            BetIntent(board.quote(row), None if probabilities is None else probabilities[i])
+        )
+    return out

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from pydantic import Field
 
 from oddscore.analytics.devig import DevigMethod
+from oddscore.backtest.board import Board
+from oddscore.backtest.board_picks import best_ev, ev_candidates
 from oddscore.backtest.market import MarketQuote, MarketView
-from oddscore.backtest.strategies.base import BetIntent, BettingStrategy, StrategyParams
+from oddscore.backtest.strategies.base import (
+    BetIntent,
+    BettingStrategy,
+    StrategyParams,
+    intents_by_event,
+)
 
 __all__ = ["BasicEvParams", "BasicEvStrategy"]
 
@@ -84,3 +91,15 @@ class BasicEvStrategy(BettingStrategy[BasicEvParams]):
                     best[market] = (ev, quote, prob)
         ranked = sorted(best.values(), key=lambda c: -c[0])[: p.max_bets_per_event]
         return [BetIntent(quote, probability=prob) for _ev, quote, prob in ranked]
+
+    def decide_all(self, board: Board) -> Mapping[str, Sequence[BetIntent]] | None:
+        cls = type(self)
+        if cls.decide is not BasicEvStrategy.decide or cls._candidates is not _CANDIDATES:
+            return None  # a subclass decides its own way
+        p = self.params
+        found = ev_candidates(board, p.sharp_books, p.retail_books, p.devig_method, p.markets)
+        rows, probabilities = best_ev(found, p.min_ev, p.max_bets_per_event)
+        return intents_by_event(board, rows.tolist(), probabilities.tolist())
+
+
+_CANDIDATES = BasicEvStrategy._candidates

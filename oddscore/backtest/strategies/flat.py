@@ -6,14 +6,21 @@ between the two teams, never the draw.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Literal
 
 from pydantic import model_validator
 
+from oddscore.backtest.board import Board
+from oddscore.backtest.board_picks import flat_rows
 from oddscore.backtest.grading import DRAW
 from oddscore.backtest.market import MarketQuote, MarketView
-from oddscore.backtest.strategies.base import BetIntent, BettingStrategy, StrategyParams
+from oddscore.backtest.strategies.base import (
+    BetIntent,
+    BettingStrategy,
+    StrategyParams,
+    intents_by_event,
+)
 
 __all__ = ["FlatParams", "FlatStrategy"]
 
@@ -70,3 +77,9 @@ class FlatStrategy(BettingStrategy[FlatParams]):
             return []
         quote = _pick(quotes, self.params.outcome, view)
         return [] if quote is None else [BetIntent(quote)]
+
+    def decide_all(self, board: Board) -> Mapping[str, Sequence[BetIntent]] | None:
+        if type(self).decide is not FlatStrategy.decide:
+            return None  # a subclass decides its own way
+        p = self.params
+        return intents_by_event(board, flat_rows(board, p.book, p.market, p.outcome).tolist())
