@@ -21,6 +21,7 @@ from sqlalchemy import (
     delete,
     func,
     insert,
+    or_,
     select,
     type_coerce,
     update,
@@ -56,11 +57,15 @@ __all__ = [
     "load_aliases",
     "load_events",
     "load_events_near",
+    "load_snapshot_keys",
+    "load_teams_near",
     "load_previous_quotes",
     "lock_events",
     "merge_events",
     "set_final_scores",
     "transaction",
+    "update_listed_events",
+    "upsert_events",
     "window",
 ]
 
@@ -239,14 +244,46 @@ async def load_events_near(
     end: datetime,
 ) -> list[EventState]:
     """Stored events of these (home, away) pairs commencing in [start, end]."""
-    found: list[EventState] = []
     wanted = set(pairs)
+    homes = sorted({home for home, _ in wanted})
+    return [
+        state
+        for state in await load_teams_near(conn, sport_key, homes, start, end)
+        if (state.home_team, state.away_team) in wanted
+    ]
+
+
+async def load_teams_near(
+    conn: AsyncConnection, sport_key: str, homes: Sequence[str], start: datetime, end: datetime
+) -> list[EventState]:
+    """Stored events of a sport with one of these home teams, commencing in [start, end]."""
+    found: list[EventState] = []
     statement = cached_statement(conn, _events_near)
-    for chunk in _chunks(sorted({home for home, _ in wanted})):
+    for chunk in _chunks(sorted(set(homes))):
         result = await conn.execute(
             statement, {"sport_key": sport_key, "start": start, "end": end, "homes": list(chunk)}
         )
-        found.extend(_state(row) for row in result if (row.home_team, row.away_team) in wanted)
+        found.extend(_state(row) for row in result)
+    return found
+
+
+def _snapshot_keys(conn: AsyncConnection) -> Any:
+    return select(SNAP.c.event_id, SNAP.c.snapshot_time).where(
+        _among_param(conn, SNAP.c.event_id, "ids"),
+        SNAP.c.snapshot_time >= bindparam("start", type_=SNAP.c.snapshot_time.type),
+        SNAP.c.snapshot_time <= bindparam("end", type_=SNAP.c.snapshot_time.type),
+    )
+
+
+async def load_snapshot_keys(
+    conn: AsyncConnection, event_ids: Sequence[str], start: datetime, end: datetime
+) -> set[tuple[str, datetime]]:
+    """(event id, snapshot time) of the stored snapshots of these events in [start, end]."""
+    found: set[tuple[str, datetime]] = set()
+    statement = cached_statement(conn, _snapshot_keys)
+    for chunk in _chunks(sorted(set(event_ids))):
+        result = await conn.execute(statement, {"ids": list(chunk), "start": start, "end": end})
+        found.update((str(event_id), taken) for event_id, taken in result)
     return found
 
 
@@ -312,16 +349,19 @@ def _new_snapshots(conn: AsyncConnection) -> Any:
     return (
         _insert(conn, SNAP)
         .on_conflict_do_nothing(index_elements=["event_id", "snapshot_time"])
-        .returning(SNAP.c.id, SNAP.c.event_id)
+        .returning(SNAP.c.id, SNAP.c.event_id, SNAP.c.snapshot_time)
     )
 
 
-async def insert_snapshots(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> dict[str, int]:
-    """Insert the snapshots not stored yet; event id -> new snapshot id (skipped ones absent)."""
+async def insert_snapshots(
+    conn: AsyncConnection, rows: Sequence[dict[str, Any]]
+) -> dict[tuple[str, datetime], int]:
+    """Insert the snapshots not stored yet, in one statement; (event id, snapshot time) -> new
+    snapshot id (skipped ones absent)."""
     if not rows:
         return {}
     result = await conn.execute(cached_statement(conn, _new_snapshots), list(rows))
-    return {event_id: snapshot_id for snapshot_id, event_id in result}
+    return {(event_id, taken): snapshot_id for snapshot_id, event_id, taken in result}
 
 
 def _previous_quotes(conn: AsyncConnection) -> Any:
@@ -489,3 +529,46 @@ async def transaction(
                 f"{doing} failed, nothing stored: {database_error_line(exc)}"
             ) from exc
         raise
+
+
+# What a newer listing may change on a stored event (status, scores and created_at never).
+_LISTED_COLUMNS = ("home_team", "away_team", "commence_time", "sport_title", "last_seen_at")
+
+
+def _upsert(conn: AsyncConnection) -> Any:
+    upsert = _insert(conn, EV)
+    return upsert.on_conflict_do_update(
+        index_elements=["id"],
+        set_={
+            **{name: upsert.excluded[name] for name in _LISTED_COLUMNS},
+            "updated_at": upsert.excluded.updated_at,
+        },
+        where=or_(EV.c.last_seen_at.is_(None), EV.c.last_seen_at <= upsert.excluded.last_seen_at),
+    )
+
+
+def _update_listed(_conn: AsyncConnection) -> Any:
+    return (
+        update(EV)
+        .where(
+            EV.c.id == bindparam("b_id"),
+            or_(EV.c.last_seen_at.is_(None), EV.c.last_seen_at <= bindparam("last_seen_at")),
+        )
+        .values(
+            **{name: bindparam(name) for name in _LISTED_COLUMNS},
+            updated_at=bindparam("updated_at"),
+        )
+    )
+
+
+async def upsert_events(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert events; one a concurrent writer inserted meanwhile takes these values only if
+    this listing is at least as new as the one it holds (newer payload wins, either order)."""
+    if rows:
+        await conn.execute(cached_statement(conn, _upsert), list(rows))
+
+
+async def update_listed_events(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
+    """Rows of ``b_id`` with the listed values; skipped where a newer listing already won."""
+    if rows:
+        await conn.execute(cached_statement(conn, _update_listed), list(rows))
