@@ -225,8 +225,7 @@ async def write_events(
             for e in sorted(plan.updates, key=lambda e: e.id)
         ],
     )
-    for loser, winner in plan.merges:
-        await store.merge_events(conn, loser, winner, now)
+    await store.merge_many(conn, plan.merges, now)
     await store.insert_aliases(conn, plan.aliases, now)
     if pending is not None:
         pending.known.apply(seen_at, plan.inserts, plan.updates, plan.merges, plan.aliases)

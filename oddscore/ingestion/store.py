@@ -62,6 +62,7 @@ __all__ = [
     "load_previous_quotes",
     "lock_events",
     "merge_events",
+    "merge_many",
     "set_final_scores",
     "transaction",
     "update_listed_events",
@@ -94,7 +95,6 @@ ODDS_COLUMNS = (
     "validation_notes",
     "created_at",
 )
-_DATETIME_COLUMNS = frozenset({9, 10, 13})
 # SQLite parameters per statement are capped (32766 since 3.32); IN lists stay well below.
 _CHUNK = 500
 
@@ -330,6 +330,87 @@ async def merge_events(conn: AsyncConnection, loser: str, winner: str, now: date
     )
 
 
+async def merge_many(
+    conn: AsyncConnection, pairs: Sequence[tuple[str, str]], now: datetime
+) -> None:
+    """:func:`merge_events` for many (loser, winner) pairs, nine statements whatever their
+    number. The pairs are first remembered as aliases, and every statement then finds each
+    loser's winner there. Pairs that chain (a winner merged away, or two pairs sharing an
+    event) depend on their order and are merged one by one."""
+    losers = [loser for loser, _ in pairs]
+    winners = [winner for _, winner in pairs]
+    if len(pairs) < 2 or len({*losers, *winners}) != 2 * len(pairs):
+        for loser, winner in pairs:
+            await merge_events(conn, loser, winner, now)
+        return
+    await conn.execute(
+        _insert(conn, ALIAS)
+        .values([{"alias_id": a, "event_id": e, "created_at": now} for a, e in pairs])
+        .on_conflict_do_update(
+            index_elements=["alias_id"], set_={"event_id": _insert(conn, ALIAS).excluded.event_id}
+        )
+    )
+    winner_of = ALIAS.alias("winner_of")
+    other = SNAP.alias("other")
+
+    def winner_id(column: Any) -> Any:
+        return (
+            select(winner_of.c.event_id)
+            .where(winner_of.c.alias_id == column)
+            .correlate(column.table)
+            .scalar_subquery()
+        )
+
+    # Snapshots the winner already has at the same time win; the loser's copy is dropped.
+    clashing = select(SNAP.c.id).where(
+        SNAP.c.event_id.in_(losers),
+        select(other.c.id)
+        .where(
+            other.c.event_id == winner_id(SNAP.c.event_id),
+            other.c.snapshot_time == SNAP.c.snapshot_time,
+        )
+        .exists(),
+    )
+    await conn.execute(delete(ODDS).where(ODDS.c.snapshot_id.in_(clashing)))
+    await conn.execute(delete(SNAP).where(SNAP.c.id.in_(clashing)))
+    for table in (SNAP, ODDS, DQ):
+        await conn.execute(
+            update(table)
+            .where(table.c.event_id.in_(losers))
+            .values(event_id=winner_id(table.c.event_id))
+        )
+    await conn.execute(
+        update(ALIAS)
+        .where(ALIAS.c.event_id.in_(losers))
+        .values(event_id=winner_id(ALIAS.c.event_id))
+    )
+    # A result already known under the old id must survive the merge.
+    loser_ev = EV.alias("loser_ev")
+    loser_alias = ALIAS.alias("loser_alias")
+
+    def from_loser(column: str) -> Any:
+        return (
+            select(loser_ev.c[column])
+            .join(loser_alias, loser_alias.c.alias_id == loser_ev.c.id)
+            .where(
+                loser_alias.c.event_id == EV.c.id,
+                loser_ev.c.id.in_(losers),
+                loser_ev.c.home_score.is_not(None),
+            )
+            .scalar_subquery()
+        )
+
+    columns = ("status", "home_score", "away_score", "completed_at", "result_source")
+    await conn.execute(
+        update(EV)
+        .where(
+            EV.c.id.in_(winners), EV.c.home_score.is_(None), from_loser("home_score").is_not(None)
+        )
+        .values(**{name: from_loser(name) for name in columns}, updated_at=now)
+    )
+    await conn.execute(delete(EV).where(EV.c.id.in_(losers)))
+
+
 def _new_aliases(conn: AsyncConnection) -> Any:
     return _insert(conn, ALIAS).on_conflict_do_nothing(index_elements=["alias_id"])
 
@@ -430,11 +511,20 @@ async def copy_odds(conn: AsyncConnection, records: Sequence[tuple[Any, ...]]) -
         return
     placeholders = ", ".join("?" for _ in ODDS_COLUMNS)
     sql = f"INSERT INTO odds ({', '.join(ODDS_COLUMNS)}) VALUES ({placeholders})"
+    # A group's rows share a few dozen distinct times (snapshot, book update, now): each is
+    # formatted once, not per row (strftime was most of the SQLite write).
+    texts: dict[datetime, str | None] = {}
+
+    def text_of(value: datetime | None) -> str | None:
+        if value is None:
+            return None
+        found = texts.get(value)
+        if found is None:
+            found = texts[value] = _utc_text(value)
+        return found
+
     converted = [
-        tuple(
-            _utc_text(value) if index in _DATETIME_COLUMNS else value
-            for index, value in enumerate(record)
-        )
+        (*record[:9], text_of(record[9]), text_of(record[10]), *record[11:13], text_of(record[13]))
         for record in records
     ]
     await conn.exec_driver_sql(sql, converted)  # type: ignore[arg-type]
