@@ -16,10 +16,10 @@ is read from the database as before.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -102,22 +102,12 @@ class KnownState:
 
     async def load_aliases(self, conn: AsyncConnection, ids: Iterable[str]) -> dict[str, str]:
         """alias id -> the event id it was merged into, for the ids given."""
-        wanted = set(ids)
-        missing = [i for i in wanted if i not in self.aliases]
-        if missing:
-            found = await store.load_aliases(conn, missing)
-            self.aliases.update({i: found.get(i) for i in missing})
-        return {i: target for i in wanted if (target := self.aliases.get(i)) is not None}
+        return await _read_through(self.aliases, conn, ids, store.load_aliases)
 
     async def load_events(
         self, conn: AsyncConnection, ids: Iterable[str]
     ) -> dict[str, store.EventState]:
-        wanted = set(ids)
-        missing = [i for i in wanted if i not in self.events]
-        if missing:
-            found = await store.load_events(conn, missing)
-            self.events.update({i: found.get(i) for i in missing})
-        return {i: state for i in wanted if (state := self.events.get(i)) is not None}
+        return await _read_through(self.events, conn, ids, store.load_events)
 
     async def load_events_near(
         self,
@@ -240,6 +230,25 @@ class KnownState:
         if unknown:
             found.update(await store.load_previous_quotes(conn, unknown, before))
         return found
+
+
+V = TypeVar("V")
+
+
+async def _read_through(
+    known: dict[str, V | None],
+    conn: AsyncConnection,
+    ids: Iterable[str],
+    load: Callable[[AsyncConnection, list[str]], Awaitable[Mapping[str, V]]],
+) -> dict[str, V]:
+    """The values of ``ids`` found, reading from the database only the ids not known yet
+    (and remembering those it did not find as None)."""
+    wanted = set(ids)
+    missing = [i for i in wanted if i not in known]
+    if missing:
+        found = await load(conn, missing)
+        known.update({i: found.get(i) for i in missing})
+    return {i: value for i in wanted if (value := known.get(i)) is not None}
 
 
 def _state_of(
