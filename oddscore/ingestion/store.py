@@ -512,20 +512,12 @@ async def copy_odds(conn: AsyncConnection, records: Sequence[tuple[Any, ...]]) -
     placeholders = ", ".join("?" for _ in ODDS_COLUMNS)
     sql = f"INSERT INTO odds ({', '.join(ODDS_COLUMNS)}) VALUES ({placeholders})"
     # A group's rows share a few dozen distinct times (snapshot, book update, now): each is
-    # formatted once, not per row (strftime was most of the SQLite write).
-    texts: dict[datetime, str | None] = {}
-
-    def text_of(value: datetime | None) -> str | None:
-        if value is None:
-            return None
-        found = texts.get(value)
-        if found is None:
-            found = texts[value] = _utc_text(value)
-        return found
-
+    # formatted once, not per row (strftime was most of the SQLite write), and looked up by
+    # the dict's own get (None stays None).
+    moments = {r[9] for r in records} | {r[10] for r in records} | {r[13] for r in records}
+    text_of = {moment: _utc_text(moment) for moment in moments if moment is not None}.get
     converted = [
-        (*record[:9], text_of(record[9]), text_of(record[10]), *record[11:13], text_of(record[13]))
-        for record in records
+        (*r[:9], text_of(r[9]), text_of(r[10]), r[11], r[12], text_of(r[13])) for r in records
     ]
     await conn.exec_driver_sql(sql, converted)  # type: ignore[arg-type]
 
