@@ -28,14 +28,14 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, or_, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from oddscore.ingestion import store
+from oddscore.ingestion.known import KnownState
+from oddscore.ingestion.pending import PendingRows
+from oddscore.ingestion.store import update_listed_events, upsert_events
 from oddscore.provider.models import EventInfo
-from oddscore.storage.models import Event, EventStatus
+from oddscore.storage.models import EventStatus
 
 __all__ = [
     "EventPlan",
@@ -46,10 +46,7 @@ __all__ = [
     "write_events",
 ]
 
-EV = Event.__table__  # type: ignore[attr-defined]
 US_EASTERN = ZoneInfo("America/New_York")
-# What a newer listing may change on a stored event (status, scores and created_at never).
-_LISTED_COLUMNS = ("home_team", "away_team", "commence_time", "sport_title", "last_seen_at")
 DOUBLEHEADER_SPORT_PREFIXES = ("baseball_",)
 
 
@@ -78,16 +75,21 @@ def _key(sport: str, home: str, away: str, commence: datetime) -> tuple[str, str
 
 
 async def plan_events(
-    conn: AsyncConnection, events: Sequence[EventInfo], seen_at: datetime
+    conn: AsyncConnection,
+    events: Sequence[EventInfo],
+    seen_at: datetime,
+    known: KnownState | None = None,
 ) -> EventPlan:
     """Resolve aliases and duplicates and decide inserts/updates; reads only, under the
-    event-resolution lock (held to the end of the caller's transaction, which writes the plan)."""
-    await store.lock_events(conn)
+    event-resolution lock (held to the end of the caller's transaction, which writes the plan).
+    ``known``: the transaction's stored state read once for many payloads (else read here)."""
+    known = known if known is not None else KnownState()
+    await known.lock(conn)
     plan = EventPlan()
-    aliases = await store.load_aliases(conn, [e.id for e in events])
+    aliases = await known.load_aliases(conn, [e.id for e in events])
     plan.canonical = {e.id: aliases.get(e.id, e.id) for e in events}
-    plan.existing = await store.load_events(conn, plan.canonical.values())
-    await _plan_duplicates(conn, events, seen_at, plan)
+    plan.existing = await known.load_events(conn, plan.canonical.values())
+    await _plan_duplicates(conn, events, seen_at, plan, known)
     planned: set[str] = set()
     for event in events:
         target = plan.stored_id(event.id)
@@ -115,7 +117,11 @@ def _differs(state: store.EventState, event: EventInfo) -> bool:
 
 
 async def _plan_duplicates(
-    conn: AsyncConnection, events: Sequence[EventInfo], seen_at: datetime, plan: EventPlan
+    conn: AsyncConnection,
+    events: Sequence[EventInfo],
+    seen_at: datetime,
+    plan: EventPlan,
+    known: KnownState,
 ) -> None:
     by_sport: dict[str, list[EventInfo]] = {}
     for event in events:
@@ -129,7 +135,7 @@ async def _plan_duplicates(
             continue
         start, end = store.window([e.commence_time for e in group], timedelta(days=1))
         pairs = [(e.home_team, e.away_team) for e in group]
-        nearby = await store.load_events_near(conn, sport, pairs, start, end)
+        nearby = await known.load_events_near(conn, sport, pairs, start, end)
         stored_by_key: dict[tuple[str, str, str, date], list[store.EventState]] = {}
         for stored in nearby:
             key = _key(stored.sport_key, stored.home_team, stored.away_team, stored.commence_time)
@@ -163,27 +169,46 @@ async def _plan_duplicates(
                     plan.merges.append((other.id, mine))
 
 
+def _event_row(event: EventInfo, seen_at: datetime, now: datetime) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "sport_key": event.sport_key,
+        "sport_title": event.sport_title,
+        "commence_time": event.commence_time,
+        "home_team": event.home_team,
+        "away_team": event.away_team,
+        "status": EventStatus.SCHEDULED.value,
+        "last_seen_at": seen_at,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
 async def write_events(
-    conn: AsyncConnection, plan: EventPlan, seen_at: datetime, now: datetime
+    conn: AsyncConnection,
+    plan: EventPlan,
+    seen_at: datetime,
+    now: datetime,
+    pending: PendingRows | None = None,
 ) -> None:
-    """Apply the plan: upsert new events, update current ones, then merge duplicates."""
+    """Apply the plan: upsert new events, update current ones, then merge duplicates.
+
+    Given ``pending``, the upserts and aliases are held there (and its ``known`` state made
+    current) for one write with the transaction's other payloads; a plan with merges first
+    writes everything held, since a merge moves stored rows by event id.
+    """
+    if pending is not None and not plan.merges:
+        for event in plan.inserts:
+            pending.upsert_event(_event_row(event, seen_at, now), insert=True)
+        for event in plan.updates:
+            pending.upsert_event(_event_row(event, seen_at, now), insert=False)
+        pending.add_aliases(plan.aliases, now)
+        pending.known.apply(seen_at, plan.inserts, plan.updates, plan.merges, plan.aliases)
+        return
+    if pending is not None:
+        await pending.flush(conn)
     await upsert_events(
-        conn,
-        [
-            {
-                "id": e.id,
-                "sport_key": e.sport_key,
-                "sport_title": e.sport_title,
-                "commence_time": e.commence_time,
-                "home_team": e.home_team,
-                "away_team": e.away_team,
-                "status": EventStatus.SCHEDULED.value,
-                "last_seen_at": seen_at,
-                "created_at": now,
-                "updated_at": now,
-            }
-            for e in sorted(plan.inserts, key=lambda e: e.id)
-        ],
+        conn, [_event_row(e, seen_at, now) for e in sorted(plan.inserts, key=lambda e: e.id)]
     )
     await update_listed_events(
         conn,
@@ -200,45 +225,8 @@ async def write_events(
             for e in sorted(plan.updates, key=lambda e: e.id)
         ],
     )
-    for loser, winner in plan.merges:
-        await store.merge_events(conn, loser, winner, now)
+    await store.merge_many(conn, plan.merges, now)
     await store.insert_aliases(conn, plan.aliases, now)
-
-
-def _upsert(conn: AsyncConnection) -> Any:
-    insert = (pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)(EV)
-    return insert.on_conflict_do_update(
-        index_elements=["id"],
-        set_={
-            **{name: insert.excluded[name] for name in _LISTED_COLUMNS},
-            "updated_at": insert.excluded.updated_at,
-        },
-        where=or_(EV.c.last_seen_at.is_(None), EV.c.last_seen_at <= insert.excluded.last_seen_at),
-    )
-
-
-def _update_listed(_conn: AsyncConnection) -> Any:
-    return (
-        update(EV)
-        .where(
-            EV.c.id == bindparam("b_id"),
-            or_(EV.c.last_seen_at.is_(None), EV.c.last_seen_at <= bindparam("last_seen_at")),
-        )
-        .values(
-            **{name: bindparam(name) for name in _LISTED_COLUMNS},
-            updated_at=bindparam("updated_at"),
-        )
-    )
-
-
-async def upsert_events(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert events; one a concurrent writer inserted meanwhile takes these values only if
-    this listing is at least as new as the one it holds (newer payload wins, either order)."""
-    if rows:
-        await conn.execute(store.cached_statement(conn, _upsert), list(rows))
-
-
-async def update_listed_events(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
-    """Rows of ``b_id`` with the listed values; skipped where a newer listing already won."""
-    if rows:
-        await conn.execute(store.cached_statement(conn, _update_listed), list(rows))
+    if pending is not None:
+        pending.known.apply(seen_at, plan.inserts, plan.updates, plan.merges, plan.aliases)
+        pending.known.forget_snapshots()

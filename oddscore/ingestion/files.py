@@ -46,7 +46,7 @@ from oddscore.ingestion.pipeline import (
     write_events_payload,
     write_odds_payload,
 )
-from oddscore.ingestion.screening import printable, storable_id
+from oddscore.ingestion.screening import printable, refusal_of, storable_id
 from oddscore.ingestion.validation import Action, Finding
 from oddscore.provider.models import EventInfo
 from oddscore.reading import DEFAULT_MAX_BYTES, read_bounded
@@ -272,7 +272,17 @@ async def _write_group(
     conn: AsyncConnection, group: Sequence[LoadedFile], options: IngestOptions, now: datetime
 ) -> list[IngestResult]:
     results = []
-    pending = PendingRows()  # one COPY for the group's odds rows, not one per file
+    pending = PendingRows()  # one write per table for the group, not one per file
+    # The stored state the group's plans read, read once (the screened-out events excepted:
+    # an id no column can hold is never looked up).
+    infos = [
+        info
+        for item in group
+        for info in (item.events if item.kind == "events" else [p.info for p in item.odds])
+        if refusal_of(info) is None
+    ]
+    times = [item.snapshot_time for item in group if item.kind == "odds"]
+    await pending.known.prepare(conn, infos, times)
     for item in group:
         if item.kind == "events":
             result = await write_events_payload(

@@ -328,12 +328,14 @@ class _EventSnapshot:
 
 
 def _odds_records(
-    item: _EventSnapshot, snapshot_id: int, snapshot_time: datetime, now: datetime
+    item: _EventSnapshot, snapshot_time: datetime, now: datetime
 ) -> list[tuple[Any, ...]]:
+    """The snapshot's odds rows in ``store.ODDS_COLUMNS`` order, less the leading snapshot id
+    (known once the snapshot is inserted)."""
+    stored_id = item.stored_id
     return [
         (
-            snapshot_id,
-            item.stored_id,
+            stored_id,
             q.bookmaker_key,
             q.bookmaker_title[:100],
             q.market_key,
@@ -451,10 +453,10 @@ async def write_odds_payload(
     result.records_refused = len(refusals)
     result.refusal_reasons = [f.description for f in refusals]
     planned = [item.info for item in kept]
-    plan = await plan_events(conn, planned, snapshot_time)
+    plan = await plan_events(conn, planned, snapshot_time, held.known)
     stored_ids = sorted({plan.stored_id(e.id) for e in planned})
     previous = held.overlay(
-        await store.load_previous_quotes(conn, stored_ids, snapshot_time),
+        await held.known.previous_quotes(conn, stored_ids, snapshot_time),
         stored_ids,
         snapshot_time,
     )
@@ -481,9 +483,7 @@ async def write_odds_payload(
         result.rejected = 1
         result.rejection_reasons.extend(rejecting)
     else:
-        if plan.merges:
-            await held.flush(conn)  # a merge moves rows by event id: they must be stored
-        await write_events(conn, plan, snapshot_time, now)
+        await write_events(conn, plan, snapshot_time, now, held)
         result.events_inserted = len(plan.inserts)
         result.events_updated = len(plan.updates)
         result.events_merged = len(plan.merges) + len(plan.aliases)
@@ -657,14 +657,15 @@ async def _write_snapshots(
                 "created_at": now,
             }
         )
-    inserted = await store.insert_snapshots(conn, rows)
-    result.snapshots_inserted = len(inserted)
-    result.snapshots_skipped += len(firsts) - len(inserted)
-    for item in firsts:
-        snapshot_id = inserted.get(item.stored_id)
-        if snapshot_id is None:
+    new = await pending.known.new_snapshots(
+        conn, [item.stored_id for item in firsts], snapshot_time
+    )
+    result.snapshots_inserted = len(new)
+    result.snapshots_skipped += len(firsts) - len(new)
+    for item, row in zip(firsts, rows, strict=True):
+        if item.stored_id not in new:
             continue  # stored before: its rows and findings are already there
-        records = _odds_records(item, snapshot_id, snapshot_time, now)
+        records = _odds_records(item, snapshot_time, now)
         finding_rows = [
             finding_row(
                 f,
@@ -676,7 +677,7 @@ async def _write_snapshots(
             )
             for f in item.findings
         ]
-        pending.add(item.stored_id, snapshot_time, item.quotes, records, finding_rows)
+        pending.add(row, item.quotes, records, finding_rows)
         result.odds_excluded += sum(1 for q in item.quotes if q.excluded)
         for finding in item.findings:
             if finding.action == Action.EXCLUDE:
@@ -725,10 +726,8 @@ async def write_events_payload(
             for f in refusals
         ],
     )
-    plan = await plan_events(conn, kept, seen_at)
-    if plan.merges and pending is not None:
-        await pending.flush(conn)  # a merge moves rows by event id: they must be stored
-    await write_events(conn, plan, seen_at, now)
+    plan = await plan_events(conn, kept, seen_at, pending.known if pending is not None else None)
+    await write_events(conn, plan, seen_at, now, pending)
     await log_fetch(
         conn, response, events=events, snapshot_time=seen_at, flow_name=options.flow_name
     )

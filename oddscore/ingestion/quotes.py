@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, Literal
 
 from oddscore.clock import parse_timestamp
@@ -53,11 +54,15 @@ _PROP_PREFIXES = ("player_", "batter_", "pitcher_")
 MAX_STORABLE_PRICE = 1_000_000
 
 
+# Memoized: a season's import asks about a handful of market keys ~120,000 times (a regex
+# each); bounded, since keys come from the provider.
+@lru_cache(maxsize=4096)
 def base_market(key: str) -> str:
     """``spreads_h1`` -> ``spreads``; keys without a period suffix are returned unchanged."""
     return _PERIOD.sub("", key)
 
 
+@lru_cache(maxsize=4096)
 def is_back_market(key: str) -> bool:
     """True for markets whose prices are back odds we know how to read.
 

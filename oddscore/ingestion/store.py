@@ -21,6 +21,7 @@ from sqlalchemy import (
     delete,
     func,
     insert,
+    or_,
     select,
     type_coerce,
     update,
@@ -56,11 +57,16 @@ __all__ = [
     "load_aliases",
     "load_events",
     "load_events_near",
+    "load_snapshot_keys",
+    "load_teams_near",
     "load_previous_quotes",
     "lock_events",
     "merge_events",
+    "merge_many",
     "set_final_scores",
     "transaction",
+    "update_listed_events",
+    "upsert_events",
     "window",
 ]
 
@@ -89,7 +95,6 @@ ODDS_COLUMNS = (
     "validation_notes",
     "created_at",
 )
-_DATETIME_COLUMNS = frozenset({9, 10, 13})
 # SQLite parameters per statement are capped (32766 since 3.32); IN lists stay well below.
 _CHUNK = 500
 
@@ -239,14 +244,46 @@ async def load_events_near(
     end: datetime,
 ) -> list[EventState]:
     """Stored events of these (home, away) pairs commencing in [start, end]."""
-    found: list[EventState] = []
     wanted = set(pairs)
+    homes = sorted({home for home, _ in wanted})
+    return [
+        state
+        for state in await load_teams_near(conn, sport_key, homes, start, end)
+        if (state.home_team, state.away_team) in wanted
+    ]
+
+
+async def load_teams_near(
+    conn: AsyncConnection, sport_key: str, homes: Sequence[str], start: datetime, end: datetime
+) -> list[EventState]:
+    """Stored events of a sport with one of these home teams, commencing in [start, end]."""
+    found: list[EventState] = []
     statement = cached_statement(conn, _events_near)
-    for chunk in _chunks(sorted({home for home, _ in wanted})):
+    for chunk in _chunks(sorted(set(homes))):
         result = await conn.execute(
             statement, {"sport_key": sport_key, "start": start, "end": end, "homes": list(chunk)}
         )
-        found.extend(_state(row) for row in result if (row.home_team, row.away_team) in wanted)
+        found.extend(_state(row) for row in result)
+    return found
+
+
+def _snapshot_keys(conn: AsyncConnection) -> Any:
+    return select(SNAP.c.event_id, SNAP.c.snapshot_time).where(
+        _among_param(conn, SNAP.c.event_id, "ids"),
+        SNAP.c.snapshot_time >= bindparam("start", type_=SNAP.c.snapshot_time.type),
+        SNAP.c.snapshot_time <= bindparam("end", type_=SNAP.c.snapshot_time.type),
+    )
+
+
+async def load_snapshot_keys(
+    conn: AsyncConnection, event_ids: Sequence[str], start: datetime, end: datetime
+) -> set[tuple[str, datetime]]:
+    """(event id, snapshot time) of the stored snapshots of these events in [start, end]."""
+    found: set[tuple[str, datetime]] = set()
+    statement = cached_statement(conn, _snapshot_keys)
+    for chunk in _chunks(sorted(set(event_ids))):
+        result = await conn.execute(statement, {"ids": list(chunk), "start": start, "end": end})
+        found.update((str(event_id), taken) for event_id, taken in result)
     return found
 
 
@@ -293,6 +330,87 @@ async def merge_events(conn: AsyncConnection, loser: str, winner: str, now: date
     )
 
 
+async def merge_many(
+    conn: AsyncConnection, pairs: Sequence[tuple[str, str]], now: datetime
+) -> None:
+    """:func:`merge_events` for many (loser, winner) pairs, nine statements whatever their
+    number. The pairs are first remembered as aliases, and every statement then finds each
+    loser's winner there. Pairs that chain (a winner merged away, or two pairs sharing an
+    event) depend on their order and are merged one by one."""
+    losers = [loser for loser, _ in pairs]
+    winners = [winner for _, winner in pairs]
+    if len(pairs) < 2 or len({*losers, *winners}) != 2 * len(pairs):
+        for loser, winner in pairs:
+            await merge_events(conn, loser, winner, now)
+        return
+    await conn.execute(
+        _insert(conn, ALIAS)
+        .values([{"alias_id": a, "event_id": e, "created_at": now} for a, e in pairs])
+        .on_conflict_do_update(
+            index_elements=["alias_id"], set_={"event_id": _insert(conn, ALIAS).excluded.event_id}
+        )
+    )
+    winner_of = ALIAS.alias("winner_of")
+    other = SNAP.alias("other")
+
+    def winner_id(column: Any) -> Any:
+        return (
+            select(winner_of.c.event_id)
+            .where(winner_of.c.alias_id == column)
+            .correlate(column.table)
+            .scalar_subquery()
+        )
+
+    # Snapshots the winner already has at the same time win; the loser's copy is dropped.
+    clashing = select(SNAP.c.id).where(
+        SNAP.c.event_id.in_(losers),
+        select(other.c.id)
+        .where(
+            other.c.event_id == winner_id(SNAP.c.event_id),
+            other.c.snapshot_time == SNAP.c.snapshot_time,
+        )
+        .exists(),
+    )
+    await conn.execute(delete(ODDS).where(ODDS.c.snapshot_id.in_(clashing)))
+    await conn.execute(delete(SNAP).where(SNAP.c.id.in_(clashing)))
+    for table in (SNAP, ODDS, DQ):
+        await conn.execute(
+            update(table)
+            .where(table.c.event_id.in_(losers))
+            .values(event_id=winner_id(table.c.event_id))
+        )
+    await conn.execute(
+        update(ALIAS)
+        .where(ALIAS.c.event_id.in_(losers))
+        .values(event_id=winner_id(ALIAS.c.event_id))
+    )
+    # A result already known under the old id must survive the merge.
+    loser_ev = EV.alias("loser_ev")
+    loser_alias = ALIAS.alias("loser_alias")
+
+    def from_loser(column: str) -> Any:
+        return (
+            select(loser_ev.c[column])
+            .join(loser_alias, loser_alias.c.alias_id == loser_ev.c.id)
+            .where(
+                loser_alias.c.event_id == EV.c.id,
+                loser_ev.c.id.in_(losers),
+                loser_ev.c.home_score.is_not(None),
+            )
+            .scalar_subquery()
+        )
+
+    columns = ("status", "home_score", "away_score", "completed_at", "result_source")
+    await conn.execute(
+        update(EV)
+        .where(
+            EV.c.id.in_(winners), EV.c.home_score.is_(None), from_loser("home_score").is_not(None)
+        )
+        .values(**{name: from_loser(name) for name in columns}, updated_at=now)
+    )
+    await conn.execute(delete(EV).where(EV.c.id.in_(losers)))
+
+
 def _new_aliases(conn: AsyncConnection) -> Any:
     return _insert(conn, ALIAS).on_conflict_do_nothing(index_elements=["alias_id"])
 
@@ -312,16 +430,19 @@ def _new_snapshots(conn: AsyncConnection) -> Any:
     return (
         _insert(conn, SNAP)
         .on_conflict_do_nothing(index_elements=["event_id", "snapshot_time"])
-        .returning(SNAP.c.id, SNAP.c.event_id)
+        .returning(SNAP.c.id, SNAP.c.event_id, SNAP.c.snapshot_time)
     )
 
 
-async def insert_snapshots(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> dict[str, int]:
-    """Insert the snapshots not stored yet; event id -> new snapshot id (skipped ones absent)."""
+async def insert_snapshots(
+    conn: AsyncConnection, rows: Sequence[dict[str, Any]]
+) -> dict[tuple[str, datetime], int]:
+    """Insert the snapshots not stored yet, in one statement; (event id, snapshot time) -> new
+    snapshot id (skipped ones absent)."""
     if not rows:
         return {}
     result = await conn.execute(cached_statement(conn, _new_snapshots), list(rows))
-    return {event_id: snapshot_id for snapshot_id, event_id in result}
+    return {(event_id, taken): snapshot_id for snapshot_id, event_id, taken in result}
 
 
 def _previous_quotes(conn: AsyncConnection) -> Any:
@@ -390,12 +511,13 @@ async def copy_odds(conn: AsyncConnection, records: Sequence[tuple[Any, ...]]) -
         return
     placeholders = ", ".join("?" for _ in ODDS_COLUMNS)
     sql = f"INSERT INTO odds ({', '.join(ODDS_COLUMNS)}) VALUES ({placeholders})"
+    # A group's rows share a few dozen distinct times (snapshot, book update, now): each is
+    # formatted once, not per row (strftime was most of the SQLite write), and looked up by
+    # the dict's own get (None stays None).
+    moments = {r[9] for r in records} | {r[10] for r in records} | {r[13] for r in records}
+    text_of = {moment: _utc_text(moment) for moment in moments if moment is not None}.get
     converted = [
-        tuple(
-            _utc_text(value) if index in _DATETIME_COLUMNS else value
-            for index, value in enumerate(record)
-        )
-        for record in records
+        (*r[:9], text_of(r[9]), text_of(r[10]), r[11], r[12], text_of(r[13])) for r in records
     ]
     await conn.exec_driver_sql(sql, converted)  # type: ignore[arg-type]
 
@@ -489,3 +611,46 @@ async def transaction(
                 f"{doing} failed, nothing stored: {database_error_line(exc)}"
             ) from exc
         raise
+
+
+# What a newer listing may change on a stored event (status, scores and created_at never).
+_LISTED_COLUMNS = ("home_team", "away_team", "commence_time", "sport_title", "last_seen_at")
+
+
+def _upsert(conn: AsyncConnection) -> Any:
+    upsert = _insert(conn, EV)
+    return upsert.on_conflict_do_update(
+        index_elements=["id"],
+        set_={
+            **{name: upsert.excluded[name] for name in _LISTED_COLUMNS},
+            "updated_at": upsert.excluded.updated_at,
+        },
+        where=or_(EV.c.last_seen_at.is_(None), EV.c.last_seen_at <= upsert.excluded.last_seen_at),
+    )
+
+
+def _update_listed(_conn: AsyncConnection) -> Any:
+    return (
+        update(EV)
+        .where(
+            EV.c.id == bindparam("b_id"),
+            or_(EV.c.last_seen_at.is_(None), EV.c.last_seen_at <= bindparam("last_seen_at")),
+        )
+        .values(
+            **{name: bindparam(name) for name in _LISTED_COLUMNS},
+            updated_at=bindparam("updated_at"),
+        )
+    )
+
+
+async def upsert_events(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert events; one a concurrent writer inserted meanwhile takes these values only if
+    this listing is at least as new as the one it holds (newer payload wins, either order)."""
+    if rows:
+        await conn.execute(cached_statement(conn, _upsert), list(rows))
+
+
+async def update_listed_events(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
+    """Rows of ``b_id`` with the listed values; skipped where a newer listing already won."""
+    if rows:
+        await conn.execute(cached_statement(conn, _update_listed), list(rows))
