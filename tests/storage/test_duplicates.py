@@ -23,6 +23,7 @@ from typer.testing import CliRunner
 
 from oddscore.cli.app import app
 from oddscore.clock import FrozenClock
+from oddscore.config import get_settings
 from oddscore.exceptions import StorageError
 from oddscore.ingestion.duplicates import find_duplicates
 from oddscore.ingestion.pipeline import IngestOptions, ingest_odds
@@ -183,9 +184,10 @@ def test_upgrade_refuses_duplicates_until_the_doctor_merges_them(
     assert _on(old_url, _revision) == "0003"  # nothing half-done
 
     monkeypatch.setenv("DATABASE_URL", old_url)
+    get_settings.cache_clear()  # storing the damage read the settings (the sport profiles)
     runner = CliRunner()
     refused = runner.invoke(app, ["db", "upgrade"], terminal_width=400)
-    assert refused.exit_code == 1
+    assert refused.exit_code == 1, refused.output
     assert REFUSAL in refused.output and "Traceback" not in refused.output
 
     listed = runner.invoke(app, ["db", "doctor", "--json"])
