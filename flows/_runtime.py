@@ -35,7 +35,11 @@ from oddscore.clock import utcnow
 from oddscore.config import get_settings
 from oddscore.exceptions import TRANSIENT_ERRORS, MalformedResponseError
 from oddscore.logs import configure_logging, get_logger, register_secret
-from oddscore.orchestration.restart_backoff import consecutive_failures, restart_backoff
+from oddscore.orchestration.restart_backoff import (
+    IDLE_TAG,
+    consecutive_failures,
+    restart_backoff,
+)
 from oddscore.scheduling.planner import Decision, ceil_minute, next_slot
 from oddscore.scheduling.policy import SchedulePolicy
 from oddscore.scheduling.slots import already_covered, slot_key
@@ -196,7 +200,7 @@ async def _last_ended(deployment: str) -> tuple[str, int]:
     failures = consecutive_failures(
         {
             "state_type": run.state_type.value if run.state_type is not None else "",
-            "safety_net": bool(((run.parameters or {}).get("params") or {}).get("safety_net")),
+            "tags": list(run.tags or []),
         }
         for run in ended
     )
@@ -233,6 +237,7 @@ async def safety_net_gate(flow_name: str, *, safety_net: bool) -> dict[str, Any]
             "safety_net": f"the chain is alive: run {run_id} waits for {when.isoformat()}",
         }
         log.info("safety net: chain alive", deployment=deployment, waiting=run_id, at=when)
+        await _mark_idle()
         await publish_summary(f"{flow_name}-summary", flow_name, summary)
         return summary
     last, failures = await _last_ended(deployment)
@@ -253,9 +258,20 @@ async def safety_net_gate(flow_name: str, *, safety_net: bool) -> dict[str, Any]
     why = f"{failures} runs in a row crashed or failed: back-off {int(delay.total_seconds())} s"
     outcome = await schedule_next(deployment, utcnow() + delay, reason=why)
     log.warning("safety net: backing off", deployment=deployment, last_run=last, delay=delay)
+    await _mark_idle()
     summary = {"started": utcnow().isoformat(), "safety_net": why, "reschedule": outcome}
     await publish_summary(f"{flow_name}-summary", flow_name, summary)
     return summary
+
+
+async def _mark_idle() -> None:
+    """Tag this run as a safety-net run that did no work: the back-off's count skips it."""
+    current = runtime_flow_run.id
+    if not current:
+        return
+    async with get_client() as client:
+        run = await client.read_flow_run(current)
+        await client.update_flow_run(current, tags=sorted({*(run.tags or []), IDLE_TAG}))
 
 
 async def _alert_dead_chain(deployment: str, last: str) -> None:

@@ -18,7 +18,10 @@ from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from typing import Any
 
-__all__ = ["consecutive_failures", "restart_backoff"]
+__all__ = ["IDLE_TAG", "consecutive_failures", "restart_backoff"]
+
+# The tag of a safety-net run that did no work (it found the chain alive, or backed off).
+IDLE_TAG = "safety-net-idle"
 
 _DIED = frozenset({"CRASHED", "FAILED"})
 
@@ -37,16 +40,15 @@ def restart_backoff(
 def consecutive_failures(runs: Iterable[Mapping[str, Any]]) -> int:
     """Crashed or failed runs in a row, newest first, until a completed run that did work.
 
-    ``runs`` are ended runs, newest first, each with ``state_type`` and ``safety_net`` (was
-    it started by the safety net). A completed safety-net run is skipped, neither success nor
-    failure: it may only have found the chain alive or backed off, which says nothing about
-    whether the chain's work succeeds.
+    ``runs`` are ended runs, newest first, each with ``state_type`` and ``tags``. A completed
+    run tagged :data:`IDLE_TAG` is skipped, neither success nor failure: it only found the
+    chain alive or backed off, which says nothing about whether the chain's work succeeds.
 
-    >>> consecutive_failures([{"state_type": "CRASHED", "safety_net": False},
-    ...                       {"state_type": "COMPLETED", "safety_net": True},
-    ...                       {"state_type": "FAILED", "safety_net": True},
-    ...                       {"state_type": "COMPLETED", "safety_net": False},
-    ...                       {"state_type": "CRASHED", "safety_net": False}])
+    >>> consecutive_failures([{"state_type": "CRASHED", "tags": []},
+    ...                       {"state_type": "COMPLETED", "tags": [IDLE_TAG]},
+    ...                       {"state_type": "FAILED", "tags": []},
+    ...                       {"state_type": "COMPLETED", "tags": []},
+    ...                       {"state_type": "CRASHED", "tags": []}])
     2
     """
     count = 0
@@ -54,6 +56,6 @@ def consecutive_failures(runs: Iterable[Mapping[str, Any]]) -> int:
         state = str(run.get("state_type", "")).upper()
         if state in _DIED:
             count += 1
-        elif state == "COMPLETED" and not run.get("safety_net"):
+        elif state == "COMPLETED" and IDLE_TAG not in (run.get("tags") or ()):
             break
     return count
