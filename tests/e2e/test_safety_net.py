@@ -12,9 +12,10 @@ the simulator) on PostgreSQL, plus `odds safety-net apply --window 60`. Two deat
    marks it Crashed after the window, which frees the concurrency slot; the restart
    automation's run goes to a fresh worker and the chain goes on.
 
-3. ``kill -9`` of the run while its paid request is in flight (the simulator bills on receipt
-   and holds the answer): the restart automation's run settles the lost call from the
-   provider's ``x-requests-used`` and pays once more for the answer nobody read.
+3. ``kill -9`` of a (forced) run while its paid request is in flight (the simulator bills on
+   receipt and holds the answer): the restart automation's run resumes the chain, and the
+   next paid call settles the lost call from the provider's ``x-requests-used`` and pays
+   exactly once more for the answer nobody read.
 
 A duplicate safety-net run (the chain alive) ends at once. Afterwards each chain has exactly
 one waiting run, the chain-health artifact lists the chain, and the simulator's billed credits
@@ -308,13 +309,10 @@ def test_a_killed_run_and_a_lost_host_never_end_the_chain(net: Stack) -> None:
     # -- 3. kill -9 while the paid request is in flight ----------------------------------------
     for waiting in stack.runs("SCHEDULED"):  # the killed run must be the chain's only run
         stack.http.delete(f"/flow_runs/{waiting['id']}").raise_for_status()
-    # No snapshot left: every game needs its first one now, so the killed run and its
-    # safety-net rerun both have a paid call due (no force, which a restart would not carry).
-    asyncio.run(_sql(url, "TRUNCATE odds_snapshots, odds CASCADE"))
-    _wait_for_a_new_slot(url)
     billed_before, recorded_before = _billed(stack), _ledger_credits(url)
     _hold_next_answer(stack, "/odds", seconds=300)  # billed on receipt, then held
-    in_flight = stack.run()
+    force = '{"params": {"force": true}}'
+    in_flight = stack.run(DEPLOYMENT, "--params", force)
     cost = _wait(
         "the paid request billed and held",
         lambda: _billed(stack) - billed_before,
@@ -337,10 +335,13 @@ def test_a_killed_run_and_a_lost_host_never_end_the_chain(net: Stack) -> None:
     assert done_3["state_type"] == "COMPLETED", (done_3["state"], stack.worker_log())
     resumed_3 = time.monotonic() - in_flight_at
     summary_3 = stack.summary(rerun_3["id"])
-    # The rerun pays exactly once more: the provider has no idempotency, and the answer the
-    # killed run paid for was never read. The ledger settles that lost call from the counter.
-    assert _field(summary_3, "basketball_nba.credits") == str(cost), summary_3
     assert (_field(summary_3, "reschedule") or "").startswith("next run scheduled for"), summary_3
+    # The next paid call (a forced run, as the killed one was; a restart does not carry
+    # force) settles the lost call from the provider's counter and pays exactly once more:
+    # the provider has no idempotency, and the answer the killed run paid for was never read.
+    again = stack.wait_final(stack.run(DEPLOYMENT, "--params", force), timeout=180)
+    assert again["state_type"] == "COMPLETED", (again["state"], stack.worker_log())
+    assert _field(stack.summary(again["id"]), "basketball_nba.credits") == str(cost)
     assert _billed(stack) - billed_before == 2 * cost
     assert _ledger_credits(url) - recorded_before == 2 * cost
     statuses = [r["status"] for r in _paid_rows(url, "fetch-odds")]
