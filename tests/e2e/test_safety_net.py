@@ -309,6 +309,7 @@ def test_a_killed_run_and_a_lost_host_never_end_the_chain(net: Stack) -> None:
     # -- 3. kill -9 while the paid request is in flight ----------------------------------------
     for waiting in stack.runs("SCHEDULED"):  # the killed run must be the chain's only run
         stack.http.delete(f"/flow_runs/{waiting['id']}").raise_for_status()
+    _wait_for_a_new_slot(url)  # a forced call in a minute already paid for pays nothing
     billed_before, recorded_before = _billed(stack), _ledger_credits(url)
     _hold_next_answer(stack, "/odds", seconds=300)  # billed on receipt, then held
     force = '{"params": {"force": true}}'
