@@ -35,6 +35,11 @@ from oddscore.clock import utcnow
 from oddscore.config import get_settings
 from oddscore.exceptions import TRANSIENT_ERRORS, MalformedResponseError
 from oddscore.logs import configure_logging, get_logger, register_secret
+from oddscore.orchestration.restart_backoff import (
+    IDLE_TAG,
+    consecutive_failures,
+    restart_backoff,
+)
 from oddscore.scheduling.planner import Decision, ceil_minute, next_slot
 from oddscore.scheduling.policy import SchedulePolicy
 from oddscore.scheduling.slots import already_covered, slot_key
@@ -173,8 +178,9 @@ async def _waiting_runs(deployment: str) -> list[tuple[str, datetime]]:
     ]
 
 
-async def _last_ended(deployment: str) -> str:
-    """The state and start of the deployment's latest run that ended, other than this one."""
+async def _last_ended(deployment: str) -> tuple[str, int]:
+    """The deployment's latest run that ended (other than this one), as text, and how many
+    of its latest runs crashed or failed in a row (``consecutive_failures``)."""
     current = runtime_flow_run.id
     async with get_client() as client:
         target = await client.read_deployment_by_name(deployment)
@@ -188,14 +194,23 @@ async def _last_ended(deployment: str) -> str:
                 )
             ),
             sort=FlowRunSort.END_TIME_DESC,
-            limit=5,
+            limit=50,
         )
-    for run in ended:
-        if str(run.id) != str(current):
-            return f"{run.name}: {run.state_name}" + (
-                f" ({run.state.message})" if run.state is not None and run.state.message else ""
-            )
-    return "no earlier run"
+    ended = [run for run in ended if str(run.id) != str(current)]
+    failures = consecutive_failures(
+        {
+            "state_type": run.state_type.value if run.state_type is not None else "",
+            "tags": list(run.tags or []),
+        }
+        for run in ended
+    )
+    if not ended:
+        return "no earlier run", failures
+    run = ended[0]
+    text = f"{run.name}: {run.state_name}" + (
+        f" ({run.state.message})" if run.state is not None and run.state.message else ""
+    )
+    return text, failures
 
 
 async def safety_net_gate(flow_name: str, *, safety_net: bool) -> dict[str, Any] | None:
@@ -206,6 +221,10 @@ async def safety_net_gate(flow_name: str, *, safety_net: bool) -> dict[str, Any]
     nothing, published like any other. Otherwise the chain was dead: one dead-chain alert
     (off unless ALERT_ENABLED) and None, and the caller does the chain's work, which
     schedules the next run. A normal run (``safety_net`` false) is never stopped here.
+
+    A crash loop backs off: after ``SAFETY_NET_BACKOFF_AFTER`` crashed or failed runs in a
+    row, this run schedules the chain's one run later (``restart_backoff``) and ends, so the
+    chain keeps exactly one run and does not die again at once.
     """
     deployment = current_deployment()
     if not safety_net or deployment is None:
@@ -218,10 +237,44 @@ async def safety_net_gate(flow_name: str, *, safety_net: bool) -> dict[str, Any]
             "safety_net": f"the chain is alive: run {run_id} waits for {when.isoformat()}",
         }
         log.info("safety net: chain alive", deployment=deployment, waiting=run_id, at=when)
+        await _mark_idle()
         await publish_summary(f"{flow_name}-summary", flow_name, summary)
         return summary
-    last = await _last_ended(deployment)
-    log.warning("safety net: restarting a dead chain", deployment=deployment, last_run=last)
+    last, failures = await _last_ended(deployment)
+    scheduler = get_settings().scheduler
+    delay = restart_backoff(
+        failures,
+        after=scheduler.safety_net_backoff_after,
+        base=timedelta(seconds=scheduler.safety_net_backoff_seconds),
+        cap=timedelta(seconds=scheduler.safety_net_backoff_cap_seconds),
+    )
+    if delay is None or failures == scheduler.safety_net_backoff_after:
+        # One alert per dead chain: a crash loop alerts when its back-off starts, not each time.
+        await _alert_dead_chain(deployment, last)
+    if delay is None:
+        log.warning("safety net: restarting a dead chain", deployment=deployment, last_run=last)
+        return None
+    # Crash loop: the chain's one run is scheduled later instead of dying again now.
+    why = f"{failures} runs in a row crashed or failed: back-off {int(delay.total_seconds())} s"
+    outcome = await schedule_next(deployment, utcnow() + delay, reason=why)
+    log.warning("safety net: backing off", deployment=deployment, last_run=last, delay=delay)
+    await _mark_idle()
+    summary = {"started": utcnow().isoformat(), "safety_net": why, "reschedule": outcome}
+    await publish_summary(f"{flow_name}-summary", flow_name, summary)
+    return summary
+
+
+async def _mark_idle() -> None:
+    """Tag this run as a safety-net run that did no work: the back-off's count skips it."""
+    current = runtime_flow_run.id
+    if not current:
+        return
+    async with get_client() as client:
+        run = await client.read_flow_run(current)
+        await client.update_flow_run(current, tags=sorted({*(run.tags or []), IDLE_TAG}))
+
+
+async def _alert_dead_chain(deployment: str, last: str) -> None:
     from oddscore.alerts.manager import AlertManager
     from oddscore.alerts.triggers import dead_chain_alert
 
@@ -230,7 +283,6 @@ async def safety_net_gate(flow_name: str, *, safety_net: bool) -> dict[str, Any]
         await manager.notify(dead_chain_alert(deployment=deployment, last_run=last))
     finally:
         await manager.aclose()
-    return None
 
 
 def reschedule_text(outcome: dict[str, Any]) -> str:

@@ -244,6 +244,17 @@ class SchedulerSettings(BaseSettings):
     safety_net_window_seconds: int = Field(
         default=300, ge=60, le=3600, validation_alias="SAFETY_NET_WINDOW_SECONDS"
     )
+    # A chain whose runs keep dying is restarted with exponential back-off: after this many
+    # crashed or failed runs in a row, the restart waits backoff seconds, doubling, up to cap.
+    safety_net_backoff_after: int = Field(
+        default=3, ge=1, le=100, validation_alias="SAFETY_NET_BACKOFF_AFTER"
+    )
+    safety_net_backoff_seconds: int = Field(
+        default=60, ge=1, le=86_400, validation_alias="SAFETY_NET_BACKOFF_SECONDS"
+    )
+    safety_net_backoff_cap_seconds: int = Field(
+        default=3600, ge=1, le=7 * 86_400, validation_alias="SAFETY_NET_BACKOFF_CAP_SECONDS"
+    )
     # covering: calls placed to cover every game's tiers together; cadence: the original
     # per-game tier cadence (about 2.8x the calls on a real season, same coverage).
     planner: Literal["covering", "cadence"] = Field(

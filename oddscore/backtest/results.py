@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from oddscore.reading import read_bounded
+from oddscore.locations import read_bytes
 
 __all__ = [
     "BET_COLUMNS",
@@ -161,8 +161,9 @@ class BacktestResult(BaseModel):
         path.write_text(self.to_json(), encoding="utf-8")
 
     @classmethod
-    def load(cls, path: Path) -> BacktestResult:
-        return cls.from_json(read_bounded(path))
+    def load(cls, location: str | Path) -> BacktestResult:
+        """A saved result from a local file or an S3 location (``s3://bucket/key``)."""
+        return cls.from_json(read_bytes(location))
 
 
 BET_COLUMNS = tuple(Bet.model_fields)

@@ -76,13 +76,23 @@ def parse_day(text: str, *, end: bool = False) -> datetime:
         raise fail(f"not a date: {text!r} (use YYYY-MM-DD)") from None
 
 
-def _load(path: Path) -> Any:
+def load_result(location: str) -> Any:
+    """A saved backtest result, from a local file or ``s3://bucket/key``; a clear error else."""
     from oddscore.backtest.results import BacktestResult
 
     try:
-        return BacktestResult.load(path)
+        return BacktestResult.load(location)
     except ValueError as exc:  # pydantic's ValidationError is a ValueError
-        raise fail(f"{path} is not a backtest result: {str(exc).splitlines()[0]}") from None
+        raise fail(f"{location} is not a backtest result: {str(exc).splitlines()[0]}") from None
+    except FileNotFoundError:
+        raise fail(f"No such file or directory: {location}") from None
+    except OSError as exc:  # S3 refused, no credentials, not a regular file
+        raise fail(f"cannot read {location}: {exc.strerror or exc}") from None
+
+
+ResultLocation = Annotated[
+    str, typer.Argument(help="A result written by --output-json (a path or s3://bucket/key).")
+]
 
 
 def _summary_dict(result: Any) -> dict[str, Any]:
@@ -279,7 +289,7 @@ def _print_breakdown(name: str, rows: dict[str, Any]) -> None:
 @app.command("show")
 @handle_errors
 def show(
-    file: Annotated[Path, typer.Argument(help="A result written by --output-json.")],
+    file: ResultLocation,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Breakdowns and every bet.")
     ] = False,
@@ -289,7 +299,7 @@ def show(
 
     Example: odds backtest show season.json --verbose
     """
-    result = _load(file)
+    result = load_result(file)
     if as_json:
         print_json(result.model_dump(by_alias=True) if verbose else _summary_dict(result))
         return
@@ -323,26 +333,29 @@ def show(
 @app.command("compare")
 @handle_errors
 def compare(
-    files: Annotated[list[Path], typer.Argument(help="Two or more saved results.")],
+    files: Annotated[
+        list[str], typer.Argument(help="Two or more saved results (paths or s3://bucket/key).")
+    ],
     as_json: JsonOption = False,
 ) -> None:
     """Compare the summaries of saved backtest results side by side.
 
     Example: odds backtest compare flat.json basic_ev.json
     """
-    results = [_load(f) for f in files]
+    results = [load_result(f) for f in files]
     summaries = [_summary_dict(r) for r in results]
     if as_json:
         print_json({str(f): s for f, s in zip(files, summaries, strict=True)})
         return
-    columns = ["metric", *(f"{r.strategy} ({f.name})" for r, f in zip(results, files, strict=True))]
+    names = [f.rstrip("/").rsplit("/", 1)[-1] for f in files]
+    columns = ["metric", *(f"{r.strategy} ({n})" for r, n in zip(results, names, strict=True))]
     print_table(([k, *(_fmt(s[k]) for s in summaries)] for k in SUMMARY_ROWS), columns)
 
 
 @app.command("export")
 @handle_errors
 def export(
-    file: Annotated[Path, typer.Argument(help="A saved result.")],
+    file: ResultLocation,
     output: Annotated[Path, typer.Option("--output", "-o", help="CSV file to write.")],
 ) -> None:
     """Export the bets of a saved backtest result as CSV.
@@ -351,7 +364,7 @@ def export(
     """
     from oddscore.backtest.results import write_bets_csv
 
-    rows = write_bets_csv(_load(file), output)
+    rows = write_bets_csv(load_result(file), output)
     console.print(f"{rows} bets written to {output}")
 
 

@@ -69,6 +69,7 @@ def credits(
                 ("credits stored", report.credits_stored),
                 ("credits in fetch_logs", report.credits_logged),
                 ("failed requests", report.calls_failed),
+                ("credits billed outside the ledger", report.credits_unexplained),
             ],
             ["", "value"],
             title="paid-call credits",
@@ -88,7 +89,8 @@ def credits(
             console.print(
                 f"[bold red]DIFFERENCE:[/] {report.credits_paid} credits paid, "
                 f"{report.credits_stored} stored, {report.credits_logged} in fetch_logs, "
-                f"{len(report.unsettled)} call(s) unsettled"
+                f"{len(report.unsettled)} call(s) unsettled, "
+                f"{report.credits_unexplained} billed to the key that the ledger cannot explain"
             )
     if not report.ok:
         raise typer.Exit(code=1)

@@ -128,3 +128,63 @@ def ecs(
         highlight=False,
         soft_wrap=True,
     )
+
+
+@app.command("local")
+@handle_errors
+def local(
+    window: Annotated[
+        int | None,
+        typer.Option(
+            "--window",
+            min=60,
+            help="Seconds a run may stay silent before the safety net marks it crashed "
+            "(default SAFETY_NET_WINDOW_SECONDS, 300).",
+        ),
+    ] = None,
+    project: Annotated[
+        str, typer.Option(help="The folder holding prefect.yaml (default: this one).")
+    ] = ".",
+    json_output: JsonOption = False,
+) -> None:
+    """Deploy every flow of prefect.yaml and create its safety net, in one idempotent step.
+
+    Creates the work pools prefect.yaml names when they are missing, runs
+    `prefect --no-prompt deploy --all` from the project folder, then replaces the safety-net
+    automations (`odds safety-net apply`) on the server at PREFECT_API_URL.
+
+    Example: odds deploy local --window 300
+    """
+    from dataclasses import asdict
+    from datetime import timedelta
+    from pathlib import Path
+
+    from oddscore.config import get_settings
+    from oddscore.orchestration.local_deploy import deploy_local
+
+    seconds = window or get_settings().scheduler.safety_net_window_seconds
+    done = run(
+        deploy_local(
+            os.environ.get("PREFECT_API_URL"),
+            project=Path(project).resolve(),
+            api_key=os.environ.get("PREFECT_API_KEY"),
+            window=timedelta(seconds=seconds),
+        )
+    )
+    if json_output:
+        print_json(asdict(done))
+        return
+    net = done.safety_net
+    rows = [("work pool", name, "created") for name in done.pools_created]
+    rows += [("deployment", name, "deployed") for name in done.deployments]
+    if net is not None:
+        rows += [("automation", name, "created") for name in net.automations]
+    print_table(rows, ["what", "name", "action"], title="deploy local")
+    if net is not None:
+        console.print(
+            f"{len(net.chains)} chain(s) under the safety net; silent runs are crashed after "
+            f"{net.window_seconds} s; {net.removed} older automation(s) replaced on "
+            f"{net.api_url}. Start a worker: uv run prefect worker start --pool odds-local",
+            highlight=False,
+            soft_wrap=True,
+        )

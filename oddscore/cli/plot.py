@@ -17,20 +17,17 @@ from oddscore.cli.options import time_option
 app = typer.Typer(help="Draw PNG charts: equity, CLV distribution, tier coverage.")
 
 ResultsArgument = Annotated[
-    list[Path], typer.Argument(help="Backtest results written by --output-json (one or more).")
+    list[str],
+    typer.Argument(
+        help="Backtest results written by --output-json (one or more; paths or s3://bucket/key)."
+    ),
 ]
 
 
-def _load(paths: list[Path]) -> list[Any]:
-    from oddscore.backtest.results import BacktestResult
+def _load(locations: list[str]) -> list[Any]:
+    from oddscore.cli.backtest import load_result
 
-    results = []
-    for path in paths:
-        try:
-            results.append(BacktestResult.load(path))
-        except ValueError as exc:  # pydantic's ValidationError is a ValueError
-            raise fail(f"{path} is not a backtest result: {str(exc).splitlines()[0]}") from None
-    return results
+    return [load_result(location) for location in locations]
 
 
 @app.command("equity")

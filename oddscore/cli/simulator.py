@@ -72,10 +72,10 @@ def serve(
     key, source = resolve_api_key(api_key)
     register_secret(key)
     credits = settings.api.quota if quota is None else quota
-    plan: FaultPlan | None = None
+    # Always a plan: an empty one costs nothing and lets POST /simulator/faults add rules.
+    plan = FaultPlan()
     dry_after: int | None = None
     if fault:
-        plan = FaultPlan()
         for spec in fault:
             if spec.startswith("quota:"):
                 dry_after = int(spec.removeprefix("quota:"))
@@ -92,7 +92,7 @@ def serve(
         bookmakers=settings.collection.bookmakers,
         faults=plan,
     )
-    if plan is not None and dry_after is not None:
+    if dry_after is not None:
         plan.exhaust_after(dry_after)
     history = f"replay of {replay}" if replay else "synthetic"
     console.print(

@@ -10,8 +10,10 @@ A call with request key K (endpoint, parameters without the key, minute slot) go
 2. Claim K: ``INSERT ... ON CONFLICT (request_key) DO NOTHING``, so the database, not a check
    in Python, decides between two runs of one slot. The loser reads the row: stored -> nothing
    to do; paid -> it stores that answer; claimed -> another run is paying right now (busy,
-   nothing paid); failed, or claimed more than ``stale_claim_after`` ago (its run died in
-   the request) -> taken over by a conditional UPDATE, which again only one run wins.
+   nothing paid); failed, lost, or claimed more than ``stale_claim_after`` ago (its run died
+   in the request) -> taken over by a conditional UPDATE, which again only one run wins.
+   Before the claim, the claims whose process is gone are settled from the provider's
+   credit counter (:mod:`oddscore.ingestion.lost_calls`): ``lost``, with what was billed.
 3. Send. A failed request marks the row failed (the provider bills answers, not errors; a
    200 whose body was cut short is billed, and its credits stay on the failed row).
 4. Write the raw answer and its credit headers (``x-requests-last/used/remaining``) to the
@@ -21,9 +23,9 @@ A call with request key K (endpoint, parameters without the key, minute slot) go
    Once stored the raw answer is dropped: the snapshots keep each event's JSON.
 
 Every paid call therefore has exactly one row carrying its credits, whatever fails after the
-answer. The one window no client can close: a process killed between the provider's answer
-and step 4 (milliseconds) leaves a claimed row without credits, and the call is made again
-once the claim is stale. ``odds credits`` lists such rows.
+answer. A process killed while its request is in flight leaves a claimed row without an
+answer; the next paid call settles it from ``x-requests-used`` (billed or not, and for how
+much) and pays once more for the answer nobody read. ``odds credits`` lists such rows.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from sqlmodel import col
 
 from oddscore.clock import Clock, as_utc
 from oddscore.exceptions import MalformedResponseError, ProviderError, StorageError
+from oddscore.ingestion.lost_calls import process_identity, settle_lost_calls
 from oddscore.ingestion.store import dialect_insert
 from oddscore.logs import get_logger, redact
 from oddscore.provider.client import OddsApiClient, PreparedRequest
@@ -79,6 +82,7 @@ class PaidCallStatus(StrEnum):
     STORED = "stored"
     FAILED = "failed"
     UNUSABLE = "unusable"
+    LOST = "lost"  # its process died in the request; settled by lost_calls
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +164,7 @@ class _Ledger:
                     attempts=1,
                     credits_unread=0,
                     claimed_at=now,
+                    claimed_by=process_identity(),
                     created_at=now,
                     updated_at=now,
                     **values,
@@ -173,7 +178,9 @@ class _Ledger:
                 .where(
                     col(PaidCall.request_key) == self.key,
                     or_(
-                        col(PaidCall.status) == PaidCallStatus.FAILED.value,
+                        col(PaidCall.status).in_(
+                            [PaidCallStatus.FAILED.value, PaidCallStatus.LOST.value]
+                        ),
                         (col(PaidCall.status) == PaidCallStatus.CLAIMED.value)
                         & (col(PaidCall.claimed_at) <= now - stale_claim_after),
                     ),
@@ -181,6 +188,7 @@ class _Ledger:
                 .values(
                     status=PaidCallStatus.CLAIMED.value,
                     claimed_at=now,
+                    claimed_by=process_identity(),
                     attempts=col(PaidCall.attempts) + 1,
                     error=None,
                     updated_at=now,
@@ -315,6 +323,8 @@ async def paid_call(
     digest = request_hash(request.endpoint, request.params)
     key = request_key(request.endpoint, request.params, slot)
     ledger = _Ledger(db, key, clock)
+    # Claims whose process died in the request first: their slot is then free again.
+    await settle_lost_calls(db, client, clock=clock, stale_after=stale_claim_after)
 
     for saved in await _saved_answers(db, digest):
         saved_ledger = _Ledger(db, saved.request_key, clock)
@@ -344,6 +354,9 @@ async def paid_call(
         "params": _clean(request.params),
         "slot": slot_of(slot),
         "flow_name": flow_name,
+        # The key's counter before this call, until the answer's replaces it: what a lost
+        # answer's credits are counted from (lost_calls).
+        "quota_used": client.last_used,
     }
     if not await ledger.claim(claim, stale_claim_after):
         row = await ledger.row()

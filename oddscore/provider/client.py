@@ -160,6 +160,9 @@ class OddsApiClient:
         )
         self.limiter = RateLimiter(requests_per_second, monotonic=monotonic, sleep=sleep)
         self.retry_policy = retry_policy or RetryPolicy(max_retries=max_retries, sleep=sleep)
+        # The provider's x-requests-used on the latest answer (free calls too): where the key's
+        # counter stood before the next call, which the paid-call ledger notes with its claim.
+        self.last_used: int | None = None
 
     @classmethod
     def from_settings(
@@ -507,6 +510,9 @@ class OddsApiClient:
             with map_transport_errors(endpoint):
                 response = await self._http.get(self._base_url + endpoint, params=query)
             elapsed_ms = (time.perf_counter() - started) * 1000
+            used = Quota.from_headers(response.headers).used
+            if used is not None:
+                self.last_used = used
             error = error_for_response(response, endpoint=endpoint, now=self.clock.now())
             if error is not None:
                 raise error

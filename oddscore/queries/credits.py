@@ -3,15 +3,20 @@
 Every live paid call has one ledger row carrying the credits of its answer, written before
 the answer is stored. A difference to look at: a row paid but never stored (the store failed
 and no run has stored it yet, or the answer was unusable), credits billed for answers that
-could not be read (a body cut short, then retried), or a claim with no recorded answer (a
-run that died in the request: maybe billed, maybe not).
+could not be read (a body cut short, then retried; a call whose process died in the request,
+settled from the provider's counter as ``lost``), or a claim with no recorded answer yet.
+
+The provider's cumulative ``x-requests-used`` on each answer also tells what the key was
+billed between two answers; what the ledger cannot account for there (calls of another
+product with the same key, a timed-out attempt, a loss not settled yet) is reported as
+unexplained usage.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import Table, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -44,10 +49,15 @@ class UnsettledCall:
 
     @property
     def why(self) -> str:
+        if self.status == "lost":
+            return (
+                f"{self.credits_unread} credit(s) billed, answer lost (its process died in "
+                "the request); the slot may be paid again"
+            )
         if self.status in ("stored", "failed"):
             return (
                 f"{self.credits_unread} credit(s) billed for answers that could not be read "
-                "(a body cut short)"
+                "(a body cut short, or lost with its process)"
             )
         if self.status == "paid":
             return "paid, not stored yet (the next run stores it without paying)"
@@ -67,6 +77,8 @@ class CreditsReport:
     credits_logged: int = 0
     calls_failed: int = 0  # requests that failed (billed only when a body was cut short)
     unsettled: list[UnsettledCall] = field(default_factory=list)
+    # Billed to the key between two answers (x-requests-used) and not in the ledger.
+    credits_unexplained: int = 0
 
     @property
     def difference(self) -> int:
@@ -78,6 +90,7 @@ class CreditsReport:
         return (
             not self.difference
             and not self.unsettled
+            and not self.credits_unexplained
             and self.credits_logged == self.credits_stored
         )
 
@@ -134,7 +147,34 @@ async def credits_report(session: AsyncSession, since: datetime, until: datetime
         .order_by(PC.slot)
     )
     report.unsettled = [UnsettledCall(**row._mapping) for row in rows.all()]
+    report.credits_unexplained = await _unexplained(session, window)
     return report
+
+
+async def _unexplained(session: AsyncSession, window: tuple[Any, ...]) -> int:
+    """Credits the provider's counter rose by between consecutive answers, beyond the answers'
+    own cost, less what the ledger recorded as billed without an answer in that time.
+
+    Answers are ordered by the counter, so concurrent calls fall in place; a counter that
+    goes down (a new month) starts afresh.
+    """
+    answers = (
+        await session.execute(
+            select(PC.quota_used, PC.credits, PC.credits_unread)
+            .where(*window, PC.quota_used.is_not(None))
+            .order_by(PC.quota_used)
+        )
+    ).all()
+    gaps, previous = 0, None
+    for used, credits, unread in answers:
+        own = int(credits or 0) - int(unread or 0)  # this answer's x-requests-last
+        if previous is not None and used - own >= previous:
+            gaps += used - own - previous
+        previous = used
+    accounted = (
+        await session.execute(select(func.coalesce(func.sum(PC.credits_unread), 0)).where(*window))
+    ).scalar_one()
+    return max(0, gaps - int(accounted))
 
 
 async def credits_by_flow(

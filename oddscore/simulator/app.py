@@ -33,7 +33,7 @@ from oddscore.config import DEFAULT_BOOKMAKERS
 from oddscore.simulator import historical, live
 from oddscore.simulator.books import BookProfile
 from oddscore.simulator.errors import ApiError
-from oddscore.simulator.faults import FaultMiddleware, FaultPlan
+from oddscore.simulator.faults import FaultMiddleware, FaultPlan, parse_fault
 from oddscore.simulator.market import SyntheticMarket
 from oddscore.simulator.quota import DEFAULT_QUOTA, FrequencyLimiter, QuotaLedger
 from oddscore.simulator.replay import ReplayArchive
@@ -127,6 +127,30 @@ def _routes(sim: Simulator) -> list[Route]:
     return [Route(path, _endpoint(sim, handler), methods=["GET"]) for path, handler in table]
 
 
+# Outside /v4, so faults never apply to it; the key guards it like the API.
+FAULTS_PATH = "/simulator/faults"
+
+
+def _fault_control(sim: Simulator, plan: FaultPlan) -> Callable[[Request], Awaitable[Response]]:
+    """``POST /simulator/faults?apiKey=K`` with a rule (``KIND[:ARG][xTIMES][@PATH]``) as
+    the body adds it to the running simulator's plan (a test holds an answer this way)."""
+
+    async def control(request: Request) -> Response:
+        try:
+            _authenticate(sim, request.query_params)
+        except ApiError as exc:
+            return _error(exc)
+        spec = (await request.body()).decode(errors="replace").strip()
+        try:
+            fault = parse_fault(spec)
+        except ValueError as exc:
+            return JSONResponse({"message": str(exc)}, status_code=422)
+        plan.add(fault)
+        return JSONResponse({"added": spec, "rules": len(plan.faults)})
+
+    return control
+
+
 def create_app(
     *,
     api_key: str,
@@ -163,6 +187,7 @@ def create_app(
     if faults is not None:
         faults.ledger = sim.ledger
         app.add_middleware(FaultMiddleware, plan=faults)
+        app.add_route(FAULTS_PATH, _fault_control(sim, faults), methods=["POST"])
     app.state.simulator = sim
     app.state.faults = faults
     return app

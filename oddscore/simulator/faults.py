@@ -7,8 +7,9 @@ then steps aside. What each kind does, and whether the provider would have bille
 * ``status``: an error answer (503 by default) in the provider's JSON error shape; not billed.
 * ``rate_limit``: 429 ``EXCEEDED_FREQ_LIMIT``, with ``Retry-After`` when ``retry_after``
   is set; not billed.
-* ``slow``: the answer arrives after ``delay`` seconds (a client with a shorter timeout
-  gives up); billed, as the provider bills when it answers.
+* ``slow``: the answer is made and billed at once, then held for ``delay`` seconds (a client
+  with a shorter timeout gives up, a client killed meanwhile never reads it); billed, as the
+  provider bills on receipt.
 * ``reset``: the headers and part of the body are sent, then the connection drops; billed.
 * ``truncated``: a complete HTTP answer whose JSON body is cut short; billed.
 * ``malformed``: a 200 whose body is not JSON at all (an HTML error page of a proxy); not
@@ -155,11 +156,14 @@ class FaultMiddleware:
         if fault.kind not in _BILLED:
             await self._answer_without_app(fault, send)
             return
+        # Billed on receipt, like the provider: the answer is made (and charged) first, so a
+        # client that gives up or dies while a slow answer is held has paid all the same.
+        start, body = await _capture(self.app, scope, receive)
         if fault.kind == "slow":
             await asyncio.sleep(fault.delay)
-            await self.app(scope, receive, send)
+            await send(start)
+            await send({"type": "http.response.body", "body": body})
             return
-        start, body = await _capture(self.app, scope, receive)
         if fault.kind == "truncated":
             cut = body[: max(1, len(body) // 2)]
             await send({**start, "headers": _with_length(start["headers"], len(cut))})

@@ -267,7 +267,9 @@ class PaidCall(SQLModel, table=True):
     credit headers) before anything parses or stores it, so a run that dies after paying
     leaves the answer here and the next run stores it instead of paying again. ``status``
     moves claimed -> paid -> stored (failed: the request failed; unusable: paid, but the
-    answer cannot be stored). The raw answer is dropped once it is stored.
+    answer cannot be stored; lost: the claiming process died in the request, and what the
+    provider billed for it was read from its credit counter). The raw answer is dropped
+    once it is stored.
     """
 
     __tablename__ = "paid_calls"
@@ -292,6 +294,9 @@ class PaidCall(SQLModel, table=True):
     status: str = Field(default="claimed", max_length=16)
     attempts: int = Field(default=1)
     claimed_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    # The process holding the claim (host:pid:start): a claim whose process is gone is a call
+    # whose answer was lost, settled from the provider's credit counter instead of waited out.
+    claimed_by: str | None = Field(default=None, max_length=128)
     request_id: str | None = Field(default=None, max_length=64)
     status_code: int | None = Field(default=None)
     # What this call was billed in all (x-requests-last of its answers, every attempt), and of

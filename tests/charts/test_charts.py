@@ -172,3 +172,34 @@ def test_plot_coverage_from_the_database(
     assert png.stat().st_size > 10_000
     empty = runner.invoke(app, [*args[:2], "--start", "2020-01-01", "--end", "2020-01-02"])
     assert empty.exit_code == 1 and "no stored games" in empty.output
+
+
+def test_plot_and_backtest_show_read_results_from_s3(s3_bucket: str, tmp_path: Path) -> None:
+    """Results a Fargate task wrote to the result bucket are read from there (moto's S3)."""
+    from oddscore.locations import write_bytes
+
+    flat, ev = f"s3://{s3_bucket}/backtests/flat.json", f"s3://{s3_bucket}/backtests/ev.json"
+    write_bytes(flat, result("flat", [("win", 0.02), ("loss", -0.01)]).to_json().encode())
+    write_bytes(ev, result("basic_ev", [("win", 0.05), ("win", 0.03)]).to_json().encode())
+    equity = tmp_path / "equity.png"
+    out = runner.invoke(app, ["plot", "equity", flat, ev, "-o", str(equity), "--json"])
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.stdout)["profit"] == {"flat": pytest.approx(-9.1), "basic_ev": 181.8}
+    assert equity.stat().st_size > 10_000
+    out = runner.invoke(app, ["plot", "clv", ev, "-o", str(tmp_path / "clv.png"), "--json"])
+    assert json.loads(out.stdout)["clv_mean"] == {"basic_ev": pytest.approx(0.04)}
+
+    shown = runner.invoke(app, ["backtest", "show", flat, "--json"])
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.stdout)["total_bets"] == 2
+    compared = runner.invoke(app, ["backtest", "compare", flat, ev], terminal_width=200)
+    assert compared.exit_code == 0 and "flat (flat.json)" in compared.output, compared.output
+
+    missing = runner.invoke(app, ["backtest", "show", f"s3://{s3_bucket}/backtests/none.json"])
+    assert missing.exit_code == 1
+    assert "No such file or directory: s3://oddscore-test/backtests/none.json" in missing.output
+    write_bytes(f"s3://{s3_bucket}/backtests/junk.json", b"{}")
+    junk = runner.invoke(app, ["plot", "clv", f"s3://{s3_bucket}/backtests/junk.json"])
+    assert junk.exit_code == 1 and "is not a backtest result" in junk.output, junk.output
+    bad = runner.invoke(app, ["backtest", "show", "s3://bucket-only"])
+    assert bad.exit_code == 1, bad.output

@@ -33,13 +33,33 @@ PREFECT = str(Path(sys.executable).with_name("prefect"))
 FINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
 
 
+class Retry503(httpx.BaseTransport):
+    """The server answers 503 while its SQLite database is busy (a loaded machine); Prefect's
+    own client retries those, and so does the test's."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.HTTPTransport()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        for attempt in range(6):
+            response = self.inner.handle_request(request)
+            if response.status_code != 503:
+                return response
+            response.close()
+            time.sleep(0.5 * 2**attempt)
+        return response
+
+    def close(self) -> None:
+        self.inner.close()
+
+
 class Stack:
     def __init__(self, api: str, env: dict[str, str], db_url: str, tmp: Path) -> None:
         self.api = api
         self.env = env
         self.db_url = db_url
         self.tmp = tmp
-        self.http = httpx.Client(base_url=api, timeout=30)
+        self.http = httpx.Client(base_url=api, timeout=30, transport=Retry503())
         self.simulator_url = env.get("ODDS_API_BASE_URL", "")
         self.worker: subprocess.Popen[bytes] | None = None
         self.processes: list[subprocess.Popen[bytes]] = []

@@ -4,8 +4,9 @@ test server (REST, as ``oddscore`` talks to it): no mock of Prefect."""
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -30,7 +31,13 @@ def api_url() -> str:
 
 
 def post(path: str, body: dict[str, Any]) -> Any:
-    response = httpx.post(f"{api_url()}{path}", json=body, timeout=30)
+    # The test server answers 503 when its SQLite database is busy (a loaded machine); Prefect's
+    # own client retries those, and so does this helper.
+    for attempt in range(6):
+        response = httpx.post(f"{api_url()}{path}", json=body, timeout=30)
+        if response.status_code != 503:
+            break
+        time.sleep(0.5 * 2**attempt)
     response.raise_for_status()
     return response.json() if response.content else None
 
@@ -182,3 +189,101 @@ def test_status_show_lists_each_chain_with_its_credits_today(
     chains = json.loads(result.output)["chains"]["chains"]
     mine = next(c for c in chains if c["deployment"] == f"status-{suffix}")
     assert (mine["stale"], mine["credits_today"], mine["last_state"]) == (True, 3, "Crashed")
+
+
+def _waiting(deployment_id: str) -> list[dict[str, Any]]:
+    return list(
+        post(
+            "/flow_runs/filter",
+            {
+                "deployments": {"id": {"any_": [deployment_id]}},
+                "flow_runs": {"state": {"type": {"any_": ["SCHEDULED", "PENDING"]}}},
+            },
+        )
+    )
+
+
+def _run_params(deployment_id: str, state_type: str, safety_net: bool, idle: bool = False) -> None:
+    params = {"params": {"safety_net": safety_net}}
+    tags = ["safety-net-idle"] if idle else []
+    run = post(
+        f"/deployments/{deployment_id}/create_flow_run",
+        {"state": {"type": "SCHEDULED"}, "parameters": params, "tags": tags},
+    )
+    end_as(str(run["id"]), state_type, state_type.title())
+
+
+def test_a_crash_loop_is_restarted_with_exponential_back_off_and_one_run_per_chain(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The restarted run of a chain whose runs keep dying schedules the chain's one run later
+    (60 s, then 120 s, capped at 150 s here) instead of working now; a duplicate trigger still
+    ends at once; the idle runs (alive, backed off) are tagged and not counted, and one
+    completed run that did the work ends the streak."""
+    from flows._runtime import safety_net_gate
+    from oddscore.config import get_settings
+
+    suffix = uuid.uuid4().hex[:8]
+    chain = deployment("fetch-odds", f"loop-{suffix}", ["odds", "self-scheduled"])
+    current = post(f"/deployments/{chain}/create_flow_run", {"state": {"type": "RUNNING"}})
+    # The gate runs as the safety-net run of this deployment (Prefect's runtime overrides).
+    monkeypatch.setenv("PREFECT__RUNTIME__DEPLOYMENT__NAME", f"loop-{suffix}")
+    monkeypatch.setenv("PREFECT__RUNTIME__FLOW_RUN__FLOW_NAME", "fetch-odds")
+    monkeypatch.setenv("PREFECT__RUNTIME__FLOW_RUN__ID", str(current["id"]))
+    monkeypatch.setenv("SAFETY_NET_BACKOFF_AFTER", "2")
+    monkeypatch.setenv("SAFETY_NET_BACKOFF_SECONDS", "60")
+    monkeypatch.setenv("SAFETY_NET_BACKOFF_CAP_SECONDS", "150")
+    get_settings.cache_clear()
+
+    from prefect import flow
+
+    @flow(name="safety-net-gate-probe")
+    async def probe() -> dict[str, Any] | None:
+        # Inside a flow run, as in production (the summary artifact needs one).
+        return await safety_net_gate("fetch-odds", safety_net=True)
+
+    def gate() -> dict[str, Any] | None:
+        return asyncio.run(probe())
+
+    def wait_of(summary: dict[str, Any] | None) -> float:
+        assert summary is not None
+        [run] = _waiting(chain)  # exactly one run ahead, never two
+        assert summary["reschedule"]["flow_run_id"] == run["id"]
+        start = datetime.fromisoformat(run["expected_start_time"])
+        return (start - utcnow()).total_seconds()
+
+    _run_params(chain, "COMPLETED", safety_net=False)
+    _run_params(chain, "CRASHED", safety_net=False)
+    assert gate() is None  # one crash: restarted now (the caller does the work)
+    _run_params(chain, "FAILED", safety_net=True)  # the restart died too: two in a row
+    first = gate()
+    assert first is not None and first["safety_net"].startswith("2 runs in a row crashed")
+    assert 0 < wait_of(first) <= 60 + 60  # 60 s, rounded up to the minute slot
+
+    # A duplicate trigger finds the chain alive and schedules nothing.
+    alive = gate()
+    assert alive is not None and alive["safety_net"].startswith("the chain is alive")
+    assert len(_waiting(chain)) == 1
+
+    # That run dies at its start too (the completed back-off run is not counted): 120 s.
+    [waiting] = _waiting(chain)
+    end_as(waiting["id"], "CRASHED", "Crashed")
+    _run_params(chain, "COMPLETED", safety_net=True, idle=True)  # like the back-off run above
+    second = gate()
+    assert second is not None and second["safety_net"].startswith("3 runs in a row")
+    assert 60 < wait_of(second) <= 120 + 60
+
+    # Capped.
+    [waiting] = _waiting(chain)
+    end_as(waiting["id"], "CRASHED", "Crashed")
+    third = gate()
+    assert third is not None and third["safety_net"].endswith("back-off 150 s")
+    assert 90 < wait_of(third) <= 150 + 60
+
+    # A safety-net run that did the work (not idle) ends the streak: the next death restarts
+    # at once.
+    [waiting] = _waiting(chain)
+    end_as(waiting["id"], "CRASHED", "Crashed")
+    _run_params(chain, "COMPLETED", safety_net=True)
+    _run_params(chain, "CRASHED", safety_net=False)
+    assert gate() is None

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -272,3 +273,170 @@ def test_odds_credits_flags_a_difference_with_exit_code_1(
     [call] = report["unsettled"]
     assert (call["status"], call["credits"]) == ("paid", 3)
     assert call["why"].startswith("paid, not stored yet")
+
+
+class ProcessDied(BaseException):
+    """What a kill -9 looks like from inside: nothing after it runs (not even except
+    Exception), so the ledger row keeps its claim."""
+
+
+class LoseAnswer(httpx.AsyncBaseTransport):
+    """Forwards a request to the simulator (which bills it on receipt) and then dies instead
+    of returning the answer; ``before=True`` dies before the request leaves."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, *, path: str, before: bool = False):
+        self.inner, self.path, self.before, self.armed = inner, path, before, True
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if not (self.armed and request.url.path.endswith(self.path)):
+            return await self.inner.handle_async_request(request)
+        self.armed = False
+        if not self.before:
+            response = await self.inner.handle_async_request(request)
+            await response.aread()
+        raise ProcessDied
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def _dead_process() -> str:
+    """The identity of a process of this host that ran and is gone (a killed run)."""
+    import signal
+    import socket
+    import subprocess
+
+    from oddscore.ingestion.lost_calls import _start_ticks
+
+    child = subprocess.Popen(["sleep", "60"])
+    start = _start_ticks(child.pid)
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    return f"{socket.gethostname()[:80]}:{child.pid}:{start or ''}"
+
+
+async def _kill_claimant(db: Database) -> None:
+    async with db.session() as session:
+        [row] = (
+            await session.execute(select(PaidCall).where(PaidCall.status == "claimed"))
+        ).scalars()
+        row.claimed_by = _dead_process()
+
+
+async def _die_in_flight(db: Database, client: OddsApiClient, wire: Any, *, before: bool) -> None:
+    wire.inner = LoseAnswer(wire.inner, path="/odds", before=before)
+    with pytest.raises(ProcessDied):
+        await fetch_current(db, client, sport=SPORT, flow_name="fetch-odds", slot=NOW)
+
+
+async def test_an_answer_billed_and_lost_with_its_process_is_settled_from_the_counter(
+    db: Database,
+) -> None:
+    from oddscore.ingestion.lost_calls import process_identity
+
+    app = fault_app()
+    billed = simulator_of(app).ledger
+    client, wire = make_client(app=app)
+    async with client:
+        await client.events(SPORT)  # what fetch-odds does first: the counter before the call
+        await _die_in_flight(db, client, wire, before=False)
+        [row] = await _ledger(db)
+        assert billed.used == ODDS_COST  # billed on receipt, answer never read
+        assert (row.status, row.credits, row.claimed_by) == ("claimed", None, process_identity())
+
+        # Its process is alive (this one): it may still be in flight, so nothing is settled.
+        busy = await fetch_current(db, client, sport=SPORT, flow_name="fetch-odds", slot=NOW)
+        assert busy.busy and billed.used == ODDS_COST
+        assert [r.status for r in await _ledger(db)] == ["claimed"]
+
+        # Killed: the rerun (same slot, well before the claim is stale) settles it from the
+        # counter and pays once more, for the answer nobody read.
+        await _kill_claimant(db)
+        rerun = await fetch_current(db, client, sport=SPORT, flow_name="fetch-odds", slot=NOW)
+    assert (rerun.paid, rerun.credits_paid) == (True, ODDS_COST)
+    assert rerun.stored is not None and rerun.stored.snapshots_inserted > 0
+    assert billed.used == 2 * ODDS_COST
+    [row] = await _ledger(db)
+    assert (row.status, row.attempts, row.credits, row.credits_unread) == (
+        "stored",
+        2,
+        2 * ODDS_COST,
+        ODDS_COST,
+    )
+    async with db.session() as session:
+        report = await credits_report(session, NOW - timedelta(hours=1), NOW + timedelta(hours=1))
+    assert report.credits_paid == billed.used  # billed == ledger, exactly
+    assert (report.credits_stored, report.credits_unexplained) == (ODDS_COST, 0)
+    [lost] = report.unsettled
+    assert lost.credits_unread == ODDS_COST and "lost with its process" in lost.why
+    assert not report.ok  # the lost answer's credits stay visible
+
+
+async def test_a_call_killed_before_it_left_is_settled_as_not_billed(db: Database) -> None:
+    app = fault_app()
+    billed = simulator_of(app).ledger
+    client, wire = make_client(app=app)
+    async with client:
+        await client.events(SPORT)
+        await _die_in_flight(db, client, wire, before=True)
+        assert billed.used == 0
+        await _kill_claimant(db)
+        rerun = await fetch_current(db, client, sport=SPORT, flow_name="fetch-odds", slot=NOW)
+    assert (rerun.paid, billed.used) == (True, ODDS_COST)
+    [row] = await _ledger(db)
+    assert (row.status, row.attempts, row.credits, row.credits_unread) == (
+        "stored",
+        2,
+        ODDS_COST,
+        0,
+    )
+    assert await _report(db) == (ODDS_COST, ODDS_COST, ODDS_COST, True, [])
+
+
+async def test_usage_of_the_key_outside_the_ledger_is_not_blamed_on_a_lost_call(
+    db: Database,
+) -> None:
+    """Another product spends 2 credits with the same key while a call is lost: the lost call
+    is settled with at most what it can cost (3), and the 2 are reported as unexplained."""
+    from oddscore.ingestion.lost_calls import settle_lost_calls
+
+    app = fault_app()
+    billed = simulator_of(app).ledger
+    client, wire = make_client(app=app)
+    async with client:
+        await client.events(SPORT)
+        await _die_in_flight(db, client, wire, before=False)
+        await client.scores(SPORT, days_from=2)  # outside the ledger: another product
+        await _kill_claimant(db)
+        settled = await settle_lost_calls(
+            db, client, clock=FrozenClock(NOW), stale_after=timedelta(minutes=10)
+        )
+        again = await settle_lost_calls(
+            db, client, clock=FrozenClock(NOW), stale_after=timedelta(minutes=10)
+        )
+    assert billed.used == ODDS_COST + SCORES_COST
+    assert [c.credits for c in settled.settled] == [ODDS_COST]
+    assert (settled.gap, settled.unexplained) == (ODDS_COST + SCORES_COST, SCORES_COST)
+    assert again.settled == [] and again.counter is None  # nothing left to settle
+    [row] = await _ledger(db)
+    assert (row.status, row.credits, row.credits_unread) == ("lost", ODDS_COST, ODDS_COST)
+    assert row.error is not None and row.error.startswith("billed 3 credit(s), answer lost")
+
+
+async def test_a_lost_call_without_a_counter_reading_before_it_waits_until_stale(
+    db: Database,
+) -> None:
+    """No reading of the counter before the claim (a first call, no free call before it):
+    nothing can be attributed honestly, so the claim is left alone until it is stale."""
+    from oddscore.ingestion.lost_calls import settle_lost_calls
+
+    app = fault_app()
+    client, wire = make_client(app=app)
+    async with client:
+        await _die_in_flight(db, client, wire, before=False)
+        await _kill_claimant(db)
+        settled = await settle_lost_calls(
+            db, client, clock=FrozenClock(NOW), stale_after=timedelta(minutes=10)
+        )
+    assert settled.settled == [] and "no answer before the claim" in settled.note
+    assert [r.status for r in await _ledger(db)] == ["claimed"]

@@ -235,3 +235,50 @@ def test_odds_simulator_serve_injects_the_faults_it_is_given(tmp_path: Path) -> 
     finally:
         stop(process)
     assert statuses == [503, 200, 200, 401]  # the burst, two 1-credit calls, then dry
+
+
+async def test_a_slow_answer_is_billed_on_receipt_even_when_the_client_dies_waiting() -> None:
+    """Like the provider: the call is charged when it arrives; a client killed while the
+    answer is held (here: its request task cancelled) has paid, and nothing more is billed
+    when the held answer goes out to nobody."""
+    import asyncio
+
+    app = fault_app(FaultPlan([Fault("slow", times=1, delay=1.5)]))
+    meter = simulator_of(app).ledger
+    async with serve(app) as url:
+        client, _ = make_client(base_url=url, timeout=10)
+        async with client:
+            request = asyncio.ensure_future(_odds(client))
+            for _ in range(100):
+                if meter.used:
+                    break
+                await asyncio.sleep(0.02)
+            assert meter.used == COST and not request.done()  # billed, answer still held
+            request.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await request
+        await asyncio.sleep(1.7)  # the held answer goes out to a closed connection
+    assert meter.used == COST
+
+
+async def test_a_running_simulator_takes_fault_rules_over_http_with_the_key() -> None:
+    import httpx
+
+    from oddscore.simulator.app import FAULTS_PATH
+    from tests.reliability.conftest import API_KEY
+
+    app = fault_app()
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://sim"
+    ) as http:
+        refused = await http.post(FAULTS_PATH, params={"apiKey": "wrong"}, content="status:503")
+        assert refused.status_code == 401
+        bad = await http.post(FAULTS_PATH, params={"apiKey": API_KEY}, content="melt:3")
+        assert bad.status_code == 422 and "unknown fault kind" in bad.text
+        added = await http.post(FAULTS_PATH, params={"apiKey": API_KEY}, content="status:502@/odds")
+        assert added.status_code == 200 and added.json()["rules"] == 1
+    client, wire = make_client(app=app)
+    async with client:
+        response = await _odds(client)  # the 502 is retried (not billed), then answered
+    assert response.attempts == 2 and len(wire.requests) == 2
+    assert simulator_of(app).ledger.used == COST
