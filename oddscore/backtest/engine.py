@@ -39,7 +39,7 @@ from oddscore.backtest.strategies.base import BetIntent, BettingStrategy, EventR
 from oddscore.backtest.strategies.registry import create_strategy
 from oddscore.collector import no_collections
 from oddscore.exceptions import BacktestError
-from oddscore.scheduling.tiers import tier_for
+from oddscore.scheduling.tiers import tier_for, tiers_for
 from oddscore.sports import SportProfile, profile_for
 from oddscore.storage.engine import Database
 
@@ -167,7 +167,7 @@ def _bet(
     q = pending.quote
     closing_price, clv_p, clv = closing
     hours = (event.commence_time - q.quote_time).total_seconds() / 3600.0
-    tier = tier_for(hours)
+    tier = tier_for(hours, tiers_for(config.sport_key))
     ev = None if pending.probability is None else pending.probability * pending.decimal - 1.0
     return Bet(
         event_id=event.id,
