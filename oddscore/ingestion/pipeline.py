@@ -53,7 +53,7 @@ from oddscore.ingestion.validation import (
 )
 from oddscore.provider.models import EventInfo, EventOdds, HistoricalResponse
 from oddscore.provider.response import ApiResponse
-from oddscore.scheduling.tiers import hours_until, tier_for, tiers_for
+from oddscore.scheduling.tiers import TierSpec, hours_until, tier_for, tiers_for
 from oddscore.storage.models import Severity
 
 __all__ = [
@@ -636,6 +636,7 @@ async def _write_snapshots(
     rows: list[dict[str, Any]] = []
     firsts: list[_EventSnapshot] = []
     seen: set[str] = set()
+    tables: dict[str, tuple[TierSpec, ...]] = {}
     for item in items:
         if item.stored_id in seen:
             result.snapshots_skipped += 1  # one game listed twice in one payload
@@ -644,7 +645,9 @@ async def _write_snapshots(
         firsts.append(item)
         info = item.parsed.info
         hours = hours_until(info.commence_time, snapshot_time)
-        tier = tier_for(hours, tiers_for(info.sport_key))
+        if info.sport_key not in tables:  # one profile lookup per sport and payload
+            tables[info.sport_key] = tiers_for(info.sport_key)
+        tier = tier_for(hours, tables[info.sport_key])
         rows.append(
             {
                 "event_id": item.stored_id,
