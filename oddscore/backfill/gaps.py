@@ -3,8 +3,9 @@ them, the most valuable first, within a credit cap.
 
 A game is whole when it has a snapshot in every tier (opening, early, sharp, pregame, from
 :func:`~oddscore.scheduling.tiers.tier_for` on the current tip-off time in the plan's sport's
-tier table, not the stored label) and a closing capture (a snapshot at most ``closing_window`` before tip; it lies inside the
-closing tier, so the closing tier needs nothing of its own). Each missing one is a
+tier table, not the stored label) and a closing capture (a snapshot at most
+``closing_window`` before tip; it lies inside the closing tier, so the closing tier needs
+nothing of its own). Each missing one is a
 :class:`Gap`, wanted at the tier's nearest-tip edge (the closing capture at ``closing_lead``),
 exactly the slots of ``backfill plan``; the same interval stabbing groups them into the fewest
 whole-slate historical calls.

@@ -76,10 +76,11 @@ def test_offsets_given_for_some_tiers_keep_the_others_standard() -> None:
 @pytest.mark.parametrize(
     ("offsets", "problem"),
     [
-        ({"opening": 96.0}, "cannot move 'opening'"),
+        ({"opening": 96.0}, "'opening' begins when the game is listed"),
         ({"sharp": 80.0}, "sharp=80"),  # would begin before early (72 h)
         ({"closing": 12.0}, "must decrease"),  # pregame would be empty
         ({"closing": 0.0}, "above 0"),
+        ({"sharp": 6.0, "pregame": 8.0}, "decrease from early to closing"),
         ({"pregame": -2.0, "closing": -3.0}, "above 0"),
     ],
 )
