@@ -89,7 +89,7 @@ async def plan_odds(
     async with db.session() as session:
         games = await load_games(session, sport_key=sport, now=now, past=policy.season_gap)
         quota = await load_quota(session, now=now)
-    games = merge_listed(games, ((e.id, e.commence_time) for e in listed))
+    games = merge_listed(games, ((e.id, e.commence_time) for e in listed), sport)
     return decide_odds(games, now, policy, quota)
 
 

@@ -230,3 +230,19 @@ def s3_bucket(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     with mock_aws():
         boto3.client("s3").create_bucket(Bucket="oddscore-test")
         yield "oddscore-test"
+
+
+# baseball_mlb's tiers moved by a profiles file (tests of per-sport tier offsets): opening
+# 48 h+, early 18-48 h, sharp 6-18 h, pregame 1-6 h, closing the last hour.
+MLB_TIER_OFFSETS = {"early": 48.0, "sharp": 18.0, "pregame": 6.0, "closing": 1.0}
+
+
+@pytest.fixture
+def mlb_tiers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, float]:
+    """``SPORT_PROFILES_FILE`` giving baseball_mlb :data:`MLB_TIER_OFFSETS`."""
+    body = ", ".join(f"{tier} = {hours}" for tier, hours in MLB_TIER_OFFSETS.items())
+    path = tmp_path / "sports.toml"
+    path.write_text(f"[baseball_mlb]\ntier_offsets = {{{body}}}\n", encoding="utf-8")
+    monkeypatch.setenv("SPORT_PROFILES_FILE", str(path))
+    get_settings.cache_clear()
+    return dict(MLB_TIER_OFFSETS)

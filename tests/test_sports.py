@@ -100,6 +100,8 @@ def test_the_setting_names_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         ("bad.json", json.dumps({"soccer_epl": {"outcomes_h2h": 3}}), "outcomes_h2h"),
         ("bad.json", json.dumps({"soccer_epl": 3}), "must be a table"),
         ("bad.json", "[1, 2]", "sport keys at the top"),
+        ("bad.toml", "[baseball_mlb]\ntier_offsets = {sharp = 6, pregame = 8}\n", "tier_offsets"),
+        ("bad.toml", "[baseball_mlb]\ntier_offsets = {opening = 96}\n", "tier_offsets"),
     ],
 )
 def test_a_bad_file_is_refused_naming_the_problem(

@@ -319,6 +319,7 @@ class Executor:
                         commence[target.event_id],
                         slots[target.slot],
                         settings.max_shift_fraction,
+                        settings.tiers,
                     ),
                 )
                 for target in call.targets

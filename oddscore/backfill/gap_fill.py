@@ -27,6 +27,7 @@ from sqlalchemy import select, update
 from sqlmodel import col
 
 from oddscore.provider.client import OddsApiClient
+from oddscore.scheduling.tiers import tiers_for
 from oddscore.storage.engine import Database
 from oddscore.storage.models import BackfillCall, OddsSnapshot
 
@@ -157,7 +158,7 @@ def default_settings(
         regions=[] if books else list(regions),
         start=start,
         end=end,
-        slots=list(gap_slots(closing_lead)),
+        slots=list(gap_slots(closing_lead, tiers_for(sport))),
     )
 
 
@@ -184,6 +185,7 @@ class GapExecutor(Executor):
                     self.plan.game(target.event_id).commence_time,
                     slots[target.slot],
                     settings.max_shift_fraction,
+                    settings.tiers,
                 ),
             )
             for target in call.targets
@@ -246,6 +248,7 @@ class GapExecutor(Executor):
                 self.plan.game(target.event_id).commence_time,
                 captures[target.event_id],
                 self.closing_window,
+                self.plan.settings.tiers,
             )
         ]
 

@@ -2,9 +2,10 @@
 them, the most valuable first, within a credit cap.
 
 A game is whole when it has a snapshot in every tier (opening, early, sharp, pregame, from
-:func:`~oddscore.scheduling.tiers.tier_for` on the current tip-off time, not the stored label)
-and a closing capture (a snapshot at most ``closing_window`` before tip; it lies inside the
-closing tier, so the closing tier needs nothing of its own). Each missing one is a
+:func:`~oddscore.scheduling.tiers.tier_for` on the current tip-off time in the plan's sport's
+tier table, not the stored label) and a closing capture (a snapshot at most
+``closing_window`` before tip; it lies inside the closing tier, so the closing tier needs
+nothing of its own). Each missing one is a
 :class:`Gap`, wanted at the tier's nearest-tip edge (the closing capture at ``closing_lead``),
 exactly the slots of ``backfill plan``; the same interval stabbing groups them into the fewest
 whole-slate historical calls.
@@ -28,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from oddscore.clock import as_utc
-from oddscore.scheduling.tiers import TIERS, FetchTier, hours_until, tier_for
+from oddscore.scheduling.tiers import TIERS, FetchTier, TierSpec, hours_until, tier_for
 
 from .planner import (
     BackfillPlan,
@@ -115,9 +116,10 @@ def _targets(calls: Iterable[PlannedCall]) -> list[Gap]:
     return sorted({Gap(t.event_id, t.tier) for call in calls for t in call.targets})
 
 
-def gap_slots(closing_lead: timedelta) -> tuple[Slot, ...]:
-    """One slot per tier, named after it, at the tier's nearest-tip edge (read from the tier
-    table, so other tier offsets apply unchanged); the closing tier's is the closing capture."""
+def gap_slots(closing_lead: timedelta, tiers: tuple[TierSpec, ...] = TIERS) -> tuple[Slot, ...]:
+    """One slot per tier, named after it, at the tier's nearest-tip edge in ``tiers`` (the
+    sport's table: its tier offsets move the slots); the closing tier's is the closing
+    capture."""
     return tuple(
         Slot(
             name=spec.tier.value,
@@ -125,24 +127,36 @@ def gap_slots(closing_lead: timedelta) -> tuple[Slot, ...]:
             if spec.tier is FetchTier.CLOSING
             else timedelta(hours=spec.min_hours),
         )
-        for spec in TIERS
+        for spec in tiers
     )
 
 
-def _meets(tier: FetchTier, tip: datetime, at: datetime, closing_window: timedelta) -> bool:
+def _meets(
+    tier: FetchTier,
+    tip: datetime,
+    at: datetime,
+    closing_window: timedelta,
+    tiers: tuple[TierSpec, ...],
+) -> bool:
     """Whether a snapshot taken ``at`` fills ``tier`` of a game tipping off at ``tip``."""
     if tier is FetchTier.CLOSING:
         return timedelta(0) <= tip - at <= closing_window
-    return tier_for(hours_until(tip, at)) is tier
+    return tier_for(hours_until(tip, at), tiers) is tier
 
 
 def covered_tiers(
-    tip: datetime, captures: Iterable[datetime], closing_window: timedelta
+    tip: datetime,
+    captures: Iterable[datetime],
+    closing_window: timedelta,
+    tiers: tuple[TierSpec, ...] = TIERS,
 ) -> set[FetchTier]:
-    """The tiers that snapshots taken at ``captures`` fill (``closing``: a closing capture)."""
+    """The tiers (of ``tiers``, the sport's table) that snapshots taken at ``captures`` fill
+    (``closing``: a closing capture)."""
     tip = as_utc(tip)
     times = [as_utc(at) for at in captures]
-    return {tier for tier in RANK if any(_meets(tier, tip, at, closing_window) for at in times)}
+    return {
+        tier for tier in RANK if any(_meets(tier, tip, at, closing_window, tiers) for at in times)
+    }
 
 
 def find_gaps(
@@ -155,14 +169,17 @@ def find_gaps(
 ) -> list[Gap]:
     """Every game's missing tiers whose slot has passed (history exists only for the past)."""
     slots = {slot.name: slot for slot in settings.slots}
+    tiers = settings.tiers
     now = as_utc(now)
     gaps = []
     for game in games:
-        have = covered_tiers(game.commence_time, captures.get(game.id, ()), closing_window)
+        have = covered_tiers(game.commence_time, captures.get(game.id, ()), closing_window, tiers)
         for tier in RANK:
             if tier in have:
                 continue
-            _, hi = slot_window(game.commence_time, slots[tier.value], settings.max_shift_fraction)
+            _, hi = slot_window(
+                game.commence_time, slots[tier.value], settings.max_shift_fraction, tiers
+            )
             if hi <= now:
                 gaps.append(Gap(game.id, tier))
     return sorted(gaps)
@@ -179,6 +196,7 @@ def unfillable(
     """The gaps finished calls already tried in vain (see the module docstring)."""
     tips = {game.id: as_utc(game.commence_time) for game in games}
     slots = {slot.name: slot for slot in settings.slots}
+    tiers = settings.tiers
     by_event: dict[str, list[Attempt]] = {}
     for attempt in attempts:
         for event_id in attempt.event_ids:
@@ -186,7 +204,7 @@ def unfillable(
     hopeless = []
     for gap in gaps:
         tip = tips[gap.event_id]
-        lo, hi = slot_window(tip, slots[gap.tier.value], settings.max_shift_fraction)
+        lo, hi = slot_window(tip, slots[gap.tier.value], settings.max_shift_fraction, tiers)
         for attempt in by_event.get(gap.event_id, ()):
             asked = as_utc(attempt.call_time)
             if not lo <= asked <= tip:
@@ -201,7 +219,9 @@ def unfillable(
                     attempt.rejected
                     or (
                         attempt.snapshot_time is not None
-                        and not _meets(gap.tier, tip, as_utc(attempt.snapshot_time), closing_window)
+                        and not _meets(
+                            gap.tier, tip, as_utc(attempt.snapshot_time), closing_window, tiers
+                        )
                     )
                 )
             ):

@@ -30,7 +30,7 @@ from oddscore.clock import as_utc
 from oddscore.exceptions import PlanningError, UnreadableFileError
 from oddscore.locations import read_bytes, write_bytes
 from oddscore.provider.costs import odds_cost
-from oddscore.scheduling.tiers import TIERS, FetchTier, tier_for
+from oddscore.scheduling.tiers import TIERS, FetchTier, TierSpec, spec_for, tier_for, tiers_for
 
 from .selection import Game, SelectionStrategy
 
@@ -65,7 +65,11 @@ class Slot(BaseModel):
 
     @property
     def tier(self) -> FetchTier:
-        tier = tier_for(self.lead.total_seconds() / 3600)
+        """The slot's tier in the standard tiers (:meth:`tier_in` for a sport's table)."""
+        return self.tier_in(TIERS)
+
+    def tier_in(self, tiers: tuple[TierSpec, ...]) -> FetchTier:
+        tier = tier_for(self.lead.total_seconds() / 3600, tiers)
         if tier is None:  # pragma: no cover - leads are validated positive
             raise PlanningError(f"slot {self.name} is not before tip-off")
         return tier
@@ -78,16 +82,21 @@ class Slot(BaseModel):
         return value
 
 
-def default_slots(closing_lead: timedelta = timedelta(minutes=5)) -> tuple[Slot, ...]:
-    """The tier offsets, plus a closing capture ``closing_lead`` before tip."""
-    return (
-        Slot(name="72h", lead=timedelta(hours=72)),
-        Slot(name="24h", lead=timedelta(hours=24)),
-        Slot(name="12h", lead=timedelta(hours=12)),
-        Slot(name="3h", lead=timedelta(hours=3)),
-        Slot(name="30m", lead=timedelta(minutes=30)),
-        Slot(name="close", lead=closing_lead),
-    )
+def default_slots(
+    closing_lead: timedelta = timedelta(minutes=5), tiers: tuple[TierSpec, ...] = TIERS
+) -> tuple[Slot, ...]:
+    """The nearest-tip edge of every tier but closing (72, 24, 12 and 3 h in the standard
+    ``tiers``; a sport's table moves them), 30 minutes before tip while that is still in the
+    closing tier, and a closing capture ``closing_lead`` before tip."""
+    edges = [
+        Slot(name=f"{spec.min_hours:g}h", lead=timedelta(hours=spec.min_hours))
+        for spec in tiers
+        if spec.min_hours > 0
+    ]
+    closing = spec_for(FetchTier.CLOSING, tiers)
+    if closing.max_hours is None or closing.max_hours > 0.5:
+        edges.append(Slot(name="30m", lead=timedelta(minutes=30)))
+    return (*edges, Slot(name="close", lead=closing_lead))
 
 
 DEFAULT_SLOTS = default_slots()
@@ -108,6 +117,11 @@ class PlanSettings(BaseModel):
     sample_rate: float | None = None
     slots: list[Slot] = Field(default_factory=lambda: list(DEFAULT_SLOTS))
     max_shift_fraction: float = Field(default=DEFAULT_MAX_SHIFT_FRACTION, ge=0, le=1)
+
+    @property
+    def tiers(self) -> tuple[TierSpec, ...]:
+        """The tier table of the plan's sport (its profile's ``tier_offsets``)."""
+        return tiers_for(self.sport)
 
 
 class CallTarget(BaseModel):
@@ -176,16 +190,20 @@ def call_cost(settings: PlanSettings) -> int:
 
 
 def slot_window(
-    commence_time: datetime, slot: Slot, max_shift_fraction: float
+    commence_time: datetime,
+    slot: Slot,
+    max_shift_fraction: float,
+    tiers: tuple[TierSpec, ...] = TIERS,
 ) -> tuple[datetime, datetime]:
     """The request times acceptable for ``slot``: ``[target - shift, target]``.
 
     The shift is at most ``max_shift_fraction`` of the lead and stops short of the tier's
-    upper bound, so every time in the window lies in the slot's tier.
+    upper bound (in ``tiers``, the plan's sport's table), so every time in the window lies in
+    the slot's tier.
     """
     tip = as_utc(commence_time)
     shift = slot.lead * max_shift_fraction
-    spec = next(spec for spec in TIERS if spec.tier == slot.tier)
+    spec = spec_for(slot.tier_in(tiers), tiers)
     if spec.max_hours is not None:
         room = timedelta(hours=spec.max_hours) - slot.lead - timedelta(seconds=1)
         shift = min(shift, max(room, timedelta(0)))
@@ -235,13 +253,14 @@ def build_plan(
     only for what is missing); by default every game wants every slot.
     """
     now = as_utc(now)
+    tiers = settings.tiers
     windows: list[tuple[datetime, datetime, str, Slot]] = []
     skipped = 0
     for game in games:
         for slot in settings.slots:
             if wanted is not None and slot.name not in wanted.get(game.id, ()):
                 continue
-            lo, hi = slot_window(game.commence_time, slot, settings.max_shift_fraction)
+            lo, hi = slot_window(game.commence_time, slot, settings.max_shift_fraction, tiers)
             if hi > now:
                 skipped += 1
                 continue
@@ -255,7 +274,7 @@ def build_plan(
                 CallTarget(
                     event_id=event_id,
                     slot=slot.name,
-                    tier=slot.tier,
+                    tier=slot.tier_in(tiers),
                     shift_minutes=round((target - time).total_seconds() / 60, 3),
                 )
                 for target, event_id, slot in sorted(served, key=lambda s: (s[1], s[2].name))

@@ -39,7 +39,7 @@ from oddscore.backtest.strategies.base import BetIntent, BettingStrategy, EventR
 from oddscore.backtest.strategies.registry import create_strategy
 from oddscore.collector import no_collections
 from oddscore.exceptions import BacktestError
-from oddscore.scheduling.tiers import tier_for
+from oddscore.scheduling.tiers import TierSpec, tier_for, tiers_for
 from oddscore.sports import SportProfile, profile_for
 from oddscore.storage.engine import Database
 
@@ -161,13 +161,18 @@ def _grade(pending: _Pending, profile: SportProfile) -> tuple[BetResult, float]:
 
 
 def _bet(
-    pending: _Pending, result: BetResult, profit: float, closing: Closing, config: BacktestConfig
+    pending: _Pending,
+    result: BetResult,
+    profit: float,
+    closing: Closing,
+    config: BacktestConfig,
+    tiers: tuple[TierSpec, ...],
 ) -> Bet:
     event = pending.event
     q = pending.quote
     closing_price, clv_p, clv = closing
     hours = (event.commence_time - q.quote_time).total_seconds() / 3600.0
-    tier = tier_for(hours)
+    tier = tier_for(hours, tiers)
     ev = None if pending.probability is None else pending.probability * pending.decimal - 1.0
     return Bet(
         event_id=event.id,
@@ -302,8 +307,9 @@ def simulate(
     settle_until(None)
     strategy.on_end()
     closings = closing_values([(p.event, p.quote, p.decimal) for p, _, _ in settled], data, config)
+    tiers = tiers_for(config.sport_key)
     bets = [
-        _bet(pending, result, profit, closing, config)
+        _bet(pending, result, profit, closing, config, tiers)
         for (pending, result, profit), closing in zip(settled, closings, strict=True)
     ]
     summary, curve, daily = compute_summary(

@@ -164,6 +164,7 @@ async def _plan(
     from oddscore.backfill.sources import endpoint_games, stored_games
     from oddscore.clock import utcnow
     from oddscore.config import get_settings
+    from oddscore.scheduling.tiers import tiers_for
     from oddscore.storage.engine import Database
 
     settings = get_settings()
@@ -193,7 +194,11 @@ async def _plan(
         seed=seed,
         games=games,
         sample_rate=sample_rate,
-        slots=list(default_slots(timedelta(minutes=settings.scheduler.closing_lead_minutes))),
+        slots=list(
+            default_slots(
+                timedelta(minutes=settings.scheduler.closing_lead_minutes), tiers_for(sport_key)
+            )
+        ),
     )
     return build_plan(
         chosen,

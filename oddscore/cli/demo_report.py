@@ -35,7 +35,7 @@ def _table(title: str, *columns: str, left: int = 1) -> Table:
 
 def print_report(report: Any, console: Console) -> None:
     from oddscore.demo.pictures import PICTURES
-    from oddscore.scheduling.tiers import TIERS
+    from oddscore.scheduling.tiers import tiers_for
 
     days = (report.end - report.start).days
     console.print(
@@ -69,7 +69,7 @@ def print_report(report: Any, console: Console) -> None:
         "snapshots",
         "games covered",
     )
-    spans = {s.tier.value: s for s in TIERS}
+    spans = {s.tier.value: s for s in tiers_for(report.sport)}
     for row in report.tiers:
         spec = spans[row.tier]
         upper = "+" if spec.max_hours is None else f"-{spec.max_hours:g}"

@@ -43,7 +43,7 @@ async def _plan_odds(world: World, listed: list[tuple[str, datetime]]) -> Decisi
             session, sport_key=world.sport, now=now, past=world.policy.season_gap
         )
         quota = await load_quota(session, now=now)
-    return decide_odds(merge_listed(games, listed), now, world.policy, quota)
+    return decide_odds(merge_listed(games, listed, world.sport), now, world.policy, quota)
 
 
 async def odds_run(world: World, log: CollectionLog) -> datetime:

@@ -194,10 +194,12 @@ async def credit_report(
         kind = _endpoint_kind(str(endpoint))
         by_endpoint[kind] = by_endpoint.get(kind, 0) + int(cost)
         calls[kind] = calls.get(kind, 0) + int(count)
-    listed = (await session.execute(select(EV.id, EV.commence_time, EV.created_at))).tuples()
+    listed = (
+        await session.execute(select(EV.id, EV.commence_time, EV.created_at, EV.sport_key))
+    ).tuples()
     games = [
-        ReplayGame(event_id, commence, min(created, commence), commence, True)
-        for event_id, commence, created in listed
+        ReplayGame(event_id, commence, min(created, commence), commence, True, sport)
+        for event_id, commence, created, sport in listed
     ]
     fixed = fixed_interval(games, start, end, policy).result
     return CreditReport(

@@ -53,7 +53,7 @@ from oddscore.ingestion.validation import (
 )
 from oddscore.provider.models import EventInfo, EventOdds, HistoricalResponse
 from oddscore.provider.response import ApiResponse
-from oddscore.scheduling.tiers import hours_until, tier_for
+from oddscore.scheduling.tiers import TierSpec, hours_until, tier_for, tiers_for
 from oddscore.storage.models import Severity
 
 __all__ = [
@@ -292,9 +292,9 @@ def fetch_log_row(
     parts = response.endpoint.strip("/").split("/")
     sport = parts[parts.index("sports") + 1] if "sports" in parts[:-1] else ""
     books = {q.bookmaker_key for e in parsed for q in e.quotes}
-    upcoming = [hours_until(e.commence_time, snapshot_time) for e in events]
-    upcoming = [h for h in upcoming if h >= 0]
-    tier = tier_for(min(upcoming)) if upcoming else None
+    upcoming = [(hours_until(e.commence_time, snapshot_time), e.sport_key) for e in events]
+    nearest = min(((h, key) for h, key in upcoming if h >= 0), default=None)
+    tier = tier_for(nearest[0], tiers_for(nearest[1])) if nearest else None
     return {
         "request_id": response.request_id,
         "fetch_time": as_utc(response.fetched_at),
@@ -636,14 +636,18 @@ async def _write_snapshots(
     rows: list[dict[str, Any]] = []
     firsts: list[_EventSnapshot] = []
     seen: set[str] = set()
+    tables: dict[str, tuple[TierSpec, ...]] = {}
     for item in items:
         if item.stored_id in seen:
             result.snapshots_skipped += 1  # one game listed twice in one payload
             continue
         seen.add(item.stored_id)
         firsts.append(item)
-        hours = hours_until(item.parsed.info.commence_time, snapshot_time)
-        tier = tier_for(hours)
+        info = item.parsed.info
+        hours = hours_until(info.commence_time, snapshot_time)
+        if info.sport_key not in tables:  # one profile lookup per sport and payload
+            tables[info.sport_key] = tiers_for(info.sport_key)
+        tier = tier_for(hours, tables[info.sport_key])
         rows.append(
             {
                 "event_id": item.stored_id,

@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from oddscore.scheduling.policy import SchedulePolicy
-from oddscore.scheduling.tiers import TIERS, FetchTier
+from oddscore.scheduling.tiers import TIERS, FetchTier, TierSpec
 
 __all__ = ["Requirement", "Window", "game_windows"]
 
@@ -61,8 +61,11 @@ def game_windows(
     *,
     closing_only: bool = False,
     stretch: float = 1.0,
+    tiers: tuple[TierSpec, ...] = TIERS,
 ) -> list[Window]:
     """What an upcoming game still needs, from ``now`` on, given its last capture.
+
+    ``tiers`` is the game's sport's table (:func:`~oddscore.scheduling.tiers.tiers_for`).
 
     ``listed_at`` is when the game was first listed (None: just now). A window already late
     (a run that starts after its ``due``) is due ``now``: it can still be met until it ends.
@@ -85,7 +88,7 @@ def game_windows(
     listed = now if listed_at is None else listed_at
     if last is None and listed > horizon and now > horizon:
         windows.append(Window(now, now, Requirement.FIRST, None))
-    for spec in TIERS:
+    for spec in tiers:
         # The closing capture lies inside the closing tier: no tier window of its own, and
         # its cadence runs until that capture.
         closing_tier = spec.min_hours == 0

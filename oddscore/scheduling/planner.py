@@ -39,7 +39,7 @@ from oddscore.scheduling.quota import (
     closing_reserve,
     plan_quota,
 )
-from oddscore.scheduling.tiers import TIERS, FetchTier, hours_until, tier_for
+from oddscore.scheduling.tiers import FetchTier, TierSpec, hours_until, tier_for, tiers_for
 
 __all__ = [
     "Action",
@@ -85,6 +85,11 @@ class GameState:
     last_captured: datetime | None = None
     status: str = "scheduled"
     listed_at: datetime | None = None
+    sport: str | None = None  # whose tier table applies (None: the standard tiers)
+
+    @property
+    def tiers(self) -> tuple[TierSpec, ...]:
+        return tiers_for(self.sport)
 
     def is_upcoming(self, now: datetime) -> bool:
         return self.status in _UPCOMING and self.commence_time > now
@@ -139,10 +144,12 @@ def ceil_minute(value: datetime) -> datetime:
     return floored if floored == value else floored + timedelta(minutes=1)
 
 
-def _tier_windows(tip: datetime) -> list[tuple[datetime | None, datetime, timedelta, FetchTier]]:
+def _tier_windows(
+    tip: datetime, tiers: tuple[TierSpec, ...]
+) -> list[tuple[datetime | None, datetime, timedelta, FetchTier]]:
     """(start, end, interval, tier) in time order; a tier holds ``start < t <= end``."""
     windows: list[tuple[datetime | None, datetime, timedelta, FetchTier]] = []
-    for spec in TIERS:
+    for spec in tiers:
         start = None if spec.max_hours is None else tip - timedelta(hours=spec.max_hours)
         windows.append((start, tip - timedelta(hours=spec.min_hours), spec.interval, spec.tier))
     return windows
@@ -167,7 +174,7 @@ def game_need(
         elif last is None:
             candidates.append((now, Need.FIRST))
         else:
-            cadence = _cadence_due(last, tip, policy, quota.stretch)
+            cadence = _cadence_due(last, tip, policy, quota.stretch, game.tiers)
             if cadence is not None:
                 candidates.append(cadence)
     if not candidates:
@@ -175,13 +182,17 @@ def game_need(
     due, need = min(candidates, key=lambda c: c[0])
     if due >= tip:
         return None
-    return GameNeed(game.event_id, tip, due, need, tier_for(hours_until(tip, due)))
+    return GameNeed(game.event_id, tip, due, need, tier_for(hours_until(tip, due), game.tiers))
 
 
 def _cadence_due(
-    last: datetime, tip: datetime, policy: SchedulePolicy, stretch: float
+    last: datetime,
+    tip: datetime,
+    policy: SchedulePolicy,
+    stretch: float,
+    tiers: tuple[TierSpec, ...],
 ) -> tuple[datetime, Need] | None:
-    for start, end, interval, _tier in _tier_windows(tip):
+    for start, end, interval, _tier in _tier_windows(tip, tiers):
         if end <= last:
             continue
         step = last + interval * stretch
@@ -312,6 +323,7 @@ def _covering_call(
             policy,
             closing_only=closing_only,
             stretch=quota.stretch,
+            tiers=g.tiers,
         )
         for g in upcoming
     }
@@ -324,7 +336,7 @@ def _covering_call(
         open_now = [w for w in windows[game.event_id] if w.opens <= at]
         if open_now:
             first = min(open_now, key=lambda w: w.due)
-            tier = tier_for(hours_until(game.commence_time, at))
+            tier = tier_for(hours_until(game.commence_time, at), game.tiers)
             need = Need(first.requirement.value)
             served.append(GameNeed(game.event_id, game.commence_time, at, need, tier))
     return at, tuple(sorted(served, key=lambda n: n.commence_time))

@@ -26,7 +26,7 @@ from oddscore.reading import read_bounded
 from oddscore.scheduling.planner import Action, GameState, decide_odds, next_slot
 from oddscore.scheduling.policy import PlannerKind, SchedulePolicy
 from oddscore.scheduling.quota import QuotaState, month_start
-from oddscore.scheduling.tiers import TIERS, hours_until, spec_for, tier_for
+from oddscore.scheduling.tiers import hours_until, spec_for, tier_for, tiers_for
 
 __all__ = [
     "STRATEGIES",
@@ -48,6 +48,7 @@ class ReplayGame:
     visible_from: datetime
     visible_until: datetime  # exclusive: tip-off, or the listing where it vanished
     scored: bool  # it really tipped; vanished placeholders are not scored
+    sport: str | None = None  # whose tier table applies (None: the standard tiers)
 
 
 @dataclass
@@ -110,12 +111,15 @@ def load_schedule(path: Path) -> list[ReplayGame]:
     first: dict[str, datetime] = {}
     last_index: dict[str, int] = {}
     tip: dict[str, datetime] = {}
+    sport: dict[str, str | None] = {}
     for index, (ts, events) in enumerate(listings):
         for event in events:
             event_id = str(event["id"])
             first.setdefault(event_id, ts)
             last_index[event_id] = index
             tip[event_id] = parse_timestamp(str(event["commence_time"]))
+            key = event.get("sport_key")
+            sport[event_id] = key if isinstance(key, str) else None
     games = []
     for event_id, seen in first.items():
         index = last_index[event_id]
@@ -123,7 +127,9 @@ def load_schedule(path: Path) -> list[ReplayGame]:
         vanished = following is not None and tip[event_id] > following
         until = following if vanished and following is not None else tip[event_id]
         if until > seen:
-            games.append(ReplayGame(event_id, tip[event_id], seen, until, not vanished))
+            games.append(
+                ReplayGame(event_id, tip[event_id], seen, until, not vanished, sport[event_id])
+            )
     return sorted(games, key=lambda g: (g.commence_time, g.event_id))
 
 
@@ -183,10 +189,18 @@ def _states(
     listed: list[ReplayGame], played: list[ReplayGame], last: dict[str, datetime]
 ) -> list[GameState]:
     states = [
-        GameState(g.event_id, g.commence_time, last.get(g.event_id), listed_at=g.visible_from)
+        GameState(
+            g.event_id,
+            g.commence_time,
+            last.get(g.event_id),
+            listed_at=g.visible_from,
+            sport=g.sport,
+        )
         for g in listed
     ]
-    return states + [GameState(g.event_id, g.commence_time, None, "final") for g in played]
+    return states + [
+        GameState(g.event_id, g.commence_time, None, "final", sport=g.sport) for g in played
+    ]
 
 
 Strategy = Callable[[list[ReplayGame], datetime, datetime, SchedulePolicy, int | None], _Ledger]
@@ -287,9 +301,10 @@ def nearest_game(
             now += policy.discovery_interval if recent else policy.offseason_check
             continue
         ledger.fetch(now, len(listed))
-        nearest = min(g.commence_time for g in listed)
-        tier = tier_for(hours_until(nearest, now))
-        now += spec_for(tier).interval if tier is not None else policy.offseason_check
+        nearest = min(listed, key=lambda g: g.commence_time)
+        tiers = tiers_for(nearest.sport)
+        tier = tier_for(hours_until(nearest.commence_time, now), tiers)
+        now += spec_for(tier, tiers).interval if tier is not None else policy.offseason_check
     return ledger
 
 
@@ -322,7 +337,7 @@ def _score(
         result.games += 1
         tip = game.commence_time
         full = True
-        for spec in TIERS:
+        for spec in tiers_for(game.sport):
             lo = tip - timedelta(hours=spec.max_hours) if spec.max_hours is not None else None
             hi = tip - timedelta(hours=spec.min_hours)
             # nobody can be asked for a tier the game passed before the replay started

@@ -68,7 +68,9 @@ async def load_games(
         last = captured.get(row.id)
         if last_call is not None and row.created_at <= last_call < row.commence_time:
             last = max(last or last_call, last_call)
-        games.append(GameState(row.id, row.commence_time, last, row.status, row.created_at))
+        games.append(
+            GameState(row.id, row.commence_time, last, row.status, row.created_at, sport_key)
+        )
     return games
 
 
@@ -111,15 +113,17 @@ async def last_fetch_time(
 
 
 def merge_listed(
-    games: Iterable[GameState], listed: Iterable[tuple[str, datetime]]
+    games: Iterable[GameState],
+    listed: Iterable[tuple[str, datetime]],
+    sport: str | None = None,
 ) -> list[GameState]:
-    """Add listed games the database does not hold yet (a dry run stores nothing) as never
-    captured; a listed tip time wins over a stored one (tip times move)."""
+    """Add listed games of ``sport`` the database does not hold yet (a dry run stores
+    nothing) as never captured; a listed tip time wins over a stored one (tip times move)."""
     merged = {game.event_id: game for game in games}
     for event_id, commence_time in listed:
         known = merged.get(event_id)
         if known is None:
-            merged[event_id] = GameState(event_id, as_utc(commence_time))
+            merged[event_id] = GameState(event_id, as_utc(commence_time), sport=sport)
         elif known.commence_time != commence_time:
             merged[event_id] = replace(known, commence_time=as_utc(commence_time))
     return list(merged.values())

@@ -33,7 +33,7 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from oddscore.exceptions import ConfigurationError
 from oddscore.sports.teams import EPL_TEAMS, MLB_TEAMS, NBA_TEAMS
@@ -76,6 +76,21 @@ class SportProfile(BaseModel):
     tier_offsets: dict[TierName, float] = Field(default_factory=dict)
     # Provider's full name -> other spellings (codes, cities, nicknames).
     teams: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+
+    @field_validator("tier_offsets")
+    @classmethod
+    def _offsets_in_order(cls, value: dict[TierName, float]) -> dict[TierName, float]:
+        # What can be judged without the standard table (oddscore.scheduling.tiers.tier_table
+        # checks the merged boundaries): the opening tier begins at listing, the rest in order.
+        if "opening" in value:
+            raise ValueError("'opening' begins when the game is listed: it takes no offset")
+        order: tuple[TierName, ...] = ("early", "sharp", "pregame", "closing")
+        given = [value[tier] for tier in order if tier in value]
+        if any(hours <= 0 for hours in given) or any(
+            later >= earlier for earlier, later in zip(given, given[1:], strict=False)
+        ):
+            raise ValueError("offsets must be above 0 h and decrease from early to closing")
+        return value
 
     def outcome_count(self, market: str) -> int:
         """Outcomes of ``market`` (its base market's for a period variant; 2 if unknown)."""
