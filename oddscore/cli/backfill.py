@@ -27,6 +27,16 @@ if TYPE_CHECKING:
     from oddscore.backfill.status import PlanProgress
     from oddscore.config import Settings
 
+# Shared by `execute` and `gaps`, which both pay through the same executor.
+ConcurrencyOption = Annotated[int, typer.Option(min=1, max=10, help="Requests in flight at once.")]
+ReclaimOption = Annotated[
+    bool,
+    typer.Option(
+        "--reclaim",
+        help="Take over calls a crashed run left claimed (only if no other run is active).",
+    ),
+]
+
 app = typer.Typer(
     help="Backfill historical odds: plan the cheapest calls, then pay for each exactly once.",
     no_args_is_help=True,
@@ -247,16 +257,8 @@ def execute(
         int | None,
         typer.Option(min=0, help="Refuse to start if the calls still to pay cost more."),
     ] = None,
-    concurrency: Annotated[
-        int, typer.Option(min=1, max=10, help="Requests in flight at once.")
-    ] = 4,
-    reclaim: Annotated[
-        bool,
-        typer.Option(
-            "--reclaim",
-            help="Take over calls a crashed run left claimed (only if no other run is active).",
-        ),
-    ] = False,
+    concurrency: ConcurrencyOption = 4,
+    reclaim: ReclaimOption = False,
     json_output: JsonOption = False,
 ) -> None:
     """Run a plan: each call paid once, ingested, resumable; re-running pays nothing.
@@ -527,16 +529,8 @@ def gaps(
         str | None,
         typer.Option(help="Also write the plan (within the cap) here, for `backfill execute`."),
     ] = None,
-    concurrency: Annotated[
-        int, typer.Option(min=1, max=10, help="Requests in flight at once.")
-    ] = 4,
-    reclaim: Annotated[
-        bool,
-        typer.Option(
-            "--reclaim",
-            help="Take over calls a crashed run left claimed (only if no other run is active).",
-        ),
-    ] = False,
+    concurrency: ConcurrencyOption = 4,
+    reclaim: ReclaimOption = False,
     json_output: JsonOption = False,
 ) -> None:
     """Fill the tiers and closing captures stored games lack, closing first, within a cap.
