@@ -125,6 +125,10 @@ def current_deployment() -> str | None:
     return f"{flow_name}/{name}"
 
 
+_WAITING = frozenset({StateType.SCHEDULED, StateType.PENDING})
+_SLOT_KEY_ATTEMPTS = 5
+
+
 async def schedule_next(
     deployment: str | None, at: datetime, *, reason: str = ""
 ) -> dict[str, Any]:
@@ -144,14 +148,24 @@ async def schedule_next(
             "at": slot.isoformat(),
             "why": f"a run is already scheduled at {earliest.isoformat()}",
         }
-    run = await arun_deployment(
-        deployment,
-        scheduled_time=slot,
-        timeout=0,
-        as_subflow=False,
-        idempotency_key=slot_key(deployment, slot),
-        tags=["auto-rescheduled"],
-    )
+    # Prefect answers a used idempotency key with the run that used it. When that run has
+    # already started or ended (it crashed at its start, or it is this very run), the chain
+    # would be left with no run ahead, so the slot takes its next key; concurrent callers walk
+    # the same keys and still create one run.
+    for attempt in range(_SLOT_KEY_ATTEMPTS):
+        key = slot_key(deployment, slot)
+        run = await arun_deployment(
+            deployment,
+            scheduled_time=slot,
+            timeout=0,
+            as_subflow=False,
+            idempotency_key=key if attempt == 0 else f"{key}#{attempt + 1}",
+            tags=["auto-rescheduled"],
+        )
+        if run.state is None or run.state.type in _WAITING:
+            break
+    else:
+        raise RuntimeError(f"every idempotency key of slot {slot.isoformat()} is used by a run")
     log.info("rescheduled", deployment=deployment, slot=slot, flow_run_id=str(run.id), why=reason)
     return {"scheduled": True, "at": slot.isoformat(), "flow_run_id": str(run.id), "why": reason}
 

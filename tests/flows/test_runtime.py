@@ -116,6 +116,30 @@ async def test_reschedule_adds_one_run_per_slot_and_never_forks() -> None:
     }
 
 
+async def test_a_slot_whose_key_a_dead_run_used_still_gets_a_run_ahead() -> None:
+    """A run scheduled for a slot crashed at its start; scheduling that slot again must leave
+    the chain a waiting run (Prefect would answer the used key with the crashed run)."""
+    deployment = await fetch_odds_flow.to_deployment(name="reschedule-reused-key")
+    deployment_id = await deployment.apply()
+    name = "fetch-odds/reschedule-reused-key"
+    at = utcnow() + timedelta(hours=3, seconds=30)
+    first = await schedule_next(name, at, reason="test")
+    async with get_client() as client:
+        await client.set_flow_run_state(first["flow_run_id"], Failed(), force=True)
+        again = await schedule_next(name, at, reason="the run died")
+        assert again["scheduled"] is True and again["flow_run_id"] != first["flow_run_id"]
+        runs = await client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(
+                deployment_id=FlowRunFilterDeploymentId(any_=[deployment_id])
+            )
+        )
+    waiting = [r for r in runs if r.state is not None and r.state.is_scheduled()]
+    assert [str(r.id) for r in waiting] == [again["flow_run_id"]]
+    assert waiting[0].expected_start_time == ceil_minute(at)
+    # A third call for the slot finds that run waiting and adds nothing.
+    assert (await schedule_next(name, at, reason="duplicate"))["scheduled"] is False
+
+
 async def test_outside_a_deployment_nothing_is_scheduled() -> None:
     result = await schedule_next(None, utcnow())
     assert result["scheduled"] is False
