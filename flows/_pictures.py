@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 from pathlib import Path
+from typing import cast
 from uuid import UUID
 
 from prefect.artifacts import acreate_markdown_artifact, create_markdown_artifact
@@ -39,10 +40,13 @@ def png_markdown(path: Path, title: str, stored_at: str | None = None) -> str:
 
 def publish_png(path: Path, *, key: str, title: str, stored_at: str | None = None) -> UUID:
     """A markdown artifact (versioned under ``key``) that shows the PNG at ``path``."""
-    artifact_id: UUID = create_markdown_artifact(
-        markdown=png_markdown(path, title, stored_at), key=key, description=title
+    # Called from a sync flow: Prefect's async_dispatch returns the id, not a coroutine.
+    return cast(
+        UUID,
+        create_markdown_artifact(
+            markdown=png_markdown(path, title, stored_at), key=key, description=title
+        ),
     )
-    return artifact_id
 
 
 async def apublish_png(path: Path, *, key: str, title: str) -> UUID:

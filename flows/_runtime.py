@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from prefect import get_client
 from prefect.artifacts import acreate_markdown_artifact
@@ -91,7 +91,7 @@ async def load_api_key() -> bool:
         block = await Secret.aload(name)
     except ValueError:  # no such block: the settings will say the key is missing
         return False
-    value = str(block.get())
+    value = str(cast("Secret[str]", block).get())
     register_secret(value)
     os.environ["ODDS_API_KEY"] = value
     get_settings.cache_clear()

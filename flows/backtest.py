@@ -11,7 +11,7 @@ from __future__ import annotations
 import tempfile
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from prefect import flow, task
 from prefect.artifacts import create_link_artifact, create_table_artifact
@@ -140,5 +140,7 @@ def backtest(parameters: BacktestFlowParameters) -> list[dict[str, Any]]:
     and publish the summary."""
     combinations = expand_grid(parameters.params, parameters.sweep)
     config_json = parameters.config().model_dump_json()
-    results = run_all.submit(parameters.strategy, config_json, combinations).result()
+    # A submitted async task resolves to its value; Prefect's stubs type it as a coroutine.
+    future = run_all.submit(parameters.strategy, config_json, combinations)
+    results = cast(list[str], future.result())
     return publish_results(results, parameters.output_dir)
