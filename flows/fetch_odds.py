@@ -117,6 +117,25 @@ async def fetch_odds(
     }
 
 
+@task(cache_policy=NO_CACHE)
+async def recover_odds(db: Database, client: OddsApiClient, sport: str) -> str:
+    """No call due: store what a crashed run paid for and settle a call lost in flight
+    (free; empty when there is nothing to recover)."""
+    from oddscore.ingestion.fetch import recover_current
+
+    recovery = await recover_current(db, client, sport=sport, flow_name="fetch-odds")
+    done = []
+    if recovery.stored:
+        snapshots = sum(result.snapshots_inserted for result in recovery.stored)
+        done.append(
+            f"stored {len(recovery.stored)} answer(s) paid for by an earlier run "
+            f"({snapshots} snapshots, nothing paid)"
+        )
+    for lost in recovery.settlement.settled:
+        done.append(f"settled a call lost in flight: {lost.credits} credit(s) billed")
+    return "; ".join(done)
+
+
 @flow(name="fetch-odds", retries=1, retry_delay_seconds=30, log_prints=False)
 async def fetch_odds_flow(params: FetchOddsParams | None = None) -> dict[str, Any]:
     """Collect odds for every sport when the intelligence says a game needs a snapshot."""
@@ -178,7 +197,12 @@ async def _collect(
     summary[f"{sport}.decision"] = decision.reason
     if not (due or params.force) or not listing.data:
         summary[f"{sport}.fetched"] = False
-        return decision
+        # A paid call recovers as it goes; without one, a crashed run's leftovers (an answer
+        # paid for, a call lost in flight) would wait for the next paid call, hours away.
+        if dry_run or not (recovered := await recover_odds(db, client, sport)):
+            return decision
+        summary[f"{sport}.recovered"] = recovered
+        return await plan_odds(db, sport, policy, listing.data)
     if dry_run:
         summary[f"{sport}.fetched"] = f"dry run: would spend {decision.estimated_credits} credits"
         return decision

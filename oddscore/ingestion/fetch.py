@@ -15,14 +15,20 @@ from oddscore.clock import Clock, SystemClock
 from oddscore.config import Settings, get_settings
 from oddscore.exceptions import ProviderError, ProviderStatusError, StorageError
 from oddscore.ingestion import store
-from oddscore.ingestion.paid_calls import SECRET_PARAM_NAMES, PaidCallOutcome, paid_call
+from oddscore.ingestion.paid_calls import (
+    SECRET_PARAM_NAMES,
+    PaidCallOutcome,
+    Recovery,
+    paid_call,
+    recover_paid_calls,
+)
 from oddscore.ingestion.pipeline import IngestOptions, IngestResult, ingest_response
 from oddscore.ingestion.scores import ScoresResult, ingest_scores
 from oddscore.logs import get_logger, redact
 from oddscore.provider.client import PreparedRequest
 from oddscore.provider.response import ApiResponse
 
-__all__ = ["fetch_current", "fetch_scores", "record_failed_fetch"]
+__all__ = ["fetch_current", "fetch_scores", "record_failed_fetch", "recover_current"]
 
 log = get_logger("oddscore.ingestion.fetch")
 T = TypeVar("T")
@@ -74,21 +80,11 @@ async def record_failed_fetch(
         log.warning("failed fetch not recorded", endpoint=row["endpoint"], error=str(storage))
 
 
-async def fetch_current(
-    db: Any,
-    client: Any,
-    *,
-    sport: str,
-    settings: Settings | None = None,
-    flow_name: str | None = None,
-    slot: datetime | None = None,
-) -> PaidCallOutcome[IngestResult]:
-    """``/odds`` for the configured books and markets, stored as one snapshot per event.
-
-    The call goes through the paid-call ledger (:mod:`oddscore.ingestion.paid_calls`) for
-    ``slot`` (default: the current minute), so an answer paid for before is stored instead of
-    paid for again.
-    """
+def _odds_call(
+    db: Any, client: Any, sport: str, settings: Settings | None, flow_name: str | None
+) -> tuple[PreparedRequest, Callable[[ApiResponse[Any]], Awaitable[IngestResult]]]:
+    """The ``/odds`` request for the configured books and markets, and how its answer is
+    stored (one snapshot per event)."""
     settings = settings or get_settings()
     collection = settings.collection
     request = client.odds_request(
@@ -108,7 +104,41 @@ async def fetch_current(
     async def store_odds(response: ApiResponse[Any]) -> IngestResult:
         return await ingest_response(db, response, source="live", options=options)
 
+    return request, store_odds
+
+
+async def fetch_current(
+    db: Any,
+    client: Any,
+    *,
+    sport: str,
+    settings: Settings | None = None,
+    flow_name: str | None = None,
+    slot: datetime | None = None,
+) -> PaidCallOutcome[IngestResult]:
+    """``/odds`` for the configured books and markets, stored as one snapshot per event.
+
+    The call goes through the paid-call ledger (:mod:`oddscore.ingestion.paid_calls`) for
+    ``slot`` (default: the current minute), so an answer paid for before is stored instead of
+    paid for again.
+    """
+    request, store_odds = _odds_call(db, client, sport, settings, flow_name)
     return await _ledgered(db, client, request, sport, flow_name, slot, store_odds)
+
+
+async def recover_current(
+    db: Any,
+    client: Any,
+    *,
+    sport: str,
+    settings: Settings | None = None,
+    flow_name: str | None = None,
+) -> Recovery[IngestResult]:
+    """Without paying: store the ``/odds`` answers a crashed run paid for and never stored,
+    and settle the calls lost in flight (:func:`~oddscore.ingestion.paid_calls.recover_paid_calls`).
+    """
+    request, store_odds = _odds_call(db, client, sport, settings, flow_name)
+    return await recover_paid_calls(db, client, request, store=store_odds)
 
 
 async def fetch_scores(

@@ -26,6 +26,9 @@ Every paid call therefore has exactly one row carrying its credits, whatever fai
 answer. A process killed while its request is in flight leaves a claimed row without an
 answer; the next paid call settles it from ``x-requests-used`` (billed or not, and for how
 much) and pays once more for the answer nobody read. ``odds credits`` lists such rows.
+
+A run that has no call to make does steps 1 and 2 alone (:func:`recover_paid_calls`), so a
+crashed run's answer is stored, and its lost call settled, by the next run of its chain.
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ from sqlmodel import col
 
 from oddscore.clock import Clock, as_utc
 from oddscore.exceptions import MalformedResponseError, ProviderError, StorageError
-from oddscore.ingestion.lost_calls import process_identity, settle_lost_calls
+from oddscore.ingestion.lost_calls import Settlement, process_identity, settle_lost_calls
 from oddscore.ingestion.store import dialect_insert
 from oddscore.logs import get_logger, redact
 from oddscore.provider.client import OddsApiClient, PreparedRequest
@@ -58,7 +61,9 @@ __all__ = [
     "SECRET_PARAM_NAMES",
     "PaidCallOutcome",
     "PaidCallStatus",
+    "Recovery",
     "paid_call",
+    "recover_paid_calls",
     "request_hash",
     "request_key",
     "slot_of",
@@ -301,6 +306,63 @@ async def _finish(
     return stored, response
 
 
+async def _store_saved(
+    saved: PaidCall,
+    db: Database,
+    client: OddsApiClient,
+    request: PreparedRequest,
+    store: Callable[[ApiResponse[Any]], Awaitable[T]],
+    clock: Clock,
+) -> tuple[T, ApiResponse[Any]] | None:
+    """Store an answer paid for earlier; None when it cannot be parsed (marked unusable)."""
+    try:
+        return await _finish(
+            _Ledger(db, saved.request_key, clock), client, request, _saved_answer(saved), store
+        )
+    except MalformedResponseError:
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Recovery(Generic[T]):
+    """What :func:`recover_paid_calls` made good: the saved answers it stored (what ``store``
+    returned for each) and the dead claims it settled."""
+
+    stored: list[T]
+    settlement: Settlement
+
+    def __bool__(self) -> bool:
+        return bool(self.stored or self.settlement.settled)
+
+
+async def recover_paid_calls(
+    db: Database,
+    client: OddsApiClient,
+    request: PreparedRequest,
+    *,
+    store: Callable[[ApiResponse[Any]], Awaitable[T]],
+    clock: Clock | None = None,
+    stale_claim_after: timedelta = DEFAULT_STALE_CLAIM,
+) -> Recovery[T]:
+    """Steps 1 and 2 of :func:`paid_call` without a call: settle the dead claims and store
+    every paid answer to ``request`` that was never stored (any slot, any age). Pays nothing.
+
+    A run with no call due makes this instead, so that what a crashed run paid for is stored
+    and a call lost in flight is settled by the next run, not the next paid call (which may be
+    hours away; meanwhile the answer waits and the ledger is short of the meter). Two queries
+    when there is nothing to do.
+    """
+    clock = clock or client.clock
+    settlement = await settle_lost_calls(db, client, clock=clock, stale_after=stale_claim_after)
+    stored: list[T] = []
+    for saved in await _saved_answers(db, request_hash(request.endpoint, request.params)):
+        kept = await _store_saved(saved, db, client, request, store, clock)
+        if kept is not None:
+            stored.append(kept[0])
+            log.info("paid answer recovered", request_key=saved.request_key, slot=saved.slot)
+    return Recovery(stored, settlement)
+
+
 async def paid_call(
     db: Database,
     client: OddsApiClient,
@@ -327,13 +389,10 @@ async def paid_call(
     await settle_lost_calls(db, client, clock=clock, stale_after=stale_claim_after)
 
     for saved in await _saved_answers(db, digest):
-        saved_ledger = _Ledger(db, saved.request_key, clock)
-        try:
-            stored, response = await _finish(
-                saved_ledger, client, request, _saved_answer(saved), store
-            )
-        except MalformedResponseError:
+        kept = await _store_saved(saved, db, client, request, store, clock)
+        if kept is None:
             continue  # now marked unusable; it cannot stand in for this call
+        stored, response = kept
         assert saved.fetched_at is not None
         if saved.fetched_at >= now - reuse_within:
             note = f"stored the answer paid at {saved.fetched_at.isoformat()}: nothing paid"

@@ -12,9 +12,21 @@ the simulator) on PostgreSQL, plus `odds safety-net apply --window 60`. Two deat
    marks it Crashed after the window, which frees the concurrency slot; the restart
    automation's run goes to a fresh worker and the chain goes on.
 
+3. ``kill -9`` of a (forced) run in the middle of its paid call: the simulator has billed the
+   request on receipt and holds the answer (a runtime fault rule). The restart automation's
+   run resumes the chain and, with no call due, settles the lost call from the provider's
+   ``x-requests-used`` (``lost``, carrying the credits billed) without paying.
+
+The lost host's answer is stored by the run that resumes its chain even when that run has no
+call due (``recover_paid_calls``): left in the ledger, it stood in for the forced call of
+case 3 (a saved answer younger than two hours does), which then never reached the provider.
+
 A duplicate safety-net run (the chain alive) ends at once. Afterwards each chain has exactly
 one waiting run, the chain-health artifact lists the chain, and the simulator's billed credits
 equal the ledger's. The figures (kill to resumed chain, credits) are printed (``-s`` shows them).
+Three runs on the 2-core box at load 7-12 (13-15 minutes for the module): kill after the answer
+-> resumed chain 46-64 s; lost host -> zombie crashed 58-63 s, resumed 106-108 s; kill in the
+paid call -> resumed 38-44 s; billed 9 = ledger 9 credits (3 stored, 3 stored, 3 lost).
 """
 
 from __future__ import annotations
@@ -122,6 +134,17 @@ def _wait_for_a_new_slot(url: str) -> None:
         latest = latest.replace(tzinfo=UTC)
     next_minute = latest.replace(second=0, microsecond=0) + timedelta(minutes=1)
     time.sleep(max(0.0, (next_minute - datetime.now(UTC)).total_seconds()) + 1)
+
+
+def _hold_next_answer(stack: Stack, path: str, *, seconds: int) -> None:
+    """The simulator's next answer on ``path`` is billed at once and held ``seconds``."""
+    response = httpx.post(
+        f"{stack.simulator_url}/simulator/faults",
+        params={"apiKey": SIMULATOR_KEY},
+        content=f"slow:{seconds}x1@{path}",
+        timeout=10,
+    )
+    response.raise_for_status()
 
 
 def _ledger_credits(url: str) -> int:
@@ -279,6 +302,8 @@ def test_a_killed_run_and_a_lost_host_never_end_the_chain(net: Stack) -> None:
     summary_2 = stack.summary(rerun_2["id"])
     assert (_field(summary_2, "reschedule") or "").startswith("next run scheduled for"), summary_2
     assert _field(summary_2, "basketball_nba.credits") in (None, "0"), summary_2
+    # the lost host's answer is stored by that run, whether or not a call was due
+    assert [r["status"] for r in _paid_rows(url, "fetch-odds")] == ["stored", "stored"]
 
     # -- a duplicate trigger: a safety-net run while the chain is alive ends at once ------------
     scheduled = stack.runs("SCHEDULED")
@@ -290,6 +315,41 @@ def test_a_killed_run_and_a_lost_host_never_end_the_chain(net: Stack) -> None:
     assert alive.startswith(f"the chain is alive: run {scheduled[0]['id']} waits"), alive
     assert [r["id"] for r in stack.runs("SCHEDULED")] == [r["id"] for r in scheduled]
 
+    # -- 3. kill -9 in the middle of the paid call (billed, answer held) ------------------------
+    for waiting in stack.runs("SCHEDULED"):  # the killed run must be the chain's only run
+        stack.http.delete(f"/flow_runs/{waiting['id']}").raise_for_status()
+    _wait_for_a_new_slot(url)  # a forced call in a minute already paid for pays nothing
+    billed_before = _billed(stack)
+    # Held far longer than the kill takes and shorter than the client's retries would need
+    # to matter: the process is killed a second or two after the bill.
+    _hold_next_answer(stack, "/odds", seconds=120)
+    in_flight = stack.run(DEPLOYMENT, "--params", '{"params": {"force": true}}')
+    cost = _wait(
+        "the paid request billed and held", lambda: _billed(stack) - billed_before, 180, stack
+    )
+    claimed = [r for r in _paid_rows(url, "fetch-odds") if r["status"] == "claimed"]
+    assert len(claimed) == 1, _paid_rows(url)
+    pids = _wait("the flow-run process", lambda: _flow_run_pids(in_flight), 30, stack)
+    _kill(pids)
+    in_flight_at = time.monotonic()
+    _wait(
+        "the in-flight run crashed",
+        lambda: stack.flow_run(in_flight)["state_type"] == "CRASHED",
+        90,
+        stack,
+    )
+    seen = {killed, lost, rerun["id"], rerun_2["id"], duplicate["id"], in_flight}
+    rerun_3 = _wait("a safety-net run", lambda: _safety_net_run(stack, seen), 90, stack)
+    done_3 = stack.wait_final(rerun_3["id"], timeout=180)
+    assert done_3["state_type"] == "COMPLETED", (done_3["state"], stack.worker_log())
+    resumed_3 = time.monotonic() - in_flight_at
+    summary_3 = stack.summary(rerun_3["id"])
+    assert (_field(summary_3, "reschedule") or "").startswith("next run scheduled for"), summary_3
+    # settled by the resuming run: lost, carrying what the provider billed for it
+    [settled] = [r for r in _paid_rows(url) if r["request_key"] == claimed[0]["request_key"]]
+    assert (settled["status"], settled["credits"]) == ("lost", cost), settled
+    in_flight_billed = _billed(stack) - billed_before
+
     # -- afterwards ----------------------------------------------------------------------------
     _one_waiting_run_per_chain(stack)
     health = stack.post("/artifacts/filter", {"artifacts": {"key": {"any_": ["chain-health"]}}})
@@ -299,6 +359,8 @@ def test_a_killed_run_and_a_lost_host_never_end_the_chain(net: Stack) -> None:
     print(
         f"\nsafety net figures: kill -9 -> resumed chain {resumed_1:.0f} s; "
         f"lost host -> zombie crashed {crashed_2:.0f} s, resumed chain {resumed_2:.0f} s "
-        f"(window {WINDOW} s); credits billed {billed}, recorded in the ledger {recorded}; "
+        f"(window {WINDOW} s); kill -9 in the paid call -> resumed chain {resumed_3:.0f} s, "
+        f"the lost call settled with {cost} of the {in_flight_billed} credits billed since; "
+        f"credits billed {billed}, recorded in the ledger {recorded}; "
         f"ledger rows {[(r['flow_name'], r['status'], r['credits']) for r in _paid_rows(url)]}"
     )

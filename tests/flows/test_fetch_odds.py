@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
 from flows.fetch_odds import FetchOddsParams, fetch_odds_flow
+from oddscore.exceptions import StorageError
 from oddscore.storage.engine import Database
 from oddscore.storage.models import Event, FetchLog, Odds, OddsSnapshot
 
@@ -38,3 +40,38 @@ async def test_dry_run_writes_nothing_and_pays_nothing(flow_env: str) -> None:
     assert await _count(flow_env, Event) == 0
     assert await _count(flow_env, FetchLog) == 0
     assert "reschedule" not in summary
+
+
+async def test_a_run_with_nothing_due_stores_what_a_crashed_run_paid_for(flow_env: str) -> None:
+    """An answer paid for and never stored (its run died in the store) is stored by the next
+    run even when that run has no call due, and nothing more is paid."""
+    from datetime import timedelta
+
+    from oddscore.clock import utcnow
+    from oddscore.config import get_settings
+    from oddscore.ingestion.fetch import fetch_current
+    from oddscore.provider.client import OddsApiClient
+    from oddscore.storage.models import PaidCall
+    from tests.reliability.test_database_faults import _arm_failure, _disarm
+
+    first = await fetch_odds_flow(FetchOddsParams(reschedule=False))
+    async with (
+        Database.from_url(flow_env, null_pool=True) as db,
+        OddsApiClient.from_settings(get_settings().api) as client,
+    ):
+        await _arm_failure(db)
+        try:
+            with pytest.raises(StorageError):
+                slot = utcnow() + timedelta(minutes=1)
+                await fetch_current(db, client, sport="basketball_nba", slot=slot)
+        finally:
+            await _disarm(db)
+    snapshots = await _count(flow_env, OddsSnapshot)
+    again = await fetch_odds_flow(FetchOddsParams(reschedule=False))
+    assert again["basketball_nba.fetched"] is False  # nothing due
+    assert str(again["basketball_nba.recovered"]).startswith("stored 1 answer(s) paid for")
+    assert "basketball_nba.credits" not in again
+    assert await _count(flow_env, OddsSnapshot) > snapshots == first["basketball_nba.snapshots"]
+    async with Database.from_url(flow_env, null_pool=True) as db, db.session() as session:
+        rows = (await session.execute(select(PaidCall.status, PaidCall.credits))).all()
+    assert sorted(rows) == [("stored", 3), ("stored", 3)]  # two calls paid, both stored

@@ -440,3 +440,41 @@ async def test_a_lost_call_without_a_counter_reading_before_it_waits_until_stale
         )
     assert settled.settled == [] and "no answer before the claim" in settled.note
     assert [r.status for r in await _ledger(db)] == ["claimed"]
+
+
+async def test_a_run_with_no_call_due_recovers_what_crashed_runs_left_without_paying(
+    db: Database,
+) -> None:
+    """A call lost in flight with its process, then an answer paid for and not stored: the
+    next run has no call due (``recover_current``), yet it settles the lost call from the
+    counter and stores the saved answer, without an ``/odds`` request."""
+    from oddscore.ingestion.fetch import recover_current
+
+    app = fault_app()
+    billed = simulator_of(app).ledger
+    client, wire = make_client(app=app)
+    async with client:
+        await client.events(SPORT)
+        await _die_in_flight(db, client, wire, before=False)
+        await _arm_failure(db)
+        later = NOW + timedelta(minutes=7)
+        client.clock = FrozenClock(later)  # the second call answered after the first claim
+        with pytest.raises(StorageError):
+            await fetch_current(db, client, sport=SPORT, flow_name="fetch-odds", slot=later)
+        await _disarm(db)
+        await _kill_claimant(db)
+        assert sorted(r.status for r in await _ledger(db)) == ["claimed", "paid"]
+        assert await _report(db) == (ODDS_COST, 0, 0, False, ["claimed", "paid"])
+        odds_requests = sum(path.endswith("/odds") for path in wire.requests)
+        recovery = await recover_current(db, client, sport=SPORT, flow_name="fetch-odds")
+        again = await recover_current(db, client, sport=SPORT, flow_name="fetch-odds")
+        assert sum(path.endswith("/odds") for path in wire.requests) == odds_requests
+    assert billed.used == 2 * ODDS_COST  # nothing more billed
+    assert [result.snapshots_inserted > 0 for result in recovery.stored] == [True]
+    assert [call.credits for call in recovery.settlement.settled] == [ODDS_COST]
+    assert not again  # nothing left: two queries, no call
+    rows = {row.status: row for row in await _ledger(db)}
+    assert (rows["lost"].credits, rows["stored"].credits) == (ODDS_COST, ODDS_COST)
+    assert (await table_counts(db))["odds_snapshots"] == recovery.stored[0].snapshots_inserted
+    paid, stored, _, _, unsettled = await _report(db)
+    assert (paid, stored, unsettled) == (billed.used, ODDS_COST, ["lost"])
