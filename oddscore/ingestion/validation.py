@@ -477,6 +477,8 @@ def check_markets(
     sport = sport or profile_for("basketball_nba")
     findings: list[Finding] = []
     for (book, market), items in _group(quotes).items():
+        if _plain_pair(items, home_team, away_team, market, rules, sport):
+            continue
         scope: dict[str, Any] = {
             "event_id": event_id,
             "bookmaker_key": book,
@@ -500,6 +502,51 @@ def check_markets(
             sides = _sides(kind, home_team, away_team, sport.outcome_count(market))
             findings.extend(_check_outcomes(kind, sides, items, rules, scope))
     return findings
+
+
+def _plain_pair(
+    items: list[Quote],
+    home: str,
+    away: str,
+    market: str,
+    rules: ValidationRules,
+    sport: SportProfile,
+) -> bool:
+    """Whether one book's market is the common case every market rule passes: exactly its
+    two sides, on mirrored (spreads) or equal (totals) lines, the overround in band and the
+    prices not identical. Decided here in a few comparisons, since the full check (repeats,
+    names, points, sides, pairs) costs ~20 times more and, for such a market, finds nothing;
+    anything else goes through the full check."""
+    if len(items) != 2 or home == away:
+        return False
+    kind = two_way_kind(market)
+    if kind is None or not is_back_market(market):
+        return False
+    a, b = items
+    names = (a.outcome_name, b.outcome_name)
+    if kind == "totals":
+        if names != _SIDES_TOTALS and names != _SIDES_TOTALS[::-1]:
+            return False
+        if a.point is None or a.point != b.point:
+            return False
+    else:
+        if names != (home, away) and names != (away, home):
+            return False
+        if kind == "spreads":
+            if a.point is None or b.point is None or a.point != -b.point:
+                return False
+        elif sport.outcome_count(market) != 2:
+            return False  # a three-way moneyline lacks its draw: missing_side
+    # The same sum, in the same order, as the full check's (a float sum of two terms does
+    # not depend on their order).
+    low, high = rules.band(market, 2)
+    if not low <= implied_probability(a.price) + implied_probability(b.price) <= high:
+        return False
+    return not (
+        kind == "h2h"
+        and a.price == b.price
+        and not PICKEM_RANGE[0] <= a.price <= PICKEM_RANGE[1]
+    )
 
 
 def _dedupe(items: list[Quote], findings: list[Finding], scope: dict[str, Any]) -> list[Quote]:
