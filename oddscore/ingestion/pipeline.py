@@ -327,33 +327,6 @@ class _EventSnapshot:
         return self.parsed.quotes
 
 
-def _odds_records(
-    item: _EventSnapshot, snapshot_time: datetime, now: datetime
-) -> list[tuple[Any, ...]]:
-    """The snapshot's odds rows in ``store.ODDS_COLUMNS`` order, less the leading snapshot id
-    (known once the snapshot is inserted)."""
-    stored_id = item.stored_id
-    return [
-        (
-            stored_id,
-            q.bookmaker_key,
-            q.bookmaker_title[:100],
-            q.market_key,
-            q.outcome_name,
-            q.outcome_description,
-            q.price,
-            q.point,
-            snapshot_time,
-            q.last_update,
-            q.is_valid,
-            ",".join(q.notes)[:500] if q.notes else None,
-            now,
-        )
-        for q in item.quotes
-        if not q.excluded
-    ]
-
-
 async def log_fetch(
     conn: AsyncConnection,
     response: ApiResponse[Any] | None,
@@ -669,7 +642,6 @@ async def _write_snapshots(
     for item, row in zip(firsts, rows, strict=True):
         if item.stored_id not in new:
             continue  # stored before: its rows and findings are already there
-        records = _odds_records(item, snapshot_time, now)
         finding_rows = [
             finding_row(
                 f,
@@ -681,15 +653,16 @@ async def _write_snapshots(
             )
             for f in item.findings
         ]
-        pending.add(row, item.quotes, records, finding_rows)
-        result.odds_excluded += sum(1 for q in item.quotes if q.excluded)
+        pending.add(row, item.quotes, finding_rows)
+        excluded = sum(1 for q in item.quotes if q.excluded)
+        result.odds_excluded += excluded
         for finding in item.findings:
             if finding.action == Action.EXCLUDE:
                 kept_out = int(finding.context.get("rows", 0) or 0)
                 result.excluded_by[finding.issue_type] = (
                     result.excluded_by.get(finding.issue_type, 0) + kept_out
                 )
-        result.odds_rows += len(records)
+        result.odds_rows += len(item.quotes) - excluded
         result.odds_flagged += sum(1 for q in item.quotes if not (q.excluded or q.is_valid))
         result.findings += len(finding_rows)
 

@@ -543,9 +543,7 @@ def _plain_pair(
     if not low <= implied_probability(a.price) + implied_probability(b.price) <= high:
         return False
     return not (
-        kind == "h2h"
-        and a.price == b.price
-        and not PICKEM_RANGE[0] <= a.price <= PICKEM_RANGE[1]
+        kind == "h2h" and a.price == b.price and not PICKEM_RANGE[0] <= a.price <= PICKEM_RANGE[1]
     )
 
 
