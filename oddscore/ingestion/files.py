@@ -42,6 +42,7 @@ from oddscore.ingestion.pipeline import (
     IngestOptions,
     IngestResult,
     ParsedEvent,
+    check_ahead,
     parse_event_infos,
     parse_events,
     write_events_payload,
@@ -252,6 +253,7 @@ def load_file(
         infos = parse_event_infos(items, on_bad)
         return LoadedFile(entry, kind, snapshot_time, [], infos, refused, texts_storable)
     odds = parse_events(items, options.odds_format, on_bad)
+    check_ahead(odds, snapshot_time, options, texts_storable=texts_storable)
     return LoadedFile(entry, kind, snapshot_time, odds, [], refused, texts_storable)
 
 

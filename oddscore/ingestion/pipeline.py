@@ -23,7 +23,7 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from functools import partial
 from typing import Any, Literal
@@ -42,14 +42,16 @@ from oddscore.ingestion.quotes import Quote, TimestampCache, quotes_of, raw_quot
 from oddscore.ingestion.screening import refusal_of
 from oddscore.ingestion.validation import (
     Action,
+    EventChecks,
     Finding,
     PreviousQuote,
     QuoteKey,
     ValidationRules,
     apply_findings,
+    check_event,
     check_snapshot_time,
     is_rejecting,
-    validate_event,
+    with_history,
 )
 from oddscore.provider.models import EventInfo, EventOdds, HistoricalResponse
 from oddscore.provider.response import ApiResponse
@@ -60,6 +62,7 @@ __all__ = [
     "IngestOptions",
     "IngestResult",
     "ParsedEvent",
+    "check_ahead",
     "fetch_log_row",
     "finding_row",
     "ingest_events",
@@ -191,12 +194,16 @@ def _problems(exc: ValidationError) -> str:
 
 @dataclass(slots=True)
 class ParsedEvent:
-    """One event of a payload: its raw JSON, its typed header and its quote rows."""
+    """One event of a payload: its raw JSON, its typed header and its quote rows, and, once
+    :func:`check_ahead` ran, its screening and history-free checks."""
 
     raw: dict[str, Any]
     info: EventInfo
     quotes: list[Quote]
     bookmaker_count: int
+    screened: bool = False
+    refusal: Finding | None = None
+    checks: EventChecks | None = None
 
 
 def parse_events(
@@ -250,6 +257,44 @@ def _parse_event(
         ) from exc
     quotes, books = raw_quotes(item, odds_format, timestamps)
     return ParsedEvent(dict(item), info, quotes, books)
+
+
+def check_ahead(
+    parsed: Sequence[ParsedEvent],
+    snapshot_time: datetime,
+    options: IngestOptions,
+    *,
+    texts_storable: bool = False,
+) -> None:
+    """Screen each event and run its rules that need no stored history, before its
+    transaction (pure: a file import does it in the thread that parses the file, while the
+    database writes the group before). :func:`write_odds_payload` then runs only the movement
+    rule, given the same ``snapshot_time`` and ``options``."""
+    for item in parsed:
+        item.refusal = refusal_of(item.info, item.quotes, None if texts_storable else item.raw)
+        item.screened = True
+        if item.refusal is None:
+            item.checks = _checks(item, item.info.id, snapshot_time, options)
+
+
+def _checks(
+    item: ParsedEvent, event_id: str, snapshot_time: datetime, options: IngestOptions
+) -> EventChecks:
+    event = item.info
+    return check_event(
+        event_id=event_id,
+        home_team=event.home_team,
+        away_team=event.away_team,
+        commence_time=event.commence_time,
+        snapshot_time=snapshot_time,
+        quotes=item.quotes,
+        rules=options.rules,
+        expected_bookmakers=options.expected_bookmakers,
+        expected_markets=options.expected_markets,
+        structural_only=not options.validate,
+        american_prices=options.odds_format == "american",
+        sport_key=event.sport_key,
+    )
 
 
 def finding_row(
@@ -515,7 +560,10 @@ def _screen(
     kept: list[ParsedEvent] = []
     refusals: list[Finding] = []
     for item in parsed:
-        refusal = refusal_of(item.info, item.quotes, item.raw if check_raw else None)
+        if item.screened:
+            refusal = item.refusal
+        else:
+            refusal = refusal_of(item.info, item.quotes, item.raw if check_raw else None)
         if refusal is None:
             kept.append(item)
         else:
@@ -574,21 +622,14 @@ def _validate(
     for item in parsed:
         event, quotes = item.info, item.quotes
         stored_id = plan.stored_id(event.id)
-        findings = validate_event(
-            event_id=stored_id,
-            home_team=event.home_team,
-            away_team=event.away_team,
-            commence_time=event.commence_time,
-            snapshot_time=snapshot_time,
-            quotes=quotes,
-            rules=options.rules,
-            previous=previous.get(stored_id),
-            expected_bookmakers=options.expected_bookmakers,
-            expected_markets=options.expected_markets,
-            structural_only=not options.validate,
-            american_prices=options.odds_format == "american",
-            sport_key=event.sport_key,
-        )
+        checks = item.checks
+        if checks is None:  # not checked ahead (live fetches)
+            checks = _checks(item, stored_id, snapshot_time, options)
+        findings = with_history(checks, stored_id, previous.get(stored_id), options.rules)
+        if stored_id != event.id:  # checked ahead under the listed id, merged since
+            findings = [
+                replace(f, event_id=stored_id) if f.event_id == event.id else f for f in findings
+            ]
         if extra and event.id in extra:
             findings.append(extra[event.id])
         apply_findings(quotes, findings)

@@ -98,12 +98,14 @@ from oddscore.storage.models import Severity
 __all__ = [
     "ISSUE_TYPES",
     "Action",
+    "EventChecks",
     "Finding",
     "PreviousQuote",
     "QuoteKey",
     "ValidationRules",
     "apply_findings",
     "check_completeness",
+    "check_event",
     "check_markets",
     "check_movement",
     "check_points",
@@ -115,6 +117,7 @@ __all__ = [
     "previous_quotes",
     "quote_key",
     "validate_event",
+    "with_history",
 ]
 
 MIN_AMERICAN = 100
@@ -867,6 +870,67 @@ def check_completeness(
     return findings
 
 
+@dataclass(frozen=True, slots=True)
+class EventChecks:
+    """What :func:`check_event` found: every rule of an event snapshot but the one that reads
+    stored history (line and price moves), which :func:`with_history` adds in its place."""
+
+    before: list[Finding]  # timing, staleness, prices, points, markets
+    after: list[Finding]  # completeness
+    usable: list[Quote]  # the quotes the movement rule compares
+    final: bool  # in play, or structural rules only: no movement rule follows
+
+
+def check_event(
+    *,
+    event_id: str,
+    home_team: str,
+    away_team: str,
+    commence_time: datetime,
+    snapshot_time: datetime,
+    quotes: Sequence[Quote],
+    rules: ValidationRules,
+    expected_bookmakers: Sequence[str] | None = None,
+    expected_markets: Sequence[str] | None = None,
+    structural_only: bool = False,
+    american_prices: bool = True,
+    sport_key: str = "basketball_nba",
+) -> EventChecks:
+    """The rules of :func:`validate_event` that need no stored history, pure: a file import
+    runs them in the thread that parses the file, ahead of its transaction."""
+    sport = profile_for(sport_key)
+    findings = check_timing(event_id, commence_time, snapshot_time, quotes)
+    if any(f.issue_type == "in_play" for f in findings):
+        return EventChecks([f for f in findings if f.issue_type == "in_play"], [], [], True)
+    if structural_only:
+        findings = [f for f in check_prices(event_id, quotes) if f.action == Action.EXCLUDE]
+        unknown = {q.market_key for q in quotes if not is_back_market(q.market_key)}
+        lay = [q for q in quotes if q.market_key in unknown]
+        findings += check_markets(event_id, home_team, away_team, lay, rules, sport)
+        return EventChecks(findings, [], [], True)
+    findings += check_staleness(event_id, snapshot_time, quotes, rules)
+    findings += check_prices(event_id, quotes, american_prices=american_prices)
+    usable = [q for q in quotes if not q.excluded]
+    findings += check_points(event_id, usable)
+    findings += check_markets(event_id, home_team, away_team, usable, rules, sport)
+    after = check_completeness(event_id, usable, expected_bookmakers, expected_markets)
+    return EventChecks(findings, after, usable, False)
+
+
+def with_history(
+    checks: EventChecks,
+    event_id: str,
+    previous: Mapping[QuoteKey, PreviousQuote] | None,
+    rules: ValidationRules,
+) -> list[Finding]:
+    """Every finding of the event snapshot, in :func:`validate_event`'s order: ``checks``
+    with the moves since ``previous`` (the event's last stored quotes) in their place."""
+    if checks.final or not previous:
+        return [*checks.before, *checks.after]
+    moves = check_movement(event_id, checks.usable, previous, rules)
+    return [*checks.before, *moves, *checks.after]
+
+
 def validate_event(
     *,
     event_id: str,
@@ -890,24 +954,21 @@ def validate_event(
     false``) keeps just the rules that decide what may be stored at all: in-play, unknown
     markets and unconvertible prices.
     """
-    sport = profile_for(sport_key)
-    findings = check_timing(event_id, commence_time, snapshot_time, quotes)
-    if any(f.issue_type == "in_play" for f in findings):
-        return [f for f in findings if f.issue_type == "in_play"]
-    if structural_only:
-        findings = [f for f in check_prices(event_id, quotes) if f.action == Action.EXCLUDE]
-        unknown = {q.market_key for q in quotes if not is_back_market(q.market_key)}
-        lay = [q for q in quotes if q.market_key in unknown]
-        return findings + check_markets(event_id, home_team, away_team, lay, rules, sport)
-    findings += check_staleness(event_id, snapshot_time, quotes, rules)
-    findings += check_prices(event_id, quotes, american_prices=american_prices)
-    usable = [q for q in quotes if not q.excluded]
-    findings += check_points(event_id, usable)
-    findings += check_markets(event_id, home_team, away_team, usable, rules, sport)
-    if previous:
-        findings += check_movement(event_id, usable, previous, rules)
-    findings += check_completeness(event_id, usable, expected_bookmakers, expected_markets)
-    return findings
+    checks = check_event(
+        event_id=event_id,
+        home_team=home_team,
+        away_team=away_team,
+        commence_time=commence_time,
+        snapshot_time=snapshot_time,
+        quotes=quotes,
+        rules=rules,
+        expected_bookmakers=expected_bookmakers,
+        expected_markets=expected_markets,
+        structural_only=structural_only,
+        american_prices=american_prices,
+        sport_key=sport_key,
+    )
+    return with_history(checks, event_id, previous, rules)
 
 
 def apply_findings(quotes: Sequence[Quote], findings: Iterable[Finding]) -> None:
