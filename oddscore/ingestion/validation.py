@@ -973,7 +973,8 @@ def validate_event(
 
 def apply_findings(quotes: Sequence[Quote], findings: Iterable[Finding]) -> None:
     """Mark quotes excluded, invalid or noted as the findings say (in place)."""
-    by_scope: dict[tuple[str, str], list[Quote]] = _group(quotes)
+    # Grouped when a finding first needs it: most snapshots have no market finding.
+    by_scope: dict[tuple[str, str], list[Quote]] | None = None
     for finding in findings:
         if finding.action in (Action.NONE, Action.DROP):
             continue
@@ -982,6 +983,8 @@ def apply_findings(quotes: Sequence[Quote], findings: Iterable[Finding]) -> None
         elif finding.market_key is None:
             targets = [q for q in quotes if q.bookmaker_key == finding.bookmaker_key]
         else:
+            if by_scope is None:
+                by_scope = _group(quotes)
             targets = by_scope.get((finding.bookmaker_key, finding.market_key), [])
         wanted = set(finding.outcomes) if finding.outcomes is not None else None
         if finding.issue_type == "duplicate_outcome" and finding.action == Action.EXCLUDE:
