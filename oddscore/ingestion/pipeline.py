@@ -269,7 +269,11 @@ def check_ahead(
     """Screen each event and run its rules that need no stored history, before its
     transaction (pure: a file import does it in the thread that parses the file, while the
     database writes the group before). :func:`write_odds_payload` then runs only the movement
-    rule, given the same ``snapshot_time`` and ``options``."""
+    rule, given the same ``snapshot_time`` and ``options``. A snapshot time it would refuse
+    (in the future, out of range) is left to it: none of its events is checked then, and
+    their times could not even be compared with it."""
+    if check_snapshot_time(snapshot_time, options.clock.now()) is not None:
+        return  # the payload decides again with its own now, and checks inline if it must
     for item in parsed:
         item.refusal = refusal_of(item.info, item.quotes, None if texts_storable else item.raw)
         item.screened = True
