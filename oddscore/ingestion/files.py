@@ -277,10 +277,13 @@ async def _read_ahead(
     options: IngestOptions,
     max_bytes: int,
     ready: asyncio.Queue[Loaded],
+    max_rows: int,
 ) -> None:
-    """Read and parse the files in order, one at a time in a thread, into ``ready`` (bounded:
-    the reader waits while it is full). An unexpected error is handed over, not lost: the
-    importer raises it where it would have read the file."""
+    """Read and parse the files in order, one at a time in a thread, into ``ready``: at most
+    its size in files, and once ``max_rows`` rows wait there, until the importer took them
+    all (a group's worth ahead, however large the files). An unexpected error is handed
+    over, not lost: the importer raises it where it would have read the file."""
+    waiting = 0
     for index in range(len(entries)):
         try:
             loaded: Loaded = await asyncio.to_thread(_load, entries, index, options, max_bytes)
@@ -288,6 +291,10 @@ async def _read_ahead(
             await ready.put(exc)
             return
         await ready.put(loaded)
+        waiting += loaded.rows if isinstance(loaded, LoadedFile) else 0
+        if waiting >= max_rows:
+            await ready.join()
+            waiting = 0
 
 
 async def _write_group(
@@ -407,15 +414,18 @@ async def import_snapshots(
         return summary
     # The next files are read and parsed in a thread while a group's statements wait on the
     # database: parsing is CPU, writing is mostly waiting, and a group's writes take long
-    # enough to parse most of the next group. Up to ``batch_files`` files wait parsed, so
+    # enough to parse most of the next group. Up to a group's files or rows wait parsed, so
     # memory stays bounded by about two groups.
     ready: asyncio.Queue[Loaded] = asyncio.Queue(maxsize=max(1, batch_files))
     with no_full_collections():
-        reader = asyncio.create_task(_read_ahead(entries, options, max_file_bytes, ready))
+        reader = asyncio.create_task(
+            _read_ahead(entries, options, max_file_bytes, ready, batch_rows)
+        )
         try:
             for entry in entries:
                 summary.files += 1
                 loaded = await ready.get()
+                ready.task_done()
                 if isinstance(loaded, BaseException):
                     raise loaded
                 if isinstance(loaded, str):

@@ -156,3 +156,26 @@ async def test_an_unexpected_error_reading_ahead_stops_the_import_where_it_happe
     assert [name[-9:] for name in stored] == [first]
     reading = [t for t in asyncio.all_tasks() if "_read_ahead" in repr(t.get_coro())]
     assert reading == []
+
+
+async def test_the_reader_stays_a_group_of_rows_ahead(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Parsed files wait for their group in memory: once ``batch_rows`` rows wait, the reader
+    stops until the importer took them, so files of any size keep memory to about two
+    groups (here a row bound of 1: never more than the next file read ahead)."""
+    write_files(tmp_path)
+    load_file = files.load_file
+    events: list[str] = []
+
+    def loading(entry: files.ArchiveFile, *args: Any) -> files.LoadedFile:
+        events.append("read")
+        return load_file(entry, *args)
+
+    monkeypatch.setattr(files, "load_file", loading)
+    summary = await import_snapshots(
+        db, tmp_path, options=OPTIONS, batch_rows=1, on_file=lambda *_: events.append("stored")
+    )
+    assert summary.result.snapshots_inserted == 3
+    ahead = [events[: i + 1].count("read") - events[:i].count("stored") for i in range(6)]
+    assert events.count("read") == 3 and max(ahead) <= 2, events
