@@ -23,6 +23,7 @@ import json
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import partial
@@ -41,6 +42,7 @@ from oddscore.ingestion.pipeline import (
     IngestOptions,
     IngestResult,
     ParsedEvent,
+    check_ahead,
     parse_event_infos,
     parse_events,
     write_events_payload,
@@ -251,21 +253,48 @@ def load_file(
         infos = parse_event_infos(items, on_bad)
         return LoadedFile(entry, kind, snapshot_time, [], infos, refused, texts_storable)
     odds = parse_events(items, options.odds_format, on_bad)
+    check_ahead(odds, snapshot_time, options, texts_storable=texts_storable)
     return LoadedFile(entry, kind, snapshot_time, odds, [], refused, texts_storable)
 
 
 def _load(
     entries: Sequence[ArchiveFile], index: int, options: IngestOptions, max_bytes: int
-) -> LoadedFile | str | None:
-    """The file parsed, or why it cannot be (one line), or None past the last file."""
-    if index >= len(entries):
-        return None
+) -> LoadedFile | str:
+    """The file parsed, or why it cannot be (one line)."""
     try:
         return load_file(entries[index], options, max_bytes)
     except (MalformedResponseError, UnreadableFileError) as exc:
         return str(exc)
     except OSError as exc:  # unreadable: permissions, I/O error, a symlink loop
         return f"{entries[index].path.name}: cannot read it ({exc.strerror or exc})"
+
+
+Loaded = LoadedFile | str | BaseException
+
+
+async def _read_ahead(
+    entries: Sequence[ArchiveFile],
+    options: IngestOptions,
+    max_bytes: int,
+    ready: asyncio.Queue[Loaded],
+    max_rows: int,
+) -> None:
+    """Read and parse the files in order, one at a time in a thread, into ``ready``: at most
+    its size in files, and once ``max_rows`` rows wait there, until the importer took them
+    all (a group's worth ahead, however large the files). An unexpected error is handed
+    over, not lost: the importer raises it where it would have read the file."""
+    waiting = 0
+    for index in range(len(entries)):
+        try:
+            loaded: Loaded = await asyncio.to_thread(_load, entries, index, options, max_bytes)
+        except Exception as exc:
+            await ready.put(exc)
+            return
+        await ready.put(loaded)
+        waiting += loaded.rows if isinstance(loaded, LoadedFile) else 0
+        if waiting >= max_rows:
+            await ready.join()
+            waiting = 0
 
 
 async def _write_group(
@@ -383,28 +412,33 @@ async def import_snapshots(
     entries = list_archive(directory, seasons=seasons, start=start, end=end)
     if not entries:
         return summary
+    # The next files are read and parsed in a thread while a group's statements wait on the
+    # database: parsing is CPU, writing is mostly waiting, and a group's writes take long
+    # enough to parse most of the next group. Up to a group's files or rows wait parsed, so
+    # memory stays bounded by about two groups.
+    ready: asyncio.Queue[Loaded] = asyncio.Queue(maxsize=max(1, batch_files))
     with no_full_collections():
-        # The next file is read and parsed in a thread while this one's statements wait on the
-        # database: parsing is CPU, writing is mostly waiting.
-        pending = asyncio.ensure_future(
-            asyncio.to_thread(_load, entries, 0, options, max_file_bytes)
+        reader = asyncio.create_task(
+            _read_ahead(entries, options, max_file_bytes, ready, batch_rows)
         )
-        for index, entry in enumerate(entries):
-            summary.files += 1
-            loaded = await pending
-            if index + 1 < len(entries):
-                pending = asyncio.ensure_future(
-                    asyncio.to_thread(_load, entries, index + 1, options, max_file_bytes)
-                )
-            if loaded is None:
-                continue
-            if isinstance(loaded, str):
-                summary.failures.append((str(entry.path), loaded))
-                if on_file is not None:
-                    on_file(entry, None)
-                continue
-            group.append(loaded)
-            if len(group) >= batch_files or sum(item.rows for item in group) >= batch_rows:
-                await flush()
-        await flush()
+        try:
+            for entry in entries:
+                summary.files += 1
+                loaded = await ready.get()
+                ready.task_done()
+                if isinstance(loaded, BaseException):
+                    raise loaded
+                if isinstance(loaded, str):
+                    summary.failures.append((str(entry.path), loaded))
+                    if on_file is not None:
+                        on_file(entry, None)
+                    continue
+                group.append(loaded)
+                if len(group) >= batch_files or sum(item.rows for item in group) >= batch_rows:
+                    await flush()
+            await flush()
+        finally:
+            reader.cancel()
+            with suppress(asyncio.CancelledError):
+                await reader
     return summary

@@ -37,15 +37,15 @@ SnapshotKey = tuple[str, datetime]
 
 @dataclass(slots=True)
 class PendingRows:
-    """Event upserts, aliases, snapshots with their odds records (``store.ODDS_COLUMNS``
-    order without the leading snapshot id) and finding rows not written yet."""
+    """Event upserts, aliases, snapshots with the quotes of their odds rows, and finding
+    rows not written yet."""
 
     known: KnownState = field(default_factory=KnownState)
     events: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> its upsert row
     aliases: list[tuple[str, str]] = field(default_factory=list)
     alias_time: datetime | None = None
     snapshots: dict[SnapshotKey, dict[str, Any]] = field(default_factory=dict)
-    records: dict[SnapshotKey, list[tuple[Any, ...]]] = field(default_factory=dict)
+    quotes: dict[SnapshotKey, Sequence[Quote]] = field(default_factory=dict)
     findings: list[dict[str, Any]] = field(default_factory=list)
     # event id -> snapshot time -> the quotes its records were made from
     _held: dict[str, dict[datetime, Sequence[Quote]]] = field(default_factory=dict)
@@ -68,15 +68,14 @@ class PendingRows:
         self,
         snapshot: dict[str, Any],
         quotes: Sequence[Quote],
-        records: Sequence[tuple[Any, ...]],
         findings: Sequence[dict[str, Any]],
     ) -> None:
-        """Hold one new snapshot row with the odds records (made from ``quotes``) and
-        findings of it (an empty one counts too: it is still the latest snapshot, and a later
-        payload then sees no previous quotes)."""
+        """Hold one new snapshot row with the quotes of its odds rows (validated: the
+        excluded ones are not stored) and its findings (an empty snapshot counts too: it is
+        still the latest one, and a later payload then sees no previous quotes)."""
         key = (snapshot["event_id"], snapshot["snapshot_time"])
         self.snapshots[key] = snapshot
-        self.records[key] = list(records)
+        self.quotes[key] = quotes
         self.findings.extend(findings)
         self._held.setdefault(key[0], {})[key[1]] = quotes
 
@@ -118,12 +117,15 @@ class PendingRows:
                 f"{len(self.snapshots) - len(ids)} snapshot(s) planned as new were stored by "
                 "another writer meanwhile; nothing of this transaction is stored, run it again"
             )
-        rows = [(ids[key], *record) for key, records in self.records.items() for record in records]
-        await store.copy_odds(conn, rows)
+        records = store.odds_records(
+            conn.dialect.name,
+            ((ids[key], self.snapshots[key], quotes) for key, quotes in self.quotes.items()),
+        )
+        await store.copy_odds(conn, records)
         await store.insert_findings(conn, self.findings)
         self.events.clear()
         self.aliases.clear()
         self.snapshots.clear()
-        self.records.clear()
+        self.quotes.clear()
         self.findings.clear()
         self._held.clear()

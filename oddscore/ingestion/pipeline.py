@@ -23,7 +23,7 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from functools import partial
 from typing import Any, Literal
@@ -42,14 +42,16 @@ from oddscore.ingestion.quotes import Quote, TimestampCache, quotes_of, raw_quot
 from oddscore.ingestion.screening import refusal_of
 from oddscore.ingestion.validation import (
     Action,
+    EventChecks,
     Finding,
     PreviousQuote,
     QuoteKey,
     ValidationRules,
     apply_findings,
+    check_event,
     check_snapshot_time,
     is_rejecting,
-    validate_event,
+    with_history,
 )
 from oddscore.provider.models import EventInfo, EventOdds, HistoricalResponse
 from oddscore.provider.response import ApiResponse
@@ -60,6 +62,7 @@ __all__ = [
     "IngestOptions",
     "IngestResult",
     "ParsedEvent",
+    "check_ahead",
     "fetch_log_row",
     "finding_row",
     "ingest_events",
@@ -191,12 +194,16 @@ def _problems(exc: ValidationError) -> str:
 
 @dataclass(slots=True)
 class ParsedEvent:
-    """One event of a payload: its raw JSON, its typed header and its quote rows."""
+    """One event of a payload: its raw JSON, its typed header and its quote rows, and, once
+    :func:`check_ahead` ran, its screening and history-free checks."""
 
     raw: dict[str, Any]
     info: EventInfo
     quotes: list[Quote]
     bookmaker_count: int
+    screened: bool = False
+    refusal: Finding | None = None
+    checks: EventChecks | None = None
 
 
 def parse_events(
@@ -250,6 +257,48 @@ def _parse_event(
         ) from exc
     quotes, books = raw_quotes(item, odds_format, timestamps)
     return ParsedEvent(dict(item), info, quotes, books)
+
+
+def check_ahead(
+    parsed: Sequence[ParsedEvent],
+    snapshot_time: datetime,
+    options: IngestOptions,
+    *,
+    texts_storable: bool = False,
+) -> None:
+    """Screen each event and run its rules that need no stored history, before its
+    transaction (pure: a file import does it in the thread that parses the file, while the
+    database writes the group before). :func:`write_odds_payload` then runs only the movement
+    rule, given the same ``snapshot_time`` and ``options``. A snapshot time it would refuse
+    (in the future, out of range) is left to it: none of its events is checked then, and
+    their times could not even be compared with it."""
+    if check_snapshot_time(snapshot_time, options.clock.now()) is not None:
+        return  # the payload decides again with its own now, and checks inline if it must
+    for item in parsed:
+        item.refusal = refusal_of(item.info, item.quotes, None if texts_storable else item.raw)
+        item.screened = True
+        if item.refusal is None:
+            item.checks = _checks(item, item.info.id, snapshot_time, options)
+
+
+def _checks(
+    item: ParsedEvent, event_id: str, snapshot_time: datetime, options: IngestOptions
+) -> EventChecks:
+    event = item.info
+    return check_event(
+        event_id=event_id,
+        home_team=event.home_team,
+        away_team=event.away_team,
+        commence_time=event.commence_time,
+        snapshot_time=snapshot_time,
+        quotes=item.quotes,
+        rules=options.rules,
+        expected_bookmakers=options.expected_bookmakers,
+        expected_markets=options.expected_markets,
+        structural_only=not options.validate,
+        american_prices=options.odds_format == "american",
+        sport_key=event.sport_key,
+    )
 
 
 def finding_row(
@@ -325,33 +374,6 @@ class _EventSnapshot:
     @property
     def quotes(self) -> list[Quote]:
         return self.parsed.quotes
-
-
-def _odds_records(
-    item: _EventSnapshot, snapshot_time: datetime, now: datetime
-) -> list[tuple[Any, ...]]:
-    """The snapshot's odds rows in ``store.ODDS_COLUMNS`` order, less the leading snapshot id
-    (known once the snapshot is inserted)."""
-    stored_id = item.stored_id
-    return [
-        (
-            stored_id,
-            q.bookmaker_key,
-            q.bookmaker_title[:100],
-            q.market_key,
-            q.outcome_name,
-            q.outcome_description,
-            q.price,
-            q.point,
-            snapshot_time,
-            q.last_update,
-            q.is_valid,
-            ",".join(q.notes)[:500] if q.notes else None,
-            now,
-        )
-        for q in item.quotes
-        if not q.excluded
-    ]
 
 
 async def log_fetch(
@@ -542,7 +564,10 @@ def _screen(
     kept: list[ParsedEvent] = []
     refusals: list[Finding] = []
     for item in parsed:
-        refusal = refusal_of(item.info, item.quotes, item.raw if check_raw else None)
+        if item.screened:
+            refusal = item.refusal
+        else:
+            refusal = refusal_of(item.info, item.quotes, item.raw if check_raw else None)
         if refusal is None:
             kept.append(item)
         else:
@@ -601,21 +626,14 @@ def _validate(
     for item in parsed:
         event, quotes = item.info, item.quotes
         stored_id = plan.stored_id(event.id)
-        findings = validate_event(
-            event_id=stored_id,
-            home_team=event.home_team,
-            away_team=event.away_team,
-            commence_time=event.commence_time,
-            snapshot_time=snapshot_time,
-            quotes=quotes,
-            rules=options.rules,
-            previous=previous.get(stored_id),
-            expected_bookmakers=options.expected_bookmakers,
-            expected_markets=options.expected_markets,
-            structural_only=not options.validate,
-            american_prices=options.odds_format == "american",
-            sport_key=event.sport_key,
-        )
+        checks = item.checks
+        if checks is None:  # not checked ahead (live fetches)
+            checks = _checks(item, stored_id, snapshot_time, options)
+        findings = with_history(checks, stored_id, previous.get(stored_id), options.rules)
+        if stored_id != event.id:  # checked ahead under the listed id, merged since
+            findings = [
+                replace(f, event_id=stored_id) if f.event_id == event.id else f for f in findings
+            ]
         if extra and event.id in extra:
             findings.append(extra[event.id])
         apply_findings(quotes, findings)
@@ -669,7 +687,6 @@ async def _write_snapshots(
     for item, row in zip(firsts, rows, strict=True):
         if item.stored_id not in new:
             continue  # stored before: its rows and findings are already there
-        records = _odds_records(item, snapshot_time, now)
         finding_rows = [
             finding_row(
                 f,
@@ -681,15 +698,16 @@ async def _write_snapshots(
             )
             for f in item.findings
         ]
-        pending.add(row, item.quotes, records, finding_rows)
-        result.odds_excluded += sum(1 for q in item.quotes if q.excluded)
+        pending.add(row, item.quotes, finding_rows)
+        excluded = sum(1 for q in item.quotes if q.excluded)
+        result.odds_excluded += excluded
         for finding in item.findings:
             if finding.action == Action.EXCLUDE:
                 kept_out = int(finding.context.get("rows", 0) or 0)
                 result.excluded_by[finding.issue_type] = (
                     result.excluded_by.get(finding.issue_type, 0) + kept_out
                 )
-        result.odds_rows += len(records)
+        result.odds_rows += len(item.quotes) - excluded
         result.odds_flagged += sum(1 for q in item.quotes if not (q.excluded or q.is_valid))
         result.findings += len(finding_rows)
 

@@ -32,6 +32,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from oddscore.exceptions import DataQualityError, MalformedResponseError, StorageError
+from oddscore.ingestion.quotes import Quote
 from oddscore.ingestion.validation import PreviousQuote, QuoteKey
 from oddscore.storage.engine import database_error_line, driver_rows
 from oddscore.storage.models import (
@@ -63,6 +64,7 @@ __all__ = [
     "lock_events",
     "merge_events",
     "merge_many",
+    "odds_records",
     "set_final_scores",
     "transaction",
     "update_listed_events",
@@ -499,8 +501,83 @@ def _utc(value: Any) -> datetime:
     return cast(datetime, moment.astimezone(UTC))
 
 
+NewSnapshot = tuple[int, Mapping[str, Any], Sequence[Quote]]
+
+
+def odds_records(dialect: str, snapshots: Iterable[NewSnapshot]) -> list[tuple[Any, ...]]:
+    """The odds rows of new snapshots, each given as (its id, its row, the quotes its rows are
+    made from; excluded ones are not stored), in ``ODDS_COLUMNS`` order and in the form
+    :func:`copy_odds` takes on ``dialect``: aware UTC datetimes for PostgreSQL's COPY, the
+    text SQLAlchemy's SQLite DateTime writes for SQLite.
+
+    Built in one pass, each row once: a season has ~125,000 of them, and building them per
+    payload, again with their snapshot id and again with their times as text cost three
+    tuples a row.
+    """
+    records: list[tuple[Any, ...]] = []
+    extend = records.extend
+    as_text = dialect != "postgresql"
+    texts: dict[datetime, str | None] = {}
+    for snapshot_id, row, quotes in snapshots:
+        event_id, taken, now = row["event_id"], row["snapshot_time"], row["created_at"]
+        if not as_text:
+            extend(
+                [
+                    (
+                        snapshot_id,
+                        event_id,
+                        q.bookmaker_key,
+                        q.bookmaker_title[:100],
+                        q.market_key,
+                        q.outcome_name,
+                        q.outcome_description,
+                        q.price,
+                        q.point,
+                        taken,
+                        q.last_update,
+                        q.is_valid,
+                        ",".join(q.notes)[:500] if q.notes else None,
+                        now,
+                    )
+                    for q in quotes
+                    if not q.excluded
+                ]
+            )
+            continue
+        # A snapshot's rows share a few distinct times: each is formatted once, not per row
+        # (strftime was most of the SQLite write), and looked up by the dict's own get.
+        for moment in {taken, now, *(q.last_update for q in quotes)}:
+            if moment is not None and moment not in texts:
+                texts[moment] = _utc_text(moment)
+        text_of = texts.get
+        taken_text, now_text = text_of(taken), text_of(now)
+        extend(
+            [
+                (
+                    snapshot_id,
+                    event_id,
+                    q.bookmaker_key,
+                    q.bookmaker_title[:100],
+                    q.market_key,
+                    q.outcome_name,
+                    q.outcome_description,
+                    q.price,
+                    q.point,
+                    taken_text,
+                    text_of(q.last_update),  # type: ignore[arg-type]
+                    q.is_valid,
+                    ",".join(q.notes)[:500] if q.notes else None,
+                    now_text,
+                )
+                for q in quotes
+                if not q.excluded
+            ]
+        )
+    return records
+
+
 async def copy_odds(conn: AsyncConnection, records: Sequence[tuple[Any, ...]]) -> None:
-    """Bulk-insert odds rows (tuples in ``ODDS_COLUMNS`` order, datetimes aware UTC)."""
+    """Bulk-insert odds rows made by :func:`odds_records` for this connection's dialect."""
     if not records:
         return
     if conn.dialect.name == "postgresql":
@@ -511,15 +588,7 @@ async def copy_odds(conn: AsyncConnection, records: Sequence[tuple[Any, ...]]) -
         return
     placeholders = ", ".join("?" for _ in ODDS_COLUMNS)
     sql = f"INSERT INTO odds ({', '.join(ODDS_COLUMNS)}) VALUES ({placeholders})"
-    # A group's rows share a few dozen distinct times (snapshot, book update, now): each is
-    # formatted once, not per row (strftime was most of the SQLite write), and looked up by
-    # the dict's own get (None stays None).
-    moments = {r[9] for r in records} | {r[10] for r in records} | {r[13] for r in records}
-    text_of = {moment: _utc_text(moment) for moment in moments if moment is not None}.get
-    converted = [
-        (*r[:9], text_of(r[9]), text_of(r[10]), r[11], r[12], text_of(r[13])) for r in records
-    ]
-    await conn.exec_driver_sql(sql, converted)  # type: ignore[arg-type]
+    await conn.exec_driver_sql(sql, list(records))  # type: ignore[arg-type]
 
 
 def _utc_text(value: datetime | None) -> str | None:

@@ -98,12 +98,14 @@ from oddscore.storage.models import Severity
 __all__ = [
     "ISSUE_TYPES",
     "Action",
+    "EventChecks",
     "Finding",
     "PreviousQuote",
     "QuoteKey",
     "ValidationRules",
     "apply_findings",
     "check_completeness",
+    "check_event",
     "check_markets",
     "check_movement",
     "check_points",
@@ -115,6 +117,7 @@ __all__ = [
     "previous_quotes",
     "quote_key",
     "validate_event",
+    "with_history",
 ]
 
 MIN_AMERICAN = 100
@@ -477,6 +480,8 @@ def check_markets(
     sport = sport or profile_for("basketball_nba")
     findings: list[Finding] = []
     for (book, market), items in _group(quotes).items():
+        if _plain_pair(items, home_team, away_team, market, rules, sport):
+            continue
         scope: dict[str, Any] = {
             "event_id": event_id,
             "bookmaker_key": book,
@@ -500,6 +505,49 @@ def check_markets(
             sides = _sides(kind, home_team, away_team, sport.outcome_count(market))
             findings.extend(_check_outcomes(kind, sides, items, rules, scope))
     return findings
+
+
+def _plain_pair(
+    items: list[Quote],
+    home: str,
+    away: str,
+    market: str,
+    rules: ValidationRules,
+    sport: SportProfile,
+) -> bool:
+    """Whether one book's market is the common case every market rule passes: exactly its
+    two sides, on mirrored (spreads) or equal (totals) lines, the overround in band and the
+    prices not identical. Decided here in a few comparisons, since the full check (repeats,
+    names, points, sides, pairs) costs ~20 times more and, for such a market, finds nothing;
+    anything else goes through the full check."""
+    if len(items) != 2 or home == away:
+        return False
+    kind = two_way_kind(market)
+    if kind is None or not is_back_market(market):
+        return False
+    a, b = items
+    names = (a.outcome_name, b.outcome_name)
+    if kind == "totals":
+        if names != _SIDES_TOTALS and names != _SIDES_TOTALS[::-1]:
+            return False
+        if a.point is None or a.point != b.point:
+            return False
+    else:
+        if names != (home, away) and names != (away, home):
+            return False
+        if kind == "spreads":
+            if a.point is None or b.point is None or a.point != -b.point:
+                return False
+        elif sport.outcome_count(market) != 2:
+            return False  # a three-way moneyline lacks its draw: missing_side
+    # The same sum, in the same order, as the full check's (a float sum of two terms does
+    # not depend on their order).
+    low, high = rules.band(market, 2)
+    if not low <= implied_probability(a.price) + implied_probability(b.price) <= high:
+        return False
+    return not (
+        kind == "h2h" and a.price == b.price and not PICKEM_RANGE[0] <= a.price <= PICKEM_RANGE[1]
+    )
 
 
 def _dedupe(items: list[Quote], findings: list[Finding], scope: dict[str, Any]) -> list[Quote]:
@@ -822,6 +870,67 @@ def check_completeness(
     return findings
 
 
+@dataclass(frozen=True, slots=True)
+class EventChecks:
+    """What :func:`check_event` found: every rule of an event snapshot but the one that reads
+    stored history (line and price moves), which :func:`with_history` adds in its place."""
+
+    before: list[Finding]  # timing, staleness, prices, points, markets
+    after: list[Finding]  # completeness
+    usable: list[Quote]  # the quotes the movement rule compares
+    final: bool  # in play, or structural rules only: no movement rule follows
+
+
+def check_event(
+    *,
+    event_id: str,
+    home_team: str,
+    away_team: str,
+    commence_time: datetime,
+    snapshot_time: datetime,
+    quotes: Sequence[Quote],
+    rules: ValidationRules,
+    expected_bookmakers: Sequence[str] | None = None,
+    expected_markets: Sequence[str] | None = None,
+    structural_only: bool = False,
+    american_prices: bool = True,
+    sport_key: str = "basketball_nba",
+) -> EventChecks:
+    """The rules of :func:`validate_event` that need no stored history, pure: a file import
+    runs them in the thread that parses the file, ahead of its transaction."""
+    sport = profile_for(sport_key)
+    findings = check_timing(event_id, commence_time, snapshot_time, quotes)
+    if any(f.issue_type == "in_play" for f in findings):
+        return EventChecks([f for f in findings if f.issue_type == "in_play"], [], [], True)
+    if structural_only:
+        findings = [f for f in check_prices(event_id, quotes) if f.action == Action.EXCLUDE]
+        unknown = {q.market_key for q in quotes if not is_back_market(q.market_key)}
+        lay = [q for q in quotes if q.market_key in unknown]
+        findings += check_markets(event_id, home_team, away_team, lay, rules, sport)
+        return EventChecks(findings, [], [], True)
+    findings += check_staleness(event_id, snapshot_time, quotes, rules)
+    findings += check_prices(event_id, quotes, american_prices=american_prices)
+    usable = [q for q in quotes if not q.excluded]
+    findings += check_points(event_id, usable)
+    findings += check_markets(event_id, home_team, away_team, usable, rules, sport)
+    after = check_completeness(event_id, usable, expected_bookmakers, expected_markets)
+    return EventChecks(findings, after, usable, False)
+
+
+def with_history(
+    checks: EventChecks,
+    event_id: str,
+    previous: Mapping[QuoteKey, PreviousQuote] | None,
+    rules: ValidationRules,
+) -> list[Finding]:
+    """Every finding of the event snapshot, in :func:`validate_event`'s order: ``checks``
+    with the moves since ``previous`` (the event's last stored quotes) in their place."""
+    if checks.final or not previous:
+        return [*checks.before, *checks.after]
+    moves = check_movement(event_id, checks.usable, previous, rules)
+    return [*checks.before, *moves, *checks.after]
+
+
 def validate_event(
     *,
     event_id: str,
@@ -845,29 +954,27 @@ def validate_event(
     false``) keeps just the rules that decide what may be stored at all: in-play, unknown
     markets and unconvertible prices.
     """
-    sport = profile_for(sport_key)
-    findings = check_timing(event_id, commence_time, snapshot_time, quotes)
-    if any(f.issue_type == "in_play" for f in findings):
-        return [f for f in findings if f.issue_type == "in_play"]
-    if structural_only:
-        findings = [f for f in check_prices(event_id, quotes) if f.action == Action.EXCLUDE]
-        unknown = {q.market_key for q in quotes if not is_back_market(q.market_key)}
-        lay = [q for q in quotes if q.market_key in unknown]
-        return findings + check_markets(event_id, home_team, away_team, lay, rules, sport)
-    findings += check_staleness(event_id, snapshot_time, quotes, rules)
-    findings += check_prices(event_id, quotes, american_prices=american_prices)
-    usable = [q for q in quotes if not q.excluded]
-    findings += check_points(event_id, usable)
-    findings += check_markets(event_id, home_team, away_team, usable, rules, sport)
-    if previous:
-        findings += check_movement(event_id, usable, previous, rules)
-    findings += check_completeness(event_id, usable, expected_bookmakers, expected_markets)
-    return findings
+    checks = check_event(
+        event_id=event_id,
+        home_team=home_team,
+        away_team=away_team,
+        commence_time=commence_time,
+        snapshot_time=snapshot_time,
+        quotes=quotes,
+        rules=rules,
+        expected_bookmakers=expected_bookmakers,
+        expected_markets=expected_markets,
+        structural_only=structural_only,
+        american_prices=american_prices,
+        sport_key=sport_key,
+    )
+    return with_history(checks, event_id, previous, rules)
 
 
 def apply_findings(quotes: Sequence[Quote], findings: Iterable[Finding]) -> None:
     """Mark quotes excluded, invalid or noted as the findings say (in place)."""
-    by_scope: dict[tuple[str, str], list[Quote]] = _group(quotes)
+    # Grouped when a finding first needs it: most snapshots have no market finding.
+    by_scope: dict[tuple[str, str], list[Quote]] | None = None
     for finding in findings:
         if finding.action in (Action.NONE, Action.DROP):
             continue
@@ -876,6 +983,8 @@ def apply_findings(quotes: Sequence[Quote], findings: Iterable[Finding]) -> None
         elif finding.market_key is None:
             targets = [q for q in quotes if q.bookmaker_key == finding.bookmaker_key]
         else:
+            if by_scope is None:
+                by_scope = _group(quotes)
             targets = by_scope.get((finding.bookmaker_key, finding.market_key), [])
         wanted = set(finding.outcomes) if finding.outcomes is not None else None
         if finding.issue_type == "duplicate_outcome" and finding.action == Action.EXCLUDE:

@@ -8,12 +8,14 @@ import gc
 import json
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from oddscore.collector import no_full_collections
 from oddscore.exceptions import StorageError
+from oddscore.ingestion import files
 from oddscore.ingestion.files import import_snapshots
 from oddscore.storage import Database, DataQualityLog, Odds, OddsSnapshot
 from tests.ingestion.conftest import TAKEN, book, event, iso
@@ -125,3 +127,55 @@ async def test_overlapping_imports_share_one_pause() -> None:
 
     await asyncio.gather(first(), second())
     assert seen == [2**30] and gc.get_threshold() == before
+
+
+async def test_an_unexpected_error_reading_ahead_stops_the_import_where_it_happened(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Files are parsed ahead in a thread: a bug there must surface from the import at the
+    file it hit (the files before it stored), not be lost with the reader or hang it."""
+    write_files(tmp_path)
+    first, second = (f"{TAKEN + timedelta(hours=h):%H%M}.json" for h in HOURS[:2])
+    load_file = files.load_file
+
+    def failing(entry: files.ArchiveFile, *args: Any) -> files.LoadedFile:
+        if entry.path.name.endswith(second):
+            raise RuntimeError("a bug in the parser")
+        return load_file(entry, *args)
+
+    monkeypatch.setattr(files, "load_file", failing)
+    stored: list[str] = []
+    with pytest.raises(RuntimeError, match="a bug in the parser"):
+        await import_snapshots(
+            db,
+            tmp_path,
+            options=OPTIONS,
+            batch_files=1,
+            on_file=lambda entry, _: stored.append(entry.path.name),
+        )
+    assert [name[-9:] for name in stored] == [first]
+    reading = [t for t in asyncio.all_tasks() if "_read_ahead" in repr(t.get_coro())]
+    assert reading == []
+
+
+async def test_the_reader_stays_a_group_of_rows_ahead(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Parsed files wait for their group in memory: once ``batch_rows`` rows wait, the reader
+    stops until the importer took them, so files of any size keep memory to about two
+    groups (here a row bound of 1: never more than the next file read ahead)."""
+    write_files(tmp_path)
+    load_file = files.load_file
+    events: list[str] = []
+
+    def loading(entry: files.ArchiveFile, *args: Any) -> files.LoadedFile:
+        events.append("read")
+        return load_file(entry, *args)
+
+    monkeypatch.setattr(files, "load_file", loading)
+    summary = await import_snapshots(
+        db, tmp_path, options=OPTIONS, batch_rows=1, on_file=lambda *_: events.append("stored")
+    )
+    assert summary.result.snapshots_inserted == 3
+    ahead = [events[: i + 1].count("read") - events[:i].count("stored") for i in range(6)]
+    assert events.count("read") == 3 and max(ahead) <= 2, events

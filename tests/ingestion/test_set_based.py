@@ -18,6 +18,7 @@ from oddscore.exceptions import StorageError
 from oddscore.ingestion import store
 from oddscore.ingestion.files import import_snapshots
 from oddscore.ingestion.pending import PendingRows
+from oddscore.ingestion.quotes import Quote
 from oddscore.storage import Database, Odds, OddsSnapshot
 from tests.ingestion.conftest import NOW, TAKEN, TIP, book, event, iso
 from tests.ingestion.ingest_digest import digest
@@ -125,26 +126,12 @@ async def test_a_snapshot_stored_behind_the_groups_back_stops_it_whole(db: Datab
             "updated_at": NOW,
         }
     ]
-    record = (
-        "e" * 32,
-        "draftkings",
-        "DK",
-        "h2h",
-        "A",
-        None,
-        -110,
-        None,
-        TAKEN,
-        TAKEN,
-        True,
-        None,
-        NOW,
-    )
+    quote = Quote("draftkings", "DK", "h2h", "A", None, -110, -110, None, TAKEN)
 
     async def work(conn: Any) -> None:
         await store.upsert_events(conn, events)
         await store.insert_snapshots(conn, [dict(row)])  # the other writer
-        pending.add(dict(row), [], [record], [])
+        pending.add(dict(row), [quote], [])
         await pending.flush(conn)
 
     with pytest.raises(StorageError, match="another writer"):
