@@ -6,6 +6,10 @@ games, 10 books, h2h, spreads and totals, ~187,000 odds rows), then times fresh 
 * ``odds --help`` (no database),
 * ``odds status show`` (the health dashboard: counts, fetches, quota, quality),
 * ``odds lines EVENT --market h2h --book pinnacle`` (one game's line movement),
+* ``odds best EVENT`` (the best price per outcome, as of now),
+* ``odds odds show EVENT`` (the event's board as of now: the as-of query),
+* ``odds backtest show RESULT`` (a saved backtest result, written by ``odds backtest run``
+  on the stored games before the timing starts),
 
 each beside two floors measured in the same run: ``python -c pass`` (the interpreter) and
 ``python -c "import typer, rich"`` (the CLI toolkit every command needs). Each figure is the
@@ -44,8 +48,10 @@ from pathlib import Path
 from sqlalchemy import select
 
 from benchmarks.web import load
-from oddscore.storage import Event
 from oddscore.storage.engine import Database
+from oddscore.storage.tables import EVENTS
+
+EV = EVENTS.c
 
 DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/odds_cli_bench"
 QUERY_GOAL_S = 1.0
@@ -62,7 +68,7 @@ async def _first_upcoming_event(url: str) -> str:
     try:
         async with database.session() as session:
             found = await session.scalar(
-                select(Event.id).where(Event.status == "scheduled").order_by(Event.id).limit(1)
+                select(EV.id).where(EV.status == "scheduled").order_by(EV.id).limit(1)
             )
     finally:
         await database.dispose()
@@ -105,7 +111,33 @@ def _environments(cache: str) -> dict[str, dict[str, str]]:
     return {"bytecode": compiled, "as is": base}
 
 
-def measure(backends: dict[str, str], runs: int) -> bool:
+def _queries(event_id: str, result: str) -> dict[str, list[str]]:
+    return {
+        "odds status show": ["status", "show"],
+        "odds lines (h2h, 1 book)": ["lines", event_id, "--market", "h2h", "--book", "pinnacle"],
+        "odds best": ["best", event_id],
+        "odds odds show (as-of)": ["odds", "show", event_id],
+        "odds backtest show": ["backtest", "show", result],
+    }
+
+
+def _backtest_result(url: str, folder: str) -> str:
+    """A saved result of a flat backtest over the stored games, for `odds backtest show`."""
+    path = str(Path(folder) / "flat.json")
+    argv = [ODDS, "backtest", "run", "-s", "flat", "--start", "2024-01-01", "--end", "2025-02-01"]
+    done = subprocess.run(
+        [*argv, "--output-json", path],
+        env={**os.environ, "DATABASE_URL": url},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"the backtest for `odds backtest show` failed:\n{done.stderr}")
+    return path
+
+
+def measure(backends: dict[str, tuple[str, str]], runs: int, result: str) -> bool:
     met = True
     with tempfile.TemporaryDirectory() as cache:
         for setup, env in _environments(cache).items():
@@ -121,7 +153,7 @@ def measure(backends: dict[str, str], runs: int) -> bool:
                 f"import typer, rich {floors['import typer, rich']:.3f} s"
             )
             header = (
-                f"{'command':<34}{'median s':>9}{'cpu s':>7}{'x pass':>8}{'x typer':>9}  target"
+                f"{'command':<40}{'median s':>9}{'cpu s':>7}{'x pass':>8}{'x typer':>9}  target"
             )
             print(header)
             rows: list[tuple[str, tuple[float, float], float]] = [
@@ -129,29 +161,15 @@ def measure(backends: dict[str, str], runs: int) -> bool:
             ]
             for backend, (url, event_id) in backends.items():
                 db_env = {**env, "DATABASE_URL": url}
-                rows.append(
-                    (
-                        f"{backend}: odds status show",
-                        _median([ODDS, "status", "show"], db_env, runs),
-                        QUERY_GOAL_S,
+                for name, args in _queries(event_id, result).items():
+                    rows.append(
+                        (f"{backend}: {name}", _median([ODDS, *args], db_env, runs), QUERY_GOAL_S)
                     )
-                )
-                rows.append(
-                    (
-                        f"{backend}: odds lines (h2h, 1 book)",
-                        _median(
-                            [ODDS, "lines", event_id, "--market", "h2h", "--book", "pinnacle"],
-                            db_env,
-                            runs,
-                        ),
-                        QUERY_GOAL_S,
-                    )
-                )
             for name, (seconds, cpu), goal in rows:
                 ok = seconds < goal
                 met &= ok or setup != "bytecode"
                 print(
-                    f"{name:<34}{seconds:>9.3f}{cpu:>7.3f}"
+                    f"{name:<40}{seconds:>9.3f}{cpu:>7.3f}"
                     f"{seconds / max(floors['python -c pass'], 1e-3):>8.1f}"
                     f"{seconds / floors['import typer, rich']:>9.2f}"
                     f"  < {goal:g} s {'met' if ok else 'NOT MET'}"
@@ -176,7 +194,8 @@ def main() -> None:
             rows = asyncio.run(load(url))
             backends[name] = (url, asyncio.run(_first_upcoming_event(url)))
             print(f"{name}: {rows:,} odds rows stored")
-        met = measure(backends, args.runs)
+        first_url = next(iter(backends.values()))[0]
+        met = measure(backends, args.runs, _backtest_result(first_url, folder))
     print(f"\nload average at end: {_load_average()}")
     print(
         f"targets with bytecode (queries < {QUERY_GOAL_S:g} s, --help < {HELP_GOAL_S:g} s): "

@@ -13,8 +13,6 @@ import sys
 from collections.abc import MutableMapping
 from typing import Any
 
-import structlog
-
 from oddscore.config import LoggingSettings
 
 __all__ = ["configure_logging", "get_logger", "guard_loggers", "redact", "register_secret"]
@@ -26,6 +24,11 @@ _SECRET_PARAM = re.compile(r"(?i)\b(api_?key|apikey|token|secret|password)=([^&\
 _URL_PASSWORD = re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://[^:/\s]+:)([^@/\s]+)(@)")
 _secrets: set[str] = set()
 _configured = False
+# The renderer ("json" or "console") structlog is still to be configured with: importing
+# structlog is a tenth of a query command's cold start, and such a command rarely logs, so
+# it is configured when the first logger is asked for (every oddscore logger comes from
+# get_logger), or at once when something has imported structlog already.
+_structlog_pending: str | None = None
 
 
 def register_secret(value: str | None) -> None:
@@ -101,10 +104,38 @@ def configure_logging(settings: LoggingSettings | None = None, *, force: bool = 
     global _configured
     if _configured and not force:
         return
+    global _structlog_pending
     settings = settings or LoggingSettings()
     fmt = settings.format
     if fmt == "auto":
         fmt = "console" if sys.stderr.isatty() else "json"
+    if "structlog" in sys.modules:
+        _configure_structlog(fmt)
+    else:
+        _structlog_pending = fmt
+    logger = logging.getLogger(LOGGER_NAME)
+    # Prefect's root logger is WARNING; without an explicit level INFO lines never reach it.
+    logger.setLevel(settings.level)
+    guard_loggers(LOGGER_NAME, "httpx", "httpcore")
+    redacting = _RedactingFilter()
+    handlers: list[logging.Handler] = []
+    if not logging.getLogger().handlers and not logger.handlers:
+        handlers.append(_StderrHandler())
+    if settings.file is not None:
+        settings.file.parent.mkdir(parents=True, exist_ok=True)
+        handlers.append(logging.FileHandler(settings.file, encoding="utf-8"))
+    for handler in handlers:
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        handler.addFilter(redacting)
+        logger.addHandler(handler)
+    _configured = True
+
+
+def _configure_structlog(fmt: str) -> None:
+    global _structlog_pending
+    import structlog
+
+    _structlog_pending = None
     renderer: Any = (
         structlog.processors.JSONRenderer()
         if fmt == "json"
@@ -124,26 +155,14 @@ def configure_logging(settings: LoggingSettings | None = None, *, force: bool = 
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
     )
-    logger = logging.getLogger(LOGGER_NAME)
-    # Prefect's root logger is WARNING; without an explicit level INFO lines never reach it.
-    logger.setLevel(settings.level)
-    guard_loggers(LOGGER_NAME, "httpx", "httpcore")
-    redacting = _RedactingFilter()
-    handlers: list[logging.Handler] = []
-    if not logging.getLogger().handlers and not logger.handlers:
-        handlers.append(_StderrHandler())
-    if settings.file is not None:
-        settings.file.parent.mkdir(parents=True, exist_ok=True)
-        handlers.append(logging.FileHandler(settings.file, encoding="utf-8"))
-    for handler in handlers:
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        handler.addFilter(redacting)
-        logger.addHandler(handler)
-    _configured = True
 
 
 def get_logger(name: str = LOGGER_NAME) -> Any:
     """A structlog logger under the ``oddscore`` stdlib namespace."""
+    import structlog
+
+    if _structlog_pending is not None:
+        _configure_structlog(_structlog_pending)
     if not name.startswith(LOGGER_NAME):
         name = f"{LOGGER_NAME}.{name}"
     return structlog.stdlib.get_logger(name)

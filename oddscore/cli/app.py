@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 from oddscore.cli import (
     backfill,
@@ -32,8 +33,22 @@ from oddscore.cli import (
     validate,
 )
 
+_ARGS = "oddscore.args"
+
+
+class _OddsGroup(TyperGroup):
+    """Keeps the command line for the root callback, which runs before the subcommand has
+    parsed it: ``odds <command> --help`` must not create or migrate a database."""
+
+    # `Any`: the parent's Context is typer's vendored click one, which typer does not export.
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        ctx.meta[_ARGS] = list(args)
+        return super().parse_args(ctx, args)
+
+
 app = typer.Typer(
     name="odds",
+    cls=_OddsGroup,
     help="Collect, store, analyse and backtest betting odds from The Odds API.",
     rich_markup_mode="rich",
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -84,7 +99,7 @@ def _root(
 ) -> None:
     """Collect, store, analyse and backtest betting odds from The Odds API."""
     _configure_logging()
-    if ctx.invoked_subcommand not in _OWN_DATABASE:
+    if ctx.invoked_subcommand not in _OWN_DATABASE and not _only_help(ctx):
         _create_embedded_database()
 
 
@@ -92,6 +107,20 @@ def _root(
 # `db` and `deploy` need none (or migrate it themselves; deploy only stores it as a secret),
 # `hedge` and `kelly` are arithmetic.
 _OWN_DATABASE = {"demo", "simulator", "db", "deploy", "hedge", "kelly"}
+
+
+def _only_help(ctx: typer.Context) -> bool:
+    """Whether the subcommand will only print its help: ``--help``/``-h`` before any ``--``,
+    or a group named without a command (``odds backtest``)."""
+    args: list[str] = ctx.meta.get(_ARGS, [])
+    words = args[: args.index("--")] if "--" in args else args
+    if "--help" in words or "-h" in words:
+        return True
+    name = ctx.invoked_subcommand
+    if name is None or name not in words:
+        return False
+    command = ctx.command.get_command(ctx, name)  # type: ignore[attr-defined]
+    return isinstance(command, TyperGroup) and not words[words.index(name) + 1 :]
 
 
 def _create_embedded_database() -> None:

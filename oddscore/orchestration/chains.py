@@ -13,13 +13,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from oddscore.clock import parse_timestamp
-from oddscore.orchestration.prefect_api import API_ERRORS, api_client, post, unreachable
-from oddscore.orchestration.safety_net import CHAIN_TAG
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = [
     "CHAIN_COLUMNS",
@@ -90,6 +89,8 @@ def _when(value: Any) -> datetime | None:
 async def _first_run(
     http: httpx.AsyncClient, deployment_id: str, states: list[str], sort: str
 ) -> dict[str, Any] | None:
+    from oddscore.orchestration.prefect_api import post
+
     runs = await post(
         http,
         "/flow_runs/filter",
@@ -104,6 +105,8 @@ async def _first_run(
 
 
 async def _one_chain(http: httpx.AsyncClient, deployment: dict[str, Any], flow: str) -> ChainHealth:
+    from oddscore.orchestration.prefect_api import post
+
     dep_id = str(deployment["id"])
     ahead = await post(
         http,
@@ -141,6 +144,10 @@ async def chain_health(
         return ChainsReport(
             None, False, problem="PREFECT_API_URL is not set: no Prefect server to ask"
         )
+    # Here, not at the top: without a server, `odds status show` needs no httpx.
+    from oddscore.orchestration.prefect_api import API_ERRORS, api_client, post, unreachable
+    from oddscore.orchestration.safety_net import CHAIN_TAG
+
     base = api_url.rstrip("/")
     try:
         async with api_client(

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from oddscore.clock import parse_timestamp
-from oddscore.orchestration.prefect_api import API_ERRORS, api_client, post, unreachable
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["NextRuns", "ScheduledRun", "next_runs_from_environment", "next_scheduled_runs"]
 
@@ -40,6 +40,8 @@ class NextRuns:
 
 
 async def _names(http: httpx.AsyncClient, kind: str, ids: set[str]) -> dict[str, dict[str, Any]]:
+    from oddscore.orchestration.prefect_api import post
+
     if not ids:
         return {}
     items = await post(http, f"/{kind}/filter", {kind: {"id": {"any_": sorted(ids)}}})
@@ -61,6 +63,9 @@ async def next_scheduled_runs(
     """
     if not api_url:
         return NextRuns(None, False, problem="PREFECT_API_URL is not set: no Prefect server to ask")
+    # Here, not at the top: without a server, `odds status show` needs no httpx.
+    from oddscore.orchestration.prefect_api import API_ERRORS, api_client, post, unreachable
+
     base = api_url.rstrip("/")
     try:
         async with api_client(

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import ColumnElement, Float, Table, bindparam
+from sqlalchemy import ColumnElement, Float, bindparam
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
-from oddscore.storage.models import DataQualityLog, Event, FetchLog, Odds, OddsSnapshot
+from oddscore.storage.tables import EVENTS, FETCH_LOGS, ODDS, QUALITY_LOGS, SNAPSHOTS
 from oddscore.storage.types import UTCDateTime
 
 __all__ = [
@@ -30,13 +30,6 @@ __all__ = [
     "in_filter",
     "shift_time",
 ]
-
-# Core tables: typed columns for expressions (the SQLModel class attributes type as values).
-EVENTS = cast(Table, Event.__table__)  # type: ignore[attr-defined]
-ODDS = cast(Table, Odds.__table__)  # type: ignore[attr-defined]
-SNAPSHOTS = cast(Table, OddsSnapshot.__table__)  # type: ignore[attr-defined]
-QUALITY_LOGS = cast(Table, DataQualityLog.__table__)  # type: ignore[attr-defined]
-FETCH_LOGS = cast(Table, FetchLog.__table__)  # type: ignore[attr-defined]
 
 
 class _ShiftTime(FunctionElement[Any]):

@@ -40,7 +40,6 @@ from sqlalchemy import (
     values,
 )
 from sqlalchemy import column as sql_column
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from oddscore.clock import as_utc
 from oddscore.queries._sql import EVENTS, ODDS, in_filter, shift_time
@@ -50,6 +49,7 @@ from oddscore.storage.types import UTCDateTime
 
 if TYPE_CHECKING:
     import pandas as pd
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 __all__ = [
     "DEFAULT_MAX_STALENESS",

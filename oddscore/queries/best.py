@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
-
-from sqlalchemy.ext.asyncio import AsyncSession
+from typing import TYPE_CHECKING
 
 from oddscore.prices.odds import american_to_decimal
 from oddscore.queries.asof import DEFAULT_MAX_STALENESS, odds_as_of
 from oddscore.queries.types import BestPrice, Quote
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 __all__ = ["best_prices", "best_prices_as_of"]
 

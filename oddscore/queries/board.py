@@ -11,8 +11,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-
-from sqlalchemy.ext.asyncio import AsyncSession
+from typing import TYPE_CHECKING, cast
 
 from oddscore.clock import Clock, SystemClock, as_utc, parse_timestamp
 from oddscore.config import Settings, get_settings
@@ -20,7 +19,9 @@ from oddscore.exceptions import QueryError
 from oddscore.queries.asof import DEFAULT_MAX_STALENESS, odds_as_of
 from oddscore.queries.events import get_event, resolve_event_id
 from oddscore.queries.types import EventSummary, Quote
-from oddscore.storage.engine import Database
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 __all__ = ["Board", "default_as_of", "load_board", "open_session", "parse_when"]
 
@@ -36,13 +37,16 @@ class Board:
 
 @asynccontextmanager
 async def open_session(settings: Settings | None = None) -> AsyncIterator[AsyncSession]:
-    """A session on DATABASE_URL for one command; the engine is disposed afterwards."""
-    database = Database.from_settings((settings or get_settings()).database)
-    try:
-        async with database.session() as session:
-            yield session
-    finally:
-        await database.dispose()
+    """A read session on DATABASE_URL for one command; the connection is closed afterwards.
+
+    It is a :class:`~oddscore.storage.reader.ReadSession`, not an ``AsyncSession``: the query
+    functions only call ``execute`` and ``get_bind``, which it has, and it spares a command's
+    cold start SQLAlchemy's ORM. For the ORM (``add``, ``get``), use ``Database.session``.
+    """
+    from oddscore.storage.reader import open_reader
+
+    async with open_reader((settings or get_settings()).database) as reader:
+        yield cast("AsyncSession", reader)
 
 
 def parse_when(text: str | None, clock: Clock | None = None) -> datetime | None:

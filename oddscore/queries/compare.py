@@ -12,14 +12,13 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from oddscore.prices.odds import american_to_decimal, american_to_implied
 from oddscore.queries.asof import DEFAULT_MAX_STALENESS, odds_as_of
 from oddscore.queries.types import Quote
 
 if TYPE_CHECKING:
     import pandas as pd
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 __all__ = ["COMPARISON_COLUMNS", "bookmaker_comparison", "compare_books"]
 

@@ -8,14 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ColumnElement, and_, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from oddscore.clock import as_utc
 from oddscore.queries._sql import EVENTS, SNAPSHOTS, in_filter
 from oddscore.queries.types import TierCoverage
 from oddscore.scheduling.tiers import TIERS
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 __all__ = ["PREGAME_TIERS", "tier_coverage"]
 

@@ -16,14 +16,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Table, case, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from oddscore.clock import as_utc
 from oddscore.queries._sql import FETCH_LOGS
 from oddscore.storage.models import PaidCall
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 __all__ = ["CreditsReport", "UnsettledCall", "credits_by_flow", "credits_report"]
 

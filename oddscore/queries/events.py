@@ -5,15 +5,17 @@ from __future__ import annotations
 import importlib
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, func, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from oddscore.clock import as_utc
 from oddscore.exceptions import QueryError
 from oddscore.queries._sql import EVENTS, in_filter
 from oddscore.queries.types import EventSummary
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 __all__ = ["get_event", "list_events", "resolve_event_id", "team_condition"]
 

@@ -10,15 +10,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ColumnElement, case, func, select, tuple_
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from oddscore.clock import as_utc
 from oddscore.scheduling.policy import SchedulePolicy
 from oddscore.scheduling.quota import QuotaState, month_start, next_reset, plan_quota
-from oddscore.storage.models import DataQualityLog, FetchLog, OddsSnapshot
+from oddscore.storage.tables import FETCH_LOGS, QUALITY_LOGS, SNAPSHOTS
 from oddscore.storage.types import UTCDateTime
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 __all__ = [
     "FlowActivity",
@@ -29,9 +32,9 @@ __all__ = [
     "validation_rate",
 ]
 
-FL = FetchLog.__table__.c  # type: ignore[attr-defined]
-QL = DataQualityLog.__table__.c  # type: ignore[attr-defined]
-SN = OddsSnapshot.__table__.c  # type: ignore[attr-defined]
+FL = FETCH_LOGS.c
+QL = QUALITY_LOGS.c
+SN = SNAPSHOTS.c
 WARNING_OR_WORSE = ("warning", "error", "critical")
 
 

@@ -10,13 +10,13 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from oddscore.queries._sql import EVENTS, ODDS, in_filter
 from oddscore.queries.types import ClosingQuote, LinePoint
 
 if TYPE_CHECKING:
     import pandas as pd
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 __all__ = ["closing_lines", "line_movement", "lines_frame"]
 

@@ -7,9 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
-
-from sqlalchemy.ext.asyncio import AsyncSession
+from typing import TYPE_CHECKING, Any
 
 from oddscore.clock import as_utc
 from oddscore.queries.health import (
@@ -35,6 +33,9 @@ from oddscore.queries.status import (
     row_counts,
     tier_activity,
 )
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 __all__ = ["StatusOverview", "overview_payload", "status_overview"]
 
@@ -100,13 +101,15 @@ async def chains_today(session: AsyncSession, now: datetime) -> Any:
     import os
 
     from oddscore.orchestration.chains import chain_health
-    from oddscore.queries.credits import credits_by_flow
 
     report = await chain_health(
         os.environ.get("PREFECT_API_URL"), api_key=os.environ.get("PREFECT_API_KEY")
     )
     if not report.reachable or not report.chains:
         return report
+    # Only now: the paid-call ledger's query needs the SQLModel tables.
+    from oddscore.queries.credits import credits_by_flow
+
     midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
     return report.with_credits(await credits_by_flow(session, midnight, now))
 

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import case, func, select, text
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from oddscore.clock import as_utc
 from oddscore.queries._sql import EVENTS, FETCH_LOGS, ODDS, QUALITY_LOGS, SNAPSHOTS
 from oddscore.storage.engine import sqlite_path
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 __all__ = [
     "BookActivity",

@@ -6,25 +6,26 @@ import json
 import re
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
+import orjson
 from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.ext.asyncio import (
-    AsyncEngine,
-    AsyncSession,
-    async_sessionmaker,
-    create_async_engine,
-)
 from sqlalchemy.pool import NullPool
 
 from oddscore.config import DatabaseSettings, normalize_database_url, sqlite_path
 from oddscore.exceptions import StorageError
 from oddscore.logs import redact
 
-__all__ = ["Database", "database_error_line", "driver_rows", "sqlite_path"]
+if TYPE_CHECKING:
+    # SQLAlchemy's asyncio extension loads its ORM (a fifth of a query command's cold start):
+    # imported where an engine is built, so that oddscore.storage.reader can do without.
+    from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-import orjson
+__all__ = ["Database", "DATABASE_ERRORS", "database_error_line", "driver_rows", "sqlite_path"]
+
+# What a failed connection or statement raises, turned into a StorageError at the boundary.
+DATABASE_ERRORS = (OperationalError, DBAPIError, OSError)
 
 
 def driver_rows(result: Any) -> Sequence[Any]:
@@ -67,6 +68,11 @@ def _sqlite_pragmas(busy_timeout_ms: int) -> Any:
     return apply
 
 
+def listen_sqlite_pragmas(engine: Any, busy_timeout_ms: int) -> None:
+    """Every SQLite connection of ``engine`` (a sync Engine) waits for locks and uses WAL."""
+    event.listen(engine, "connect", _sqlite_pragmas(busy_timeout_ms))
+
+
 _WRAPPER = re.compile(r"^\((?:[\w.]+)\)\s*|^<class '[\w.]+'>:\s*")
 
 
@@ -87,7 +93,12 @@ def database_error_line(exc: BaseException) -> str:
     return redact(first or type(exc).__name__)
 
 
-def _storage_error(url: str, exc: BaseException) -> StorageError:
+def engine_options(*, echo: bool = False) -> dict[str, Any]:
+    """The engine arguments every engine of ours shares, whatever wraps it."""
+    return {"echo": echo, "json_serializer": _dumps, "json_deserializer": _loads}
+
+
+def storage_error(url: str, exc: BaseException) -> StorageError:
     text = str(exc)
     # A table or column missing: no schema, or one older than this release's migrations.
     missing = "no such table" in text or "no such column" in text
@@ -111,6 +122,8 @@ class Database:
     """
 
     def __init__(self, engine: AsyncEngine) -> None:
+        from sqlalchemy.ext.asyncio import async_sessionmaker
+
         self.engine = engine
         self.sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
 
@@ -124,12 +137,10 @@ class Database:
         echo: bool = False,
         sqlite_busy_timeout_ms: int = 30_000,
     ) -> Database:
+        from sqlalchemy.ext.asyncio import create_async_engine
+
         url = normalize_database_url(url)
-        kwargs: dict[str, Any] = {
-            "echo": echo,
-            "json_serializer": _dumps,
-            "json_deserializer": _loads,
-        }
+        kwargs = engine_options(echo=echo)
         if null_pool:
             kwargs["poolclass"] = NullPool
         elif url.startswith("postgresql"):
@@ -139,7 +150,7 @@ class Database:
             path.parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(url, **kwargs)
         if url.startswith("sqlite"):
-            event.listen(engine.sync_engine, "connect", _sqlite_pragmas(sqlite_busy_timeout_ms))
+            listen_sqlite_pragmas(engine.sync_engine, sqlite_busy_timeout_ms)
         return cls(engine)
 
     @classmethod
@@ -172,8 +183,8 @@ class Database:
                 except BaseException:
                     await session.rollback()
                     raise
-        except (OperationalError, DBAPIError, OSError) as exc:
-            raise _storage_error(self.url, exc) from exc
+        except DATABASE_ERRORS as exc:
+            raise storage_error(self.url, exc) from exc
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -17,9 +17,9 @@ runner = CliRunner()
 
 @pytest.fixture(autouse=True)
 def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    # The root callback runs before a command's --help and creates the default embedded
-    # odds.db in the working directory: keep it out of the repository.
+    # On the default embedded database: were help to create it, it would show up here.
     monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
     return tmp_path
 
 
@@ -46,9 +46,10 @@ def test_the_tree_has_the_groups_the_readme_promises() -> None:
 
 
 @pytest.mark.parametrize("path", COMMANDS, ids=lambda p: " ".join(p) or "odds")
-def test_every_command_has_help_text(path: tuple[str, ...]) -> None:
+def test_every_command_has_help_text(path: tuple[str, ...], in_tmp: Path) -> None:
     result = runner.invoke(app, [*path, "--help"], terminal_width=100)
     assert result.exit_code == 0, result.output
+    assert not list(in_tmp.iterdir()), "help created a file (the embedded database?)"
     command: Any = get_command(app)
     for name in path:
         command = command.commands[name]
@@ -71,6 +72,19 @@ def test_version() -> None:
 def test_unknown_command_is_a_usage_error() -> None:
     result = runner.invoke(app, ["no-such-command"])
     assert result.exit_code == 2
+
+
+@pytest.mark.parametrize("args", [["status"], ["backtest"], ["status", "show", "-h"]], ids=" ".join)
+def test_a_group_alone_or_short_help_creates_no_database(args: list[str], in_tmp: Path) -> None:
+    result = runner.invoke(app, args, terminal_width=100)
+    assert "Usage" in result.output
+    assert not (in_tmp / "odds.db").exists()
+
+
+def test_a_query_creates_the_embedded_database(in_tmp: Path) -> None:
+    result = runner.invoke(app, ["status", "show", "--json"])
+    assert result.exit_code == 0, result.output
+    assert (in_tmp / "odds.db").stat().st_size > 0
 
 
 def test_typer_is_the_cli() -> None:

@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -64,4 +65,44 @@ def test_help_is_printed_without_any_heavy_library(args: list[str]) -> None:
     report = json.loads(done.stderr.strip().splitlines()[-1])
     assert report["code"] in (0, None), done.stdout + done.stderr
     assert "Usage" in done.stdout
+    assert report["loaded"] == []
+
+
+QUERY_HEAVY = ("sqlmodel", "sqlalchemy.orm", "sqlalchemy.ext.asyncio", "structlog", "httpx")
+# A query command reads through SQLAlchemy Core: the SQLModel models, the ORM behind an
+# AsyncSession, structlog (nothing is logged) and httpx (no Prefect server named) are for
+# the commands that write, log or call out.
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["status", "show"], ["best", "nosuchevent"], ["odds", "show", "nosuchevent"]],
+    ids=" ".join,
+)
+def test_a_query_command_reads_without_the_orm(args: list[str], tmp_path: Path) -> None:
+    from oddscore.storage.migrate import upgrade
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'odds.db'}"
+    upgrade(url)  # here: creating the embedded database on first use is a write (Alembic)
+    code = (
+        "import json, runpy, sys\n"
+        f"sys.argv = ['odds', *{args!r}]\n"
+        "try:\n"
+        "    runpy.run_module('oddscore', run_name='__main__')\n"
+        "except SystemExit as exc:\n"
+        "    code = exc.code\n"
+        f"loaded = [m for m in {QUERY_HEAVY!r} if m in sys.modules]\n"
+        "print(json.dumps({'code': code, 'loaded': loaded}), file=sys.stderr)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**env, "DATABASE_URL": url},
+    )
+    report = json.loads(done.stderr.strip().splitlines()[-1])
+    # An unknown event is a clean error, after the same reads.
+    assert report["code"] in ((0, None) if args[0] == "status" else (1,)), done.stdout + done.stderr
     assert report["loaded"] == []
