@@ -70,14 +70,41 @@ class Board:
     memo: dict[Any, Any] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
-        order = np.lexsort((self.outcome, self.market, self.book, self.event))
-        for name in ("event", "book", "market", "outcome", "point", "price", "decimal"):
-            setattr(self, name, getattr(self, name)[order])
-        self.quote_time = self.quote_time[order]
-        self.stamp = self.stamp[order]
-        if self.source is not None:
-            self.source = self.source[order]
+        key = self.sort_key(
+            self.event,
+            self.book,
+            self.market,
+            self.outcome,
+            self.books,
+            self.markets,
+            self.outcomes,
+        )
+        if len(key) and not (key[1:] >= key[:-1]).all():  # the loader's rows come sorted
+            order = np.argsort(key, kind="stable")
+            for name in ("event", "book", "market", "outcome", "point", "price", "decimal"):
+                setattr(self, name, getattr(self, name)[order])
+            self.quote_time = self.quote_time[order]
+            self.stamp = self.stamp[order]
+            if self.source is not None:
+                self.source = self.source[order]
         self.set_id, self.complete = self._sets()
+
+    @staticmethod
+    def sort_key(
+        event: IntArray,
+        book: IntArray,
+        market: IntArray,
+        outcome: IntArray,
+        books: Sequence[str],
+        markets: Sequence[str],
+        outcomes: Sequence[str],
+    ) -> IntArray:
+        """One integer per row that orders rows by event, book, market and outcome (codes
+        from 0): one stable sort of it orders them as a lexicographic sort of the four."""
+        key: IntArray = ((event * len(books) + book) * len(markets) + market) * len(
+            outcomes
+        ) + outcome
+        return key
 
     @classmethod
     def from_quotes(

@@ -230,6 +230,8 @@ class _Scan:
 
     @classmethod
     def of(cls, rows: Sequence[Any], events: Sequence[EventInfo]) -> _Scan:
+        """The columns of ``rows``, sorted by event, book, market and outcome (as a
+        :class:`Board` is, so the boards selected from them need no sorting of their own)."""
         index = {e.id: i for i, e in enumerate(events)}
         if rows:
             ids, books, markets, outcomes, points, prices, times, valid = zip(*rows, strict=True)
@@ -238,23 +240,30 @@ class _Scan:
         distinct = sorted(set(times))
         rank_of = {t: i for i, t in enumerate(distinct)}
         n = len(ids)
-        book_names, book_codes = codes(books)
-        market_names, market_codes = codes(markets)
-        outcome_names, outcome_codes = codes(outcomes)
+        event = np.fromiter(map(index.get, ids, repeat(-1)), dtype=np.int64, count=n)
+        book_names, book = codes(books)
+        market_names, market = codes(markets)
+        outcome_names, outcome = codes(outcomes)
+        order = np.argsort(
+            Board.sort_key(
+                event + 1, book, market, outcome, book_names, market_names, outcome_names
+            ),
+            kind="stable",
+        )
         return cls(
             events=events,
-            event=np.fromiter(map(index.get, ids, repeat(-1)), dtype=np.int64, count=n),
+            event=event[order],
             books=book_names,
-            book=book_codes,
+            book=book[order],
             markets=market_names,
-            market=market_codes,
+            market=market[order],
             outcomes=outcome_names,
-            outcome=outcome_codes,
-            point=np.array(points, dtype=float),  # None becomes NaN
-            price=np.fromiter(prices, dtype=np.int64, count=n),
-            valid=np.fromiter(valid, dtype=bool, count=n),
+            outcome=outcome[order],
+            point=np.array(points, dtype=float)[order],  # None becomes NaN
+            price=np.fromiter(prices, dtype=np.int64, count=n)[order],
+            valid=np.fromiter(valid, dtype=bool, count=n)[order],
             distinct=distinct,
-            rank=np.fromiter(map(rank_of.__getitem__, times), dtype=np.int64, count=n),
+            rank=np.fromiter(map(rank_of.__getitem__, times), dtype=np.int64, count=n)[order],
         )
 
     def as_of(
@@ -262,7 +271,6 @@ class _Scan:
         lead: timedelta,
         staleness: timedelta | None,
         stamps: _Timestamps,
-        decimals: dict[int, float],
     ) -> Board:
         """Per (event, book, market), the valid rows of its latest observation at
         ``commence - lead``, no older than ``staleness``, as a :class:`Board`."""
@@ -279,21 +287,16 @@ class _Scan:
                 for e in events
             ]
         eligible = (rank <= until[event]) & (rank >= oldest[event])
-        n_books, n_markets = len(self.books) + 1, len(self.markets) + 1
-        group = (event * n_books + self.book) * n_markets + self.market
-        group = group + n_books * n_markets  # rows of no event: >= 0
-        latest = np.full(int(group.max(initial=-1)) + 1, -1, dtype=np.int64)
-        np.maximum.at(latest, group[eligible], rank[eligible])
+        # The latest eligible rank of each (event, book, market): its rows are adjacent.
+        n = len(rank)
+        group = (event * len(self.books) + self.book) * len(self.markets) + self.market
+        starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]]) if n else group
+        latest = np.maximum.reduceat(np.where(eligible, rank, -1), starts) if n else rank
         price = self.price
         # Invalid rows still make their observation the latest; they are no price themselves.
-        keep = eligible & (rank == latest[group]) & self.valid
+        keep = eligible & (rank == np.repeat(latest, np.diff(np.r_[starts, n]))) & self.valid
         keep &= (price <= -100) | (price >= 100)
         kept_price = price[keep]
-        distinct_prices, price_at = np.unique(kept_price, return_inverse=True)
-        for value in distinct_prices.tolist():
-            if value not in decimals:
-                decimals[value] = american_to_decimal(value)
-        decimal_of = np.array([decimals[p] for p in distinct_prices.tolist()], dtype=float)
         kept_rank = rank[keep]
         used = np.unique(kept_rank).tolist()
         moment = np.empty(len(distinct), dtype=object)  # datetimes of the observations kept
@@ -312,10 +315,21 @@ class _Scan:
             outcome=self.outcome[keep],
             point=self.point[keep],
             price=kept_price,
-            decimal=decimal_of[price_at.reshape(-1)],
+            decimal=_decimal_odds(kept_price),
             quote_time=moment[kept_rank],
             stamp=kept_rank,
         )
+
+
+def _decimal_odds(american: IntArray) -> FloatArray:
+    """:func:`~oddscore.prices.odds.american_to_decimal` of each price (valid ones), with
+    the same float operations, so bit for bit the same."""
+    as_float = american.astype(np.float64)
+    with np.errstate(divide="ignore"):
+        decimal: FloatArray = np.where(
+            as_float > 0, 1.0 + as_float / 100.0, 1.0 + 100.0 / -as_float
+        )
+    return decimal
 
 
 def _as_of_sets(
@@ -333,11 +347,8 @@ def _as_of_sets(
     a staleness limit). Both are selected on arrays from one coding of the rows; the closing
     board only when first read."""
     scan = _Scan.of(rows, events)
-    decimals: dict[int, float] = {}
-    decision = scan.as_of(lead, staleness, stamps, decimals)
-    return BoardQuotes(decision), BoardQuotes(
-        lambda: scan.as_of(timedelta(0), None, stamps, decimals)
-    )
+    decision = scan.as_of(lead, staleness, stamps)
+    return BoardQuotes(decision), BoardQuotes(lambda: scan.as_of(timedelta(0), None, stamps))
 
 
 async def _next_quotes(
