@@ -115,6 +115,18 @@ def _scan_sql(dialect: str, n_books: int | None, n_markets: int | None) -> str:
     return sql
 
 
+_EVENTS_SQL = (
+    "SELECT id, home_team, away_team, commence_time, status, home_score, away_score, "
+    "completed_at FROM events WHERE sport_key = {} AND commence_time >= {} "
+    "AND commence_time < {} ORDER BY commence_time, id"
+)
+
+
+def _sqlite_time(value: str) -> datetime:
+    """A stored SQLite timestamp (UTC text) as UTCDateTime gives it back."""
+    return datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+
 async def _scan(
     db: Database,
     sport_key: str,
@@ -122,8 +134,9 @@ async def _scan(
     end: datetime,
     bookmakers: Sequence[str] | None,
     markets: Sequence[str] | None,
-) -> list[Any]:
-    """The scan, fetched through the driver (no per-row SQLAlchemy processing)."""
+) -> tuple[list[EventInfo], list[Any]]:
+    """The events and the scan, fetched through the driver on one connection (no per-row
+    SQLAlchemy processing: on a single-book season that was a fifth of the run)."""
     dialect = db.dialect
     sql = _scan_sql(
         dialect,
@@ -135,20 +148,31 @@ async def _scan(
         driver: Any = raw.driver_connection
         if dialect == "postgresql":
             params: list[Any] = [sport_key, start, end]
+            found = await driver.fetch(_EVENTS_SQL.format("$1", "$2", "$3"), *params)
+            events = [
+                EventInfo(e, h, a, t.astimezone(UTC), s, hs, as_, c and c.astimezone(UTC))
+                for e, h, a, t, s, hs, as_, c in found
+            ]
             params += [list(v) for v in (bookmakers, markets) if v is not None]
-            return list(await driver.fetch(sql, *params))
+            return events, list(await driver.fetch(sql, *params))
         params = [
             sport_key,
             start.astimezone(UTC).strftime(_SQLITE_FORMAT),
             end.astimezone(UTC).strftime(_SQLITE_FORMAT),
         ]
+        cursor = await driver.execute(_EVENTS_SQL.format("?", "?", "?"), params)
+        events = [
+            EventInfo(e, h, a, _sqlite_time(t), s, hs, as_, c and _sqlite_time(c))
+            for e, h, a, t, s, hs, as_, c in await cursor.fetchall()
+        ]
+        await cursor.close()
         for values in (bookmakers, markets):
             if values is not None:
                 params += list(values)
         cursor = await driver.execute(sql, params)
         rows = list(await cursor.fetchall())
         await cursor.close()
-        return rows
+        return events, rows
 
 
 class _Timestamps:
@@ -411,27 +435,7 @@ async def load_backtest_data(
     start, end = as_utc(start), as_utc(end)
     lead = timedelta(hours=decision_hours)
     staleness = None if max_staleness_hours is None else timedelta(hours=max_staleness_hours)
-    events_stmt = (
-        select(
-            EVENTS.c.id,
-            EVENTS.c.home_team,
-            EVENTS.c.away_team,
-            EVENTS.c.commence_time,
-            EVENTS.c.status,
-            EVENTS.c.home_score,
-            EVENTS.c.away_score,
-            EVENTS.c.completed_at,
-        )
-        .where(
-            EVENTS.c.sport_key == sport_key,
-            EVENTS.c.commence_time >= start,
-            EVENTS.c.commence_time < end,
-        )
-        .order_by(EVENTS.c.commence_time, EVENTS.c.id)
-    )
-    async with db.session() as session:
-        events = [EventInfo(*row) for row in (await session.execute(events_stmt)).tuples()]
-    rows = await _scan(db, sport_key, start, end, bookmakers, markets)
+    events, rows = await _scan(db, sport_key, start, end, bookmakers, markets)
     stamps = _Timestamps(textual=db.dialect != "postgresql")
     decision, closing = _as_of_sets(rows, events, lead, staleness, stamps)
     data = BacktestData(events, decision, closing, board=decision.board)
