@@ -49,9 +49,11 @@ def closing_values(
     events = list({event.id: event for event, _, _ in bets}.values())
     board, index = _board(data, events)
     event = np.array([index[e.id] for e, _, _ in bets], dtype=np.int64)
-    book = np.array([board.code(board.books, q.book) for _, q, _ in bets], dtype=np.int64)
-    market = np.array([board.code(board.markets, q.market) for _, q, _ in bets], dtype=np.int64)
-    outcome = np.array([board.code(board.outcomes, q.outcome) for _, q, _ in bets], np.int64)
+    books, markets, outcomes = ({n: i for i, n in enumerate(names)} for names in
+                                (board.books, board.markets, board.outcomes))  # fmt: skip
+    book = np.array([books.get(q.book, -1) for _, q, _ in bets], dtype=np.int64)
+    market = np.array([markets.get(q.market, -1) for _, q, _ in bets], dtype=np.int64)
+    outcome = np.array([outcomes.get(q.outcome, -1) for _, q, _ in bets], dtype=np.int64)
     point = np.array([np.nan if q.point is None else q.point for _, q, _ in bets], dtype=float)
     # The first row of the same book, market and outcome (rows are sorted on those keys).
     b, m, o = len(board.books), len(board.markets), len(board.outcomes)

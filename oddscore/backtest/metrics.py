@@ -162,6 +162,12 @@ def _breakdown(bets: Sequence[Bet], key: Callable[[Bet], str]) -> dict[str, Brea
     return out
 
 
+def _month(bet: Bet) -> str:
+    """``YYYY-MM`` of the bet's commence time in UTC (``strftime`` is several times slower)."""
+    moment = bet.commence_time.astimezone(UTC)
+    return f"{moment.year:04d}-{moment.month:02d}"
+
+
 def _bootstrap_yield(stakes: np.ndarray, profits: np.ndarray) -> tuple[float | None, float | None]:
     n = len(stakes)
     if n < 2:
@@ -344,7 +350,7 @@ def compute_summary(
         expected_profit_model=sum(model_ev) if model_ev else None,
         by_market=_breakdown(ordered, lambda b: b.market),
         by_book=_breakdown(ordered, lambda b: b.book),
-        by_month=_breakdown(ordered, lambda b: b.commence_time.astimezone(UTC).strftime("%Y-%m")),
+        by_month=_breakdown(ordered, _month),
         by_tier=_breakdown(ordered, lambda b: b.tier or "unknown"),
         kelly_risk=kelly_risk_rows(ordered, curve, kelly_fraction),
     )
