@@ -30,7 +30,15 @@ from typing import Any
 import numpy as np
 from sqlalchemy import and_, select
 
-from oddscore.backtest.board import Board, BoolArray, FloatArray, IntArray, codes, objects
+from oddscore.backtest.board import (
+    Board,
+    BoolArray,
+    CodedRows,
+    FloatArray,
+    IntArray,
+    codes,
+    objects,
+)
 from oddscore.backtest.market import MarketQuote
 from oddscore.clock import as_utc
 from oddscore.prices.odds import american_to_decimal
@@ -234,20 +242,11 @@ class BoardQuotes(Mapping[str, list[MarketQuote]]):
 
 
 @dataclass(eq=False)
-class _Scan:
+class _Scan(CodedRows):
     """The scan's rows as columns, each string column coded once (see :func:`codes`), each
     timestamp as its rank among the distinct ones: what both as-of sets are selected from."""
 
-    events: Sequence[EventInfo]
-    event: IntArray  # index into ``events``; -1: an event not in the list
-    books: list[str]
-    book: IntArray
-    markets: list[str]
-    market: IntArray
-    outcomes: list[str]
-    outcome: IntArray
-    point: FloatArray  # NaN: no point
-    price: IntArray
+    events: Sequence[EventInfo]  # ``event`` indexes them; -1: an event not in the list
     valid: BoolArray
     distinct: list[Any]  # the distinct timestamps, sorted (text on SQLite, ints on PostgreSQL)
     rank: IntArray
