@@ -257,7 +257,8 @@ class _Scan(CodedRows):
         :class:`Board` is, so the boards selected from them need no sorting of their own)."""
         index = {e.id: i for i, e in enumerate(events)}
         if rows:
-            ids, books, markets, outcomes, points, prices, times, valid = zip(*rows, strict=True)
+            # Not strict: rows have the SELECT's width (strict costs ~15% of the zip).
+            ids, books, markets, outcomes, points, prices, times, valid = zip(*rows, strict=False)
         else:
             ids = books = markets = outcomes = points = prices = times = valid = ()
         distinct = sorted(set(times))
