@@ -27,11 +27,11 @@ Closing = tuple[int | None, float | None, float | None]  # price, price CLV, no-
 
 
 def _board(data: BacktestData, events: Sequence[EventInfo]) -> tuple[Board, dict[str, int]]:
-    """The closing board and the index of each of ``events`` on it: the loader's board of
-    the whole season (selected on arrays with the decision board), else one built from the
+    """The closing board of ``events`` and the index of each event on it: the loader's
+    (selected on arrays from the scan the decision board came from), else one built from the
     closing quotes of ``events``."""
     if isinstance(data.closing, BoardQuotes):
-        board = data.closing.board
+        board = data.closing.board_of({e.id for e in events})
     else:
         listed = [(e.id, e.home_team, e.away_team) for e in events]
         board = Board.from_quotes(listed, {e.id: data.closing.get(e.id, []) for e in events})

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import repeat
@@ -209,18 +209,26 @@ class _Timestamps:
 class BoardQuotes(Mapping[str, list[MarketQuote]]):
     """Per event, a :class:`Board`'s quotes as :class:`MarketQuote` lists (sorted by market,
     book and outcome), made on first use: the array strategies and the CLV read the board and
-    never pay for a season of quote tuples. ``board`` may be a factory, called on first use
-    (the closing set, read only when there are bets)."""
+    never pay for a season of quote tuples. ``board`` may be a factory of the board of some
+    events (None: all), called on first use (the closing set, read only when there are bets,
+    and then mostly for a few of the events)."""
 
-    def __init__(self, board: Board | Callable[[], Board]) -> None:
+    def __init__(self, board: Board | Callable[[Collection[str] | None], Board]) -> None:
         self._board = board
         self._done: dict[str, list[MarketQuote]] | None = None
 
     @property
     def board(self) -> Board:
         if not isinstance(self._board, Board):
-            self._board = self._board()
+            self._board = self._board(None)
         return self._board
+
+    def board_of(self, event_ids: Collection[str]) -> Board:
+        """A board holding at least these events' quotes (each event's are the same as on
+        :attr:`board`), not kept: made from the factory unless the whole board exists."""
+        if isinstance(self._board, Board):
+            return self._board
+        return self._board(event_ids)
 
     def _quotes(self) -> dict[str, list[MarketQuote]]:
         if self._done is None:
@@ -295,21 +303,22 @@ class _Scan(CodedRows):
         lead: timedelta,
         staleness: timedelta | None,
         stamps: _Timestamps,
+        only: Collection[str] | None = None,
     ) -> Board:
         """Per (event, book, market), the valid rows of its latest observation at
-        ``commence - lead``, no older than ``staleness``, as a :class:`Board`."""
+        ``commence - lead``, no older than ``staleness``, as a :class:`Board` (of the events
+        ``only``, when given: the same rows for those, none for the others)."""
         events, distinct, rank, event = self.events, self.distinct, self.rank, self.event
-        # The decision window of each event is a range of timestamp ranks.
-        until = np.array(
-            [bisect_right(distinct, stamps.key(e.commence_time - lead)) - 1 for e in events] + [-1],
-            dtype=np.int64,
-        )  # the extra -1: rows of events outside the list are never eligible
+        # The decision window of each event is a range of timestamp ranks; -1: none (the
+        # extra last one, for rows of events outside the list, and the events not asked for).
+        until = np.full(len(events) + 1, -1, dtype=np.int64)
         oldest = np.zeros(len(events) + 1, dtype=np.int64)
-        if staleness is not None:
-            oldest[:-1] = [
-                bisect_left(distinct, stamps.key(e.commence_time - lead - staleness))
-                for e in events
-            ]
+        for i, e in enumerate(events):
+            if only is not None and e.id not in only:
+                continue
+            until[i] = bisect_right(distinct, stamps.key(e.commence_time - lead)) - 1
+            if staleness is not None:
+                oldest[i] = bisect_left(distinct, stamps.key(e.commence_time - lead - staleness))
         eligible = (rank <= until[event]) & (rank >= oldest[event])
         # The latest eligible rank of each (event, book, market): its rows are adjacent.
         n = len(rank)
@@ -372,7 +381,9 @@ def _as_of_sets(
     board only when first read."""
     scan = _Scan.of(rows, events)
     decision = scan.as_of(lead, staleness, stamps)
-    return BoardQuotes(decision), BoardQuotes(lambda: scan.as_of(timedelta(0), None, stamps))
+    return BoardQuotes(decision), BoardQuotes(
+        lambda only: scan.as_of(timedelta(0), None, stamps, only)
+    )
 
 
 async def _next_quotes(
