@@ -20,7 +20,7 @@ import numpy.typing as npt
 
 from oddscore.backtest.market import MarketQuote
 
-__all__ = ["Board", "codes", "objects"]
+__all__ = ["Board", "CodedRows", "codes", "objects"]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -46,21 +46,28 @@ def codes(values: Sequence[str]) -> tuple[list[str], IntArray]:
 
 
 @dataclass(eq=False)
-class Board:
-    """The decision quotes of a season's events, one row per quote (see the module doc)."""
+class CodedRows:
+    """Quotes as columns, one row per quote, each name coded as its index among the sorted
+    distinct names (:func:`codes`)."""
 
-    event_ids: list[str]  # the events, in the order of ``home_team`` and ``away_team``
-    home_team: ObjectArray
-    away_team: ObjectArray
-    event: IntArray  # per row: index into ``event_ids``
+    event: IntArray  # per row: index of its event
     books: list[str]
-    book: IntArray  # per row: index into ``books`` (sorted names)
+    book: IntArray  # per row: index into ``books``
     markets: list[str]
     market: IntArray
     outcomes: list[str]
     outcome: IntArray
     point: FloatArray  # NaN: no point
     price: IntArray
+
+
+@dataclass(eq=False)
+class Board(CodedRows):
+    """The decision quotes of a season's events, one row per quote (see the module doc)."""
+
+    event_ids: list[str]  # the events (``event`` indexes them), as ``home_team``, ``away_team``
+    home_team: ObjectArray
+    away_team: ObjectArray
     decimal: FloatArray
     quote_time: ObjectArray  # datetimes
     stamp: IntArray  # quote_time as an orderable integer (one value per observation)
@@ -70,14 +77,41 @@ class Board:
     memo: dict[Any, Any] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
-        order = np.lexsort((self.outcome, self.market, self.book, self.event))
-        for name in ("event", "book", "market", "outcome", "point", "price", "decimal"):
-            setattr(self, name, getattr(self, name)[order])
-        self.quote_time = self.quote_time[order]
-        self.stamp = self.stamp[order]
-        if self.source is not None:
-            self.source = self.source[order]
+        key = self.sort_key(
+            self.event,
+            self.book,
+            self.market,
+            self.outcome,
+            self.books,
+            self.markets,
+            self.outcomes,
+        )
+        if len(key) and not (key[1:] >= key[:-1]).all():  # the loader's rows come sorted
+            order = np.argsort(key, kind="stable")
+            for name in ("event", "book", "market", "outcome", "point", "price", "decimal"):
+                setattr(self, name, getattr(self, name)[order])
+            self.quote_time = self.quote_time[order]
+            self.stamp = self.stamp[order]
+            if self.source is not None:
+                self.source = self.source[order]
         self.set_id, self.complete = self._sets()
+
+    @staticmethod
+    def sort_key(
+        event: IntArray,
+        book: IntArray,
+        market: IntArray,
+        outcome: IntArray,
+        books: Sequence[str],
+        markets: Sequence[str],
+        outcomes: Sequence[str],
+    ) -> IntArray:
+        """One integer per row that orders rows by event, book, market and outcome (codes
+        from 0): one stable sort of it orders them as a lexicographic sort of the four."""
+        key: IntArray = ((event * len(books) + book) * len(markets) + market) * len(
+            outcomes
+        ) + outcome
+        return key
 
     @classmethod
     def from_quotes(

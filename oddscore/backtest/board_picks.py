@@ -139,6 +139,10 @@ def fair_for(
     # A book listed twice counts once (the consensus is per book).
     codes = list(dict.fromkeys(board.code(board.books, book) for book in reference))
     wanted = np.isin(board.book, [c for c in codes if c >= 0]) & board.complete
+    # Only the events asked about: a season's closing board serves a few hundred bets.
+    asked = np.zeros(len(board.event_ids), dtype=bool)
+    asked[events[events >= 0]] = True
+    wanted &= asked[board.event]
     sharp_rows = np.flatnonzero(wanted)
     if not len(sharp_rows):
         return out

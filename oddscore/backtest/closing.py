@@ -18,7 +18,7 @@ from oddscore.analytics.clv import novig_clv, price_clv
 from oddscore.backtest.board import Board
 from oddscore.backtest.board_picks import fair_for
 from oddscore.backtest.config import BacktestConfig
-from oddscore.backtest.data import BacktestData, EventInfo, LazyQuotes
+from oddscore.backtest.data import BacktestData, BoardQuotes, EventInfo
 from oddscore.backtest.market import MarketQuote
 
 __all__ = ["closing_values"]
@@ -26,11 +26,16 @@ __all__ = ["closing_values"]
 Closing = tuple[int | None, float | None, float | None]  # price, price CLV, no-vig CLV
 
 
-def _board(data: BacktestData, events: Sequence[EventInfo]) -> Board:
-    if isinstance(data.closing, LazyQuotes):
-        return data.closing.board(events)
-    listed = [(e.id, e.home_team, e.away_team) for e in events]
-    return Board.from_quotes(listed, {e.id: data.closing.get(e.id, []) for e in events})
+def _board(data: BacktestData, events: Sequence[EventInfo]) -> tuple[Board, dict[str, int]]:
+    """The closing board of ``events`` and the index of each event on it: the loader's
+    (selected on arrays from the scan the decision board came from), else one built from the
+    closing quotes of ``events``."""
+    if isinstance(data.closing, BoardQuotes):
+        board = data.closing.board_of({e.id for e in events})
+    else:
+        listed = [(e.id, e.home_team, e.away_team) for e in events]
+        board = Board.from_quotes(listed, {e.id: data.closing.get(e.id, []) for e in events})
+    return board, {event_id: i for i, event_id in enumerate(board.event_ids)}
 
 
 def closing_values(
@@ -42,12 +47,13 @@ def closing_values(
     if not bets:
         return []
     events = list({event.id: event for event, _, _ in bets}.values())
-    board = _board(data, events)
-    index = {event.id: i for i, event in enumerate(events)}
+    board, index = _board(data, events)
     event = np.array([index[e.id] for e, _, _ in bets], dtype=np.int64)
-    book = np.array([board.code(board.books, q.book) for _, q, _ in bets], dtype=np.int64)
-    market = np.array([board.code(board.markets, q.market) for _, q, _ in bets], dtype=np.int64)
-    outcome = np.array([board.code(board.outcomes, q.outcome) for _, q, _ in bets], np.int64)
+    books, markets, outcomes = ({n: i for i, n in enumerate(names)} for names in
+                                (board.books, board.markets, board.outcomes))  # fmt: skip
+    book = np.array([books.get(q.book, -1) for _, q, _ in bets], dtype=np.int64)
+    market = np.array([markets.get(q.market, -1) for _, q, _ in bets], dtype=np.int64)
+    outcome = np.array([outcomes.get(q.outcome, -1) for _, q, _ in bets], dtype=np.int64)
     point = np.array([np.nan if q.point is None else q.point for _, q, _ in bets], dtype=float)
     # The first row of the same book, market and outcome (rows are sorted on those keys).
     b, m, o = len(board.books), len(board.markets), len(board.outcomes)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import repeat
@@ -30,7 +30,15 @@ from typing import Any
 import numpy as np
 from sqlalchemy import and_, select
 
-from oddscore.backtest.board import Board, codes, objects
+from oddscore.backtest.board import (
+    Board,
+    BoolArray,
+    CodedRows,
+    FloatArray,
+    IntArray,
+    codes,
+    objects,
+)
 from oddscore.backtest.market import MarketQuote
 from oddscore.clock import as_utc
 from oddscore.prices.odds import american_to_decimal
@@ -40,9 +48,8 @@ from oddscore.storage.engine import Database
 __all__ = [
     "QUOTE_COLUMNS",
     "BacktestData",
-    "DecisionQuotes",
+    "BoardQuotes",
     "EventInfo",
-    "LazyQuotes",
     "load_backtest_data",
 ]
 
@@ -101,7 +108,7 @@ def _scan_sql(dialect: str, n_books: int | None, n_markets: int | None) -> str:
     # Invalid rows too: they still make their observation the latest one.
     sql = (
         "SELECT o.event_id, o.bookmaker_key, o.market_key, o.outcome_name, "
-        f"o.outcome_description, o.point, o.price, {stamp}, o.is_valid "
+        f"o.point, o.price, {stamp}, o.is_valid "
         "FROM odds o JOIN events e ON e.id = o.event_id "
         f"WHERE e.sport_key = {next(marks)} AND e.commence_time >= {next(marks)} "
         f"AND e.commence_time < {next(marks)} AND o.odds_timestamp < e.commence_time"
@@ -116,6 +123,18 @@ def _scan_sql(dialect: str, n_books: int | None, n_markets: int | None) -> str:
     return sql
 
 
+_EVENTS_SQL = (
+    "SELECT id, home_team, away_team, commence_time, status, home_score, away_score, "
+    "completed_at FROM events WHERE sport_key = {} AND commence_time >= {} "
+    "AND commence_time < {} ORDER BY commence_time, id"
+)
+
+
+def _sqlite_time(value: str) -> datetime:
+    """A stored SQLite timestamp (UTC text) as UTCDateTime gives it back."""
+    return datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+
 async def _scan(
     db: Database,
     sport_key: str,
@@ -123,8 +142,9 @@ async def _scan(
     end: datetime,
     bookmakers: Sequence[str] | None,
     markets: Sequence[str] | None,
-) -> list[Any]:
-    """The scan, fetched through the driver (no per-row SQLAlchemy processing)."""
+) -> tuple[list[EventInfo], list[Any]]:
+    """The events and the scan, fetched through the driver on one connection (no per-row
+    SQLAlchemy processing: on a single-book season that was a fifth of the run)."""
     dialect = db.dialect
     sql = _scan_sql(
         dialect,
@@ -136,20 +156,31 @@ async def _scan(
         driver: Any = raw.driver_connection
         if dialect == "postgresql":
             params: list[Any] = [sport_key, start, end]
+            found = await driver.fetch(_EVENTS_SQL.format("$1", "$2", "$3"), *params)
+            events = [
+                EventInfo(e, h, a, t.astimezone(UTC), s, hs, as_, c and c.astimezone(UTC))
+                for e, h, a, t, s, hs, as_, c in found
+            ]
             params += [list(v) for v in (bookmakers, markets) if v is not None]
-            return list(await driver.fetch(sql, *params))
+            return events, list(await driver.fetch(sql, *params))
         params = [
             sport_key,
             start.astimezone(UTC).strftime(_SQLITE_FORMAT),
             end.astimezone(UTC).strftime(_SQLITE_FORMAT),
         ]
+        cursor = await driver.execute(_EVENTS_SQL.format("?", "?", "?"), params)
+        events = [
+            EventInfo(e, h, a, _sqlite_time(t), s, hs, as_, c and _sqlite_time(c))
+            for e, h, a, t, s, hs, as_, c in await cursor.fetchall()
+        ]
+        await cursor.close()
         for values in (bookmakers, markets):
             if values is not None:
                 params += list(values)
         cursor = await driver.execute(sql, params)
         rows = list(await cursor.fetchall())
         await cursor.close()
-        return rows
+        return events, rows
 
 
 class _Timestamps:
@@ -175,97 +206,29 @@ class _Timestamps:
         return found
 
 
-class _Converter:
-    """Rows of the scan to :class:`MarketQuote`, with per-value caches (prices and times
-    repeat across a season: a few hundred distinct of each)."""
+class BoardQuotes(Mapping[str, list[MarketQuote]]):
+    """Per event, a :class:`Board`'s quotes as :class:`MarketQuote` lists (sorted by market,
+    book and outcome), made on first use: the array strategies and the CLV read the board and
+    never pay for a season of quote tuples. ``board`` may be a factory of the board of some
+    events (None: all), called on first use (the closing set, read only when there are bets,
+    and then mostly for a few of the events)."""
 
-    def __init__(self, stamps: _Timestamps) -> None:
-        self.stamps = stamps
-        self.decimals: dict[int, float] = {}
-
-    def quotes(self, rows: Iterable[Any]) -> list[MarketQuote]:
-        stamps, times, decimals = self.stamps, self.stamps.cache, self.decimals
-        out = []
-        for _event, book, market, outcome, _description, point, price, ts, valid in rows:
-            if not valid:
-                continue  # flagged: it shows the book's market moved, but is no price
-            decimal = decimals.get(price)
-            if decimal is None:
-                if -100 < price < 100:
-                    continue  # not a price; validation flags these, strict or not
-                decimal = decimals[price] = american_to_decimal(price)
-            when = times.get(ts)
-            if when is None:
-                when = stamps.parse(ts)
-            out.append(MarketQuote(book, market, outcome, point, price, decimal, when))
-        out.sort(key=_MARKET_BOOK_OUTCOME)
-        return out
-
-
-def _latest_observations(rows: Iterable[Any]) -> list[Any]:
-    """The rows of each (book, market)'s latest observation, in their order."""
-    latest: dict[tuple[Any, Any], Any] = {}
-    for row in rows:
-        key = (row[1], row[2])
-        found = latest.get(key)
-        if found is None or row[7] > found:
-            latest[key] = row[7]
-    return [row for row in rows if latest[(row[1], row[2])] == row[7]]
-
-
-class LazyQuotes(Mapping[str, list[MarketQuote]]):
-    """Closing quotes per event (its latest observation before commence, per book and
-    market), selected and converted from its scan rows only when the event is looked up.
-
-    The closing set is read for the events that got a bet, a small share of a season.
-    """
-
-    def __init__(self, rows: dict[str, list[Any]], converter: _Converter) -> None:
-        self._rows = rows  # every pre-tip row of the event
-        self._converter = converter
-        self._done: dict[str, list[MarketQuote]] = {}
-
-    def __getitem__(self, event_id: str) -> list[MarketQuote]:
-        found = self._done.get(event_id)
-        if found is None:
-            rows = _latest_observations(self._rows[event_id])
-            found = self._done[event_id] = self._converter.quotes(rows)
-        return found
-
-    def select(self, event_id: str, market: str, books: Collection[str]) -> list[MarketQuote]:
-        """The event's quotes in ``market`` at ``books``, in the order of ``self[event_id]``.
-
-        Selects and converts only those rows (a bet's CLV reads one market at a few books):
-        the latest observation is per book and market, so filtering first changes nothing.
-        """
-        done = self._done.get(event_id)
-        if done is not None:
-            return [q for q in done if q.market == market and q.book in books]
-        rows = [r for r in self._rows.get(event_id, ()) if r[2] == market and r[1] in books]
-        return self._converter.quotes(_latest_observations(rows))
-
-    def board(self, events: Sequence[EventInfo]) -> Board:
-        """The closing quotes of ``events`` as a :class:`Board` (every scan row is pre-tip, so
-        the as-of rule at commence with no staleness limit is the closing rule)."""
-        rows = [row for event in events for row in self._rows.get(event.id, ())]
-        stamps = self._converter.stamps
-        return _decision_board(rows, events, timedelta(0), None, stamps, self._converter)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._rows)
-
-    def __len__(self) -> int:
-        return len(self._rows)
-
-
-class DecisionQuotes(Mapping[str, list[MarketQuote]]):
-    """Per event, its decision quotes as :class:`MarketQuote` lists (sorted by market, book
-    and outcome), made from :attr:`board` on first use: the array strategies read the board
-    and never pay for a season of quote tuples."""
-
-    def __init__(self, board: Board) -> None:
-        self.board = board
+    def __init__(self, board: Board | Callable[[Collection[str] | None], Board]) -> None:
+        self._board = board
         self._done: dict[str, list[MarketQuote]] | None = None
+
+    @property
+    def board(self) -> Board:
+        if not isinstance(self._board, Board):
+            self._board = self._board(None)
+        return self._board
+
+    def board_of(self, event_ids: Collection[str]) -> Board:
+        """A board holding at least these events' quotes (each event's are the same as on
+        :attr:`board`), not kept: made from the factory unless the whole board exists."""
+        if isinstance(self._board, Board):
+            return self._board
+        return self._board(event_ids)
 
     def _quotes(self) -> dict[str, list[MarketQuote]]:
         if self._done is None:
@@ -286,94 +249,140 @@ class DecisionQuotes(Mapping[str, list[MarketQuote]]):
         return len(self._quotes())
 
 
+@dataclass(eq=False)
+class _Scan(CodedRows):
+    """The scan's rows as columns, each string column coded once (see :func:`codes`), each
+    timestamp as its rank among the distinct ones: what both as-of sets are selected from."""
+
+    events: Sequence[EventInfo]  # ``event`` indexes them; -1: an event not in the list
+    valid: BoolArray
+    distinct: list[Any]  # the distinct timestamps, sorted (text on SQLite, ints on PostgreSQL)
+    rank: IntArray
+
+    @classmethod
+    def of(cls, rows: Sequence[Any], events: Sequence[EventInfo]) -> _Scan:
+        """The columns of ``rows``, sorted by event, book, market and outcome (as a
+        :class:`Board` is, so the boards selected from them need no sorting of their own)."""
+        index = {e.id: i for i, e in enumerate(events)}
+        if rows:
+            # Not strict: rows have the SELECT's width (strict costs ~15% of the zip).
+            ids, books, markets, outcomes, points, prices, times, valid = zip(*rows, strict=False)
+        else:
+            ids = books = markets = outcomes = points = prices = times = valid = ()
+        distinct = sorted(set(times))
+        rank_of = {t: i for i, t in enumerate(distinct)}
+        n = len(ids)
+        event = np.fromiter(map(index.get, ids, repeat(-1)), dtype=np.int64, count=n)
+        book_names, book = codes(books)
+        market_names, market = codes(markets)
+        outcome_names, outcome = codes(outcomes)
+        order = np.argsort(
+            Board.sort_key(
+                event + 1, book, market, outcome, book_names, market_names, outcome_names
+            ),
+            kind="stable",
+        )
+        return cls(
+            events=events,
+            event=event[order],
+            books=book_names,
+            book=book[order],
+            markets=market_names,
+            market=market[order],
+            outcomes=outcome_names,
+            outcome=outcome[order],
+            point=np.array(points, dtype=float)[order],  # None becomes NaN
+            price=np.fromiter(prices, dtype=np.int64, count=n)[order],
+            valid=np.fromiter(valid, dtype=bool, count=n)[order],
+            distinct=distinct,
+            rank=np.fromiter(map(rank_of.__getitem__, times), dtype=np.int64, count=n)[order],
+        )
+
+    def as_of(
+        self,
+        lead: timedelta,
+        staleness: timedelta | None,
+        stamps: _Timestamps,
+        only: Collection[str] | None = None,
+    ) -> Board:
+        """Per (event, book, market), the valid rows of its latest observation at
+        ``commence - lead``, no older than ``staleness``, as a :class:`Board` (of the events
+        ``only``, when given: the same rows for those, none for the others)."""
+        events, distinct, rank, event = self.events, self.distinct, self.rank, self.event
+        # The decision window of each event is a range of timestamp ranks; -1: none (the
+        # extra last one, for rows of events outside the list, and the events not asked for).
+        until = np.full(len(events) + 1, -1, dtype=np.int64)
+        oldest = np.zeros(len(events) + 1, dtype=np.int64)
+        for i, e in enumerate(events):
+            if only is not None and e.id not in only:
+                continue
+            until[i] = bisect_right(distinct, stamps.key(e.commence_time - lead)) - 1
+            if staleness is not None:
+                oldest[i] = bisect_left(distinct, stamps.key(e.commence_time - lead - staleness))
+        eligible = (rank <= until[event]) & (rank >= oldest[event])
+        # The latest eligible rank of each (event, book, market): its rows are adjacent.
+        n = len(rank)
+        group = (event * len(self.books) + self.book) * len(self.markets) + self.market
+        starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]]) if n else group
+        latest = np.maximum.reduceat(np.where(eligible, rank, -1), starts) if n else rank
+        price = self.price
+        # Invalid rows still make their observation the latest; they are no price themselves.
+        keep = eligible & (rank == np.repeat(latest, np.diff(np.r_[starts, n]))) & self.valid
+        keep &= (price <= -100) | (price >= 100)
+        kept_price = price[keep]
+        kept_rank = rank[keep]
+        used = np.unique(kept_rank).tolist()
+        moment = np.empty(len(distinct), dtype=object)  # datetimes of the observations kept
+        cache = stamps.cache
+        moment[used] = [cache.get(distinct[i]) or stamps.parse(distinct[i]) for i in used]
+        return Board(
+            event_ids=[e.id for e in events],
+            home_team=objects([e.home_team for e in events]),
+            away_team=objects([e.away_team for e in events]),
+            event=event[keep],
+            books=self.books,
+            book=self.book[keep],
+            markets=self.markets,
+            market=self.market[keep],
+            outcomes=self.outcomes,
+            outcome=self.outcome[keep],
+            point=self.point[keep],
+            price=kept_price,
+            decimal=_decimal_odds(kept_price),
+            quote_time=moment[kept_rank],
+            stamp=kept_rank,
+        )
+
+
+def _decimal_odds(american: IntArray) -> FloatArray:
+    """:func:`~oddscore.prices.odds.american_to_decimal` of each price (valid ones), with
+    the same float operations, so bit for bit the same."""
+    as_float = american.astype(np.float64)
+    with np.errstate(divide="ignore"):
+        decimal: FloatArray = np.where(
+            as_float > 0, 1.0 + as_float / 100.0, 1.0 + 100.0 / -as_float
+        )
+    return decimal
+
+
 def _as_of_sets(
     rows: Sequence[Any],
     events: Sequence[EventInfo],
     lead: timedelta,
     staleness: timedelta | None,
     stamps: _Timestamps,
-) -> tuple[DecisionQuotes, LazyQuotes]:
-    """Per (event, book, market), the valid rows of its latest observation at the decision
-    time (within the staleness) and, lazily, of its latest before commence: the query
-    layer's rule (:func:`oddscore.queries.asof.odds_before_tip`). The decision set is
-    selected on arrays, one pass over the season, and kept as a :class:`Board`."""
-    by_event: dict[str, list[Any]] = defaultdict(list)
-    for row in rows:
-        by_event[row[0]].append(row)
-    converter = _Converter(stamps)
-    board = _decision_board(rows, events, lead, staleness, stamps, converter)
-    return DecisionQuotes(board), LazyQuotes(dict(by_event), converter)
-
-
-def _decision_board(
-    rows: Sequence[Any],
-    events: Sequence[EventInfo],
-    lead: timedelta,
-    staleness: timedelta | None,
-    stamps: _Timestamps,
-    converter: _Converter,
-) -> Board:
-    listed = [(e.id, e.home_team, e.away_team) for e in events]
-    index = {e.id: i for i, e in enumerate(events)}
-    if rows:
-        ids, books, markets, outcomes, _, points, prices, times, valid = zip(*rows, strict=True)
-    else:
-        ids = books = markets = outcomes = points = prices = times = valid = ()
-    # Timestamps as ranks among the distinct ones (text on SQLite, ints on PostgreSQL): the
-    # decision window of each event is then a range of ranks.
-    distinct = sorted(set(times))
-    rank_of = {t: i for i, t in enumerate(distinct)}
-    rank = np.fromiter(map(rank_of.__getitem__, times), dtype=np.int64, count=len(times))
-    event = np.fromiter(map(index.get, ids, repeat(-1)), dtype=np.int64, count=len(ids))
-    until = np.array(
-        [bisect_right(distinct, stamps.key(e.commence_time - lead)) - 1 for e in events] + [-1],
-        dtype=np.int64,
-    )  # the extra -1: rows of events outside the list are never eligible
-    oldest = np.zeros(len(events) + 1, dtype=np.int64)
-    if staleness is not None:
-        oldest[:-1] = [
-            bisect_left(distinct, stamps.key(e.commence_time - lead - staleness)) for e in events
-        ]
-    eligible = (rank <= until[event]) & (rank >= oldest[event])
-    book_names, book_codes = codes(books)
-    market_names, market_codes = codes(markets)
-    outcome_names, outcome_codes = codes(outcomes)
-    group = (event * (len(book_names) + 1) + book_codes) * (len(market_names) + 1) + market_codes
-    group = group + (len(book_names) + 1) * (len(market_names) + 1)  # rows of no event: >= 0
-    latest = np.full(int(group.max(initial=-1)) + 1, -1, dtype=np.int64)
-    np.maximum.at(latest, group[eligible], rank[eligible])
-    price = np.fromiter(prices, dtype=np.int64, count=len(prices))
-    # Invalid rows still make their observation the latest; they are no price themselves.
-    keep = eligible & (rank == latest[group]) & np.fromiter(valid, dtype=bool, count=len(valid))
-    keep &= (price <= -100) | (price >= 100)
-    kept_price = price[keep]
-    distinct_prices, price_at = np.unique(kept_price, return_inverse=True)
-    decimals = converter.decimals
-    for value in distinct_prices.tolist():
-        if value not in decimals:
-            decimals[value] = american_to_decimal(value)
-    decimal_of = np.array([decimals[p] for p in distinct_prices.tolist()], dtype=float)
-    kept_rank = rank[keep]
-    used = np.unique(kept_rank).tolist()
-    moment = np.empty(len(distinct), dtype=object)  # datetimes of the observations kept only
-    cache = stamps.cache
-    moment[used] = [cache.get(distinct[i]) or stamps.parse(distinct[i]) for i in used]
-    return Board(
-        event_ids=[e for e, _, _ in listed],
-        home_team=objects([h for _, h, _ in listed]),
-        away_team=objects([a for _, _, a in listed]),
-        event=event[keep],
-        books=book_names,
-        book=book_codes[keep],
-        markets=market_names,
-        market=market_codes[keep],
-        outcomes=outcome_names,
-        outcome=outcome_codes[keep],
-        point=np.array(points, dtype=float)[keep],  # None becomes NaN
-        price=kept_price,
-        decimal=decimal_of[price_at.reshape(-1)],
-        quote_time=moment[kept_rank],
-        stamp=kept_rank,
+) -> tuple[BoardQuotes, BoardQuotes]:
+    """The decision and closing sets of the scan's ``rows`` (event id, book, market, outcome,
+    point, price, timestamp, valid), by the query layer's rule
+    (:func:`oddscore.queries.asof.odds_before_tip`): per (event, book, market), the valid rows
+    of its latest observation at the decision time (within the staleness), and of its latest
+    before commence (every scan row is pre-tip, so that is the as-of rule at commence without
+    a staleness limit). Both are selected on arrays from one coding of the rows; the closing
+    board only when first read."""
+    scan = _Scan.of(rows, events)
+    decision = scan.as_of(lead, staleness, stamps)
+    return BoardQuotes(decision), BoardQuotes(
+        lambda only: scan.as_of(timedelta(0), None, stamps, only)
     )
 
 
@@ -437,27 +446,7 @@ async def load_backtest_data(
     start, end = as_utc(start), as_utc(end)
     lead = timedelta(hours=decision_hours)
     staleness = None if max_staleness_hours is None else timedelta(hours=max_staleness_hours)
-    events_stmt = (
-        select(
-            EVENTS.c.id,
-            EVENTS.c.home_team,
-            EVENTS.c.away_team,
-            EVENTS.c.commence_time,
-            EVENTS.c.status,
-            EVENTS.c.home_score,
-            EVENTS.c.away_score,
-            EVENTS.c.completed_at,
-        )
-        .where(
-            EVENTS.c.sport_key == sport_key,
-            EVENTS.c.commence_time >= start,
-            EVENTS.c.commence_time < end,
-        )
-        .order_by(EVENTS.c.commence_time, EVENTS.c.id)
-    )
-    async with db.session() as session:
-        events = [EventInfo(*row) for row in (await session.execute(events_stmt)).tuples()]
-    rows = await _scan(db, sport_key, start, end, bookmakers, markets)
+    events, rows = await _scan(db, sport_key, start, end, bookmakers, markets)
     stamps = _Timestamps(textual=db.dialect != "postgresql")
     decision, closing = _as_of_sets(rows, events, lead, staleness, stamps)
     data = BacktestData(events, decision, closing, board=decision.board)

@@ -165,7 +165,7 @@ def _bet(
     result: BetResult,
     profit: float,
     closing: Closing,
-    config: BacktestConfig,
+    settled_at: datetime,
     tiers: tuple[TierSpec, ...],
 ) -> Bet:
     event = pending.event
@@ -193,7 +193,7 @@ def _bet(
         expected_value=ev,
         result=result.value,
         profit=profit,
-        settled_at=_end_time(event, config),
+        settled_at=settled_at,
         closing_price=closing_price,
         clv_price=clv_p,
         clv=clv,
@@ -309,7 +309,7 @@ def simulate(
     closings = closing_values([(p.event, p.quote, p.decimal) for p, _, _ in settled], data, config)
     tiers = tiers_for(config.sport_key)
     bets = [
-        _bet(pending, result, profit, closing, config, tiers)
+        _bet(pending, result, profit, closing, ends[pending.event.id], tiers)
         for (pending, result, profit), closing in zip(settled, closings, strict=True)
     ]
     summary, curve, daily = compute_summary(

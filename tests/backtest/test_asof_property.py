@@ -44,7 +44,6 @@ def _rows(spec: list[tuple[int, str, str, str, int, int, bool]]) -> list[tuple]:
             market,
             outcome,
             None,
-            None,
             price,
             _micros(EVENTS[e].commence_time - timedelta(minutes=minutes)),
             valid,
@@ -63,12 +62,12 @@ def _brute_force(rows: list[tuple]) -> set[tuple]:
     for group in by_market.values():
         event = next(e for e in EVENTS if e.id == group[0][0])
         decision = event.commence_time - LEAD
-        eligible = [r for r in group if _micros(decision - STALE) <= r[7] <= _micros(decision)]
+        eligible = [r for r in group if _micros(decision - STALE) <= r[6] <= _micros(decision)]
         if eligible:
-            latest = max(r[7] for r in eligible)
+            latest = max(r[6] for r in eligible)
             when = EPOCH + timedelta(microseconds=latest)
             out |= {
-                (r[0], r[1], r[2], r[3], r[6], when) for r in eligible if r[7] == latest and r[8]
+                (r[0], r[1], r[2], r[3], r[5], when) for r in eligible if r[6] == latest and r[7]
             }
     return out
 

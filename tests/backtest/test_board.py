@@ -9,10 +9,12 @@ import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import numpy as np
 import pytest
 
 from oddscore.analytics.odds import american_to_decimal
 from oddscore.backtest.board import Board
+from oddscore.backtest.data import _decimal_odds
 from oddscore.backtest.engine import board_of, simulate
 from oddscore.backtest.market import EventView, MarketQuote, MarketView
 from oddscore.backtest.strategies.base import BetIntent, BettingStrategy
@@ -163,3 +165,21 @@ def test_simulate_on_the_board_equals_the_per_event_replay() -> None:
     slow = simulate(PerEvent(strategy.params), data, config)
     assert fast.summary.total_bets > 300
     assert fast.model_dump() == slow.model_dump()
+
+
+def test_one_integer_key_sorts_rows_as_the_four_codes_do() -> None:
+    """The board's (and the loader's) single stable sort on ``Board.sort_key`` is the
+    lexicographic sort by event, book, market and outcome, ties kept in row order."""
+    rng = np.random.default_rng(7)
+    sizes = (40, 9, 3, 31)
+    event, book, market, outcome = (rng.integers(0, size, 5_000) for size in sizes)
+    names = [[f"n{i}" for i in range(size)] for size in sizes[1:]]
+    key = Board.sort_key(event, book, market, outcome, *names)
+    assert np.array_equal(
+        np.argsort(key, kind="stable"), np.lexsort((outcome, market, book, event))
+    )
+
+
+def test_prices_become_decimals_bit_for_bit() -> None:
+    prices = np.array([p for p in range(-20_000, 20_001) if not -100 < p < 100], dtype=np.int64)
+    assert _decimal_odds(prices).tolist() == [american_to_decimal(p) for p in prices.tolist()]

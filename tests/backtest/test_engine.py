@@ -7,16 +7,17 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from oddscore.backtest.config import BacktestConfig
-from oddscore.backtest.data import load_backtest_data
-from oddscore.backtest.engine import run_backtest
+from oddscore.backtest.data import EventInfo, load_backtest_data
+from oddscore.backtest.engine import load_for_config, run_backtest
 from oddscore.backtest.market import MarketView
 from oddscore.backtest.results import BacktestResult
 from oddscore.backtest.strategies import BetIntent, BettingStrategy, EventResult, StrategyParams
 from oddscore.backtest.strategies.flat import FlatParams, FlatStrategy
 from oddscore.exceptions import BacktestError
+from oddscore.queries._sql import EVENTS
 from oddscore.storage import Database, Odds
 from tests.backtest.conftest import T0, Game, Q, h2h, seed
 from tests.backtest.reference import assert_loader_matches_query_layer
@@ -386,3 +387,30 @@ async def test_middles_learn_the_distribution_only_from_finished_games(db: Datab
         db, "middles", config(), {"min_history": 1, "max_quote_age_minutes": 1}
     )
     assert stale.bets == []
+
+
+async def test_loader_reads_the_events_as_the_orm_gives_them(seeded: Database) -> None:
+    """The events come through the driver; they equal what SQLAlchemy's UTCDateTime gives
+    (a finished game with its end time, an unfinished one without)."""
+    c = config()
+    data = await load_for_config(seeded, c)
+    async with seeded.session() as session:
+        rows = (
+            await session.execute(
+                select(
+                    EVENTS.c.id,
+                    EVENTS.c.home_team,
+                    EVENTS.c.away_team,
+                    EVENTS.c.commence_time,
+                    EVENTS.c.status,
+                    EVENTS.c.home_score,
+                    EVENTS.c.away_score,
+                    EVENTS.c.completed_at,
+                )
+                .where(EVENTS.c.commence_time >= c.start, EVENTS.c.commence_time < c.end)
+                .order_by(EVENTS.c.commence_time, EVENTS.c.id)
+            )
+        ).all()
+    assert data.events == [EventInfo(*row) for row in rows]
+    assert {e.completed_at is None for e in data.events} == {True, False}
+    assert all(e.commence_time.utcoffset() == timedelta(0) for e in data.events)

@@ -6,11 +6,12 @@ import itertools
 import math
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from oddscore.backtest.grading import BetResult, grade, settle_profit
-from oddscore.backtest.metrics import compute_summary
+from oddscore.backtest.metrics import BOOTSTRAP_SAMPLES, _bootstrap_yield, compute_summary
 from oddscore.backtest.results import BacktestResult, Bet
 from oddscore.exceptions import BacktestError
 
@@ -248,3 +249,20 @@ def test_kelly_risk_of_the_plan_as_staked_sums_the_slates() -> None:
         ).summary
         == s
     )
+
+
+@pytest.mark.parametrize(
+    ("n", "flat"),
+    [(2, True), (3, False), (166, False), (1294, True), (1294, False), (40_000, False)],
+)
+def test_the_blocked_bootstrap_draws_and_sums_as_the_whole_one(n: int, flat: bool) -> None:
+    """The yield's bootstrap runs in cache-sized blocks (flat stakes: one turnover); its
+    interval is bit for bit that of all 2,000 resamples drawn and summed at once."""
+    rng = np.random.default_rng(n)
+    stakes = np.full(n, 50.0) if flat else np.round(rng.uniform(1.0, 300.0, n), 2)
+    profits = np.where(rng.random(n) < 0.5, -stakes, stakes * rng.uniform(0.3, 2.0, n))
+    whole = np.random.default_rng(20231024)
+    idx = whole.integers(0, n, size=(BOOTSTRAP_SAMPLES, n))
+    yields = profits[idx].sum(axis=1) / stakes[idx].sum(axis=1)
+    low, high = np.percentile(yields, [2.5, 97.5])
+    assert _bootstrap_yield(stakes, profits) == (float(low), float(high))
