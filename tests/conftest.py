@@ -108,8 +108,9 @@ WALL_CLOCK_TESTS = (
 )
 
 
-# Workers of a plain `uv run pytest` (the whole suite, or a marker selection of it): the suite
-# mostly waits on Prefect servers and subprocesses, so three workers beat two on two cores.
+# Workers of a plain `uv run pytest` (the whole suite, or a marker selection of it). The suite
+# mostly waits on Prefect servers and subprocesses, so more workers than the two cores of the
+# CI machine still pay; each worker also starts its own Prefect server, which caps the gain.
 DEFAULT_WORKERS = 3
 
 
