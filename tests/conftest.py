@@ -19,6 +19,12 @@ os.environ.setdefault(
     os.path.join(tempfile.gettempdir(), f"oddscore-moto-recording-{os.getpid()}.jsonl"),
 )
 
+# An xdist worker starts with COLUMNS=80 and LINES=24 in its environment, which Rich would
+# read once, at import, and keep: a test that widens a table through COLUMNS would get 80.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    for name in ("COLUMNS", "LINES"):
+        os.environ.pop(name, None)
+
 import asyncio
 import shutil
 from collections.abc import AsyncIterator, Iterator
@@ -102,11 +108,94 @@ WALL_CLOCK_TESTS = (
 )
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+# Workers of a plain `uv run pytest` (the whole suite, or a marker selection of it). The suite
+# mostly waits on Prefect servers and subprocesses, so more workers than the two cores of the
+# CI machine still pay; each worker also starts its own Prefect server, which caps the gain.
+DEFAULT_WORKERS = 3
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    """Run the whole suite on :data:`DEFAULT_WORKERS` xdist workers; a run naming its tests
+    (a folder, a file, a node id) stays in one process, and ``-n`` decides either way.
+
+    Runs before xdist's own hook of the same name, which turns ``numprocesses`` into workers.
+    """
+    if hasattr(config, "workerinput") or config.option.numprocesses is not None:
+        return
+    if config.args_source is pytest.Config.ArgsSource.TESTPATHS and not config.option.usepdb:
+        config.option.numprocesses = DEFAULT_WORKERS
+
+
+# The modules with a module-scoped fixture (a deployed stack, a moto ECS walk-through, a
+# browser, a replay simulator): one worker runs each whole, so the fixture is built once, not
+# once per worker. Collection fails when a module's fixture is missing here.
+ONE_WORKER_MODULES = frozenset(
+    f"tests/{module}"
+    for module in (
+        "backfill/test_cli.py",
+        "backfill/test_execute_replay.py",
+        "backfill/test_execute_synthetic.py",
+        "backfill/test_gaps_cli.py",
+        "backfill/test_gaps_replay.py",
+        "backfill/test_selection.py",
+        "deploy/test_ecs_template.py",
+        "e2e/test_deployment.py",
+        "e2e/test_safety_net.py",
+        "flows/test_ecs_deploy.py",
+        "ingestion/test_recheck_and_serve.py",
+        "simulator/test_replay.py",
+        "web/test_browser.py",
+    )
+)
+
+
+def _uses_module_fixture(item: pytest.Item) -> bool:
+    info = getattr(item, "_fixtureinfo", None)  # pytest's own record of the item's fixtures
+    if info is None:
+        return False
+    scopes = {defs[-1].scope for defs in info.name2fixturedefs.values() if defs}
+    return bool(scopes - {"function", "session"})
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """xdist's ``load``, except that each of :data:`ONE_WORKER_MODULES` goes to one worker.
+
+    Not ``xdist_group`` marks with ``--dist loadgroup``: xdist 3.8 groups by renaming the
+    items' node ids, which pytest 9.2 no longer reads, so the marks have no effect.
+    """
+    if config.getvalue("dist") != "load":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ModuleGroups(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return module if module in ONE_WORKER_MODULES else nodeid
+
+    return ModuleGroups(config, log)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     tests = Path(__file__).parent
     for item in items:
         if item.path.relative_to(tests).as_posix().startswith(WALL_CLOCK_TESTS):
             item.add_marker(pytest.mark.wallclock)
+    unlisted = sorted(
+        {
+            item.nodeid.split("::", 1)[0]
+            for item in items
+            if _uses_module_fixture(item)
+            and item.nodeid.split("::", 1)[0] not in ONE_WORKER_MODULES
+        }
+    )
+    if unlisted:
+        raise pytest.UsageError(f"add to ONE_WORKER_MODULES in tests/conftest.py: {unlisted}")
+    if hasattr(config, "workerinput"):
+        # Workers take tests in collection order: the slow ones (minutes each) go first, so
+        # none of them starts last and holds up the end of the run. Every worker sorts alike.
+        items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 def require_postgres() -> bool:
@@ -158,10 +247,20 @@ async def _prepare_postgres(url: str) -> str | None:
     return None
 
 
+def worker_database_url(url: str) -> str:
+    """``url`` for this process: an xdist worker gets its own database (``odds_test_gw1``),
+    since every test empties the tables of the database it uses."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    target = make_url(url)
+    return target.set(database=f"{target.database}_{worker}").render_as_string(False)
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> str:
-    """A migrated, empty PostgreSQL database for this test session."""
-    url = os.environ.get("TEST_DATABASE_URL", DEFAULT_TEST_DATABASE_URL)
+    """A migrated, empty PostgreSQL database for this test session (and this worker)."""
+    url = worker_database_url(os.environ.get("TEST_DATABASE_URL", DEFAULT_TEST_DATABASE_URL))
     problem = asyncio.run(_prepare_postgres(url))
     if problem is not None:
         if require_postgres():

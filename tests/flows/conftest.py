@@ -25,9 +25,15 @@ from tests.flows.processes import SIMULATOR_KEY, start_simulator, stop  # noqa: 
 
 @pytest.fixture(scope="session", autouse=True)
 def prefect_server() -> Iterator[None]:
+    """The session's Prefect test server; tests/reliability's when it came first (an xdist
+    worker runs the slow tests of any folder first). Never a second server in one session."""
+    from prefect.server.api.server import SubprocessASGIServer
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
     from prefect.testing.utilities import prefect_test_harness
 
+    if SubprocessASGIServer._instances.get(None) is not None:  # noqa: SLF001
+        yield
+        return
     with prefect_test_harness(server_startup_timeout=180):
         with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
             yield
