@@ -99,7 +99,11 @@ def _root(
 ) -> None:
     """Collect, store, analyse and backtest betting odds from The Odds API."""
     _configure_logging()
-    if ctx.invoked_subcommand not in _OWN_DATABASE and not _only_help(ctx):
+    if (
+        ctx.invoked_subcommand not in _OWN_DATABASE
+        and not _only_help(ctx)
+        and not _reads_no_database(ctx)
+    ):
         _create_embedded_database()
 
 
@@ -107,6 +111,20 @@ def _root(
 # `db` and `deploy` need none (or migrate it themselves; deploy only stores it as a secret),
 # `hedge` and `kelly` are arithmetic.
 _OWN_DATABASE = {"demo", "simulator", "db", "deploy", "hedge", "kelly"}
+# Subcommands of database-backed groups that read files or the registry only.
+_NO_DATABASE = {
+    ("backtest", "list-strategies"),
+    ("schedule", "replay"),
+    ("schedule", "simulate"),
+}
+
+
+def _reads_no_database(ctx: typer.Context) -> bool:
+    """Whether the command line names one of :data:`_NO_DATABASE` (the group, then its
+    command, as the first two words that are not options)."""
+    args: list[str] = ctx.meta.get(_ARGS, [])
+    words = [word for word in args if not word.startswith("-")]
+    return tuple(words[:2]) in _NO_DATABASE
 
 
 def _only_help(ctx: typer.Context) -> bool:

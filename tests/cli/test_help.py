@@ -81,6 +81,14 @@ def test_a_group_alone_or_short_help_creates_no_database(args: list[str], in_tmp
     assert not (in_tmp / "odds.db").exists()
 
 
+def test_a_command_that_reads_no_database_creates_none(in_tmp: Path) -> None:
+    listed = runner.invoke(app, ["backtest", "list-strategies", "--json"])
+    assert listed.exit_code == 0, listed.output
+    replay = runner.invoke(app, ["schedule", "replay", "--events", str(in_tmp / "missing")])
+    assert replay.exit_code != 0 and "missing" in replay.output
+    assert not (in_tmp / "odds.db").exists()
+
+
 def test_a_query_creates_the_embedded_database(in_tmp: Path) -> None:
     result = runner.invoke(app, ["status", "show", "--json"])
     assert result.exit_code == 0, result.output
