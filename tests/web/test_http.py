@@ -293,7 +293,10 @@ def test_the_api_key_never_appears(client: TestClient) -> None:
         assert CANARY not in response.text, url
 
 
-def test_serve_refuses_a_public_address_without_the_flag() -> None:
+def test_serve_refuses_a_public_address_without_the_flag(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # the root callback creates the default embedded database
     result = runner.invoke(cli, ["serve", "--host", "0.0.0.0"])
     assert result.exit_code == 1
     assert "--allow-remote" in result.output
