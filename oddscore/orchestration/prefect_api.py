@@ -4,6 +4,7 @@ that only read or configure the orchestrator, and a short timeout so they never 
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -30,8 +31,36 @@ def api_client(
         register_secret(api_key)
         headers["authorization"] = f"Bearer {api_key}"
     return httpx.AsyncClient(
-        base_url=api_url.rstrip("/"), timeout=timeout, headers=headers, transport=transport
+        base_url=api_url.rstrip("/"),
+        timeout=timeout,
+        headers=headers,
+        transport=RetryBusy(transport or httpx.AsyncHTTPTransport()),
     )
+
+
+# A busy Prefect server answers 503 (or 429/502) for a moment; Prefect's own client retries
+# these, so a command that talks to the API without it must too.
+BUSY = frozenset({429, 502, 503})
+
+
+class RetryBusy(httpx.AsyncBaseTransport):
+    """Retries a request the server was too busy to take, a few times with a short pause."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, attempts: int = 4) -> None:
+        self.inner = inner
+        self.attempts = attempts
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        for attempt in range(1, self.attempts + 1):
+            response = await self.inner.handle_async_request(request)
+            if response.status_code not in BUSY or attempt == self.attempts:
+                return response
+            await response.aclose()
+            await asyncio.sleep(0.25 * 2**attempt)
+        raise AssertionError("unreachable")  # the loop always returns
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
 
 
 async def post(http: httpx.AsyncClient, path: str, body: dict[str, Any]) -> Any:
