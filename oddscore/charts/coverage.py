@@ -9,9 +9,9 @@ from pathlib import Path
 
 from oddscore.charts._mpl import pyplot, save
 from oddscore.queries.types import TierCoverage
-from oddscore.scheduling.tiers import TIERS
+from oddscore.scheduling.tiers import TIERS, tiers_for
 
-__all__ = ["DayCoverage", "coverage_by_day", "save_tier_coverage"]
+__all__ = ["DayCoverage", "coverage_by_day", "save_tier_coverage", "tier_labels"]
 
 TIER_NAMES: tuple[str, ...] = tuple(spec.tier.value for spec in TIERS)
 
@@ -52,7 +52,7 @@ def save_tier_coverage(
     fig, ax = plt.subplots(figsize=(width, 4.2))
     image = ax.imshow(grid if days else [[0.0]], aspect="auto", cmap="YlGn", vmin=0.0, vmax=100.0)
     ax.set_yticks(range(len(TIER_NAMES)))
-    ax.set_yticklabels([f"{name} ({_hours(name)})" for name in TIER_NAMES])
+    ax.set_yticklabels(tier_labels({item.sport_key for item in coverage}))
     step = max(1, len(days) // 20)
     ax.set_xticks(range(0, len(days), step))
     ax.set_xticklabels([f"{d.day}\n{d.games} games" for d in days[::step]], fontsize="small")
@@ -80,7 +80,19 @@ def save_tier_coverage(
     return save(fig, path)
 
 
-def _hours(tier: str) -> str:
-    spec = next(s for s in TIERS if s.tier.value == tier)
-    upper = "+" if spec.max_hours is None else f"-{spec.max_hours:g}"
-    return f"{spec.min_hours:g}{upper} h"
+def tier_labels(sports: set[str | None]) -> list[str]:
+    """Each tier's name with its hours before tip, as the games' sport defines them.
+
+    A sport's profile can move the boundaries (``tier_offsets``), so games of sports whose
+    tables differ share a row's name but not its hours: the hours are left out then.
+    """
+    tables = {tiers_for(sport) for sport in sports} or {TIERS}
+    if len(tables) > 1:
+        return [f"{name} (hours vary by sport)" for name in TIER_NAMES]
+    (table,) = tables
+    return [f"{spec.tier.value} ({_hours(spec.min_hours, spec.max_hours)})" for spec in table]
+
+
+def _hours(low: float, high: float | None) -> str:
+    upper = "+" if high is None else f"-{high:g}"
+    return f"{low:g}{upper} h"

@@ -81,6 +81,10 @@ def coverage(
     output: Annotated[Path, typer.Option("--output", "-o", help="PNG to write.")] = Path(
         "tier_coverage.png"
     ),
+    sport: Annotated[
+        str | None,
+        typer.Option(help="Only this sport's games, labelled with its tier hours (default: all)."),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Share of games with a snapshot in each fetch tier, per game day (a heat map).
@@ -98,11 +102,12 @@ def coverage(
 
     async def go() -> Any:
         async with open_session() as session:
-            return await tier_coverage(session, start=first, end=last)
+            return await tier_coverage(session, start=first, end=last, sport_key=sport)
 
     found = run(go())
     if not found:
-        raise fail(f"no stored games between {start} and {end}")
+        games = f"{sport} games" if sport else "games"
+        raise fail(f"no stored {games} between {start} and {end}")
     save_tier_coverage(found, output)
     days = coverage_by_day(found)
     if as_json:

@@ -33,23 +33,26 @@ async def tier_coverage(
     event_ids: Sequence[str] | None = None,
     start: datetime | None = None,
     end: datetime | None = None,
+    sport_key: str | None = None,
 ) -> list[TierCoverage]:
     """Snapshot counts per tier for each selected event (events without any included)."""
     where: list[ColumnElement[bool]] = list(in_filter(EV.id, event_ids))
+    if sport_key is not None:
+        where.append(EV.sport_key == sport_key)
     if start is not None:
         where.append(EV.commence_time >= as_utc(start))
     if end is not None:
         where.append(EV.commence_time < as_utc(end))
     statement = (
-        select(EV.id, EV.commence_time, SN.fetch_tier, func.count(SN.id))
+        select(EV.id, EV.commence_time, EV.sport_key, SN.fetch_tier, func.count(SN.id))
         .select_from(EVENTS.outerjoin(SNAPSHOTS, and_(SN.event_id == EV.id)))
         .where(*where)
-        .group_by(EV.id, EV.commence_time, SN.fetch_tier)
+        .group_by(EV.id, EV.commence_time, EV.sport_key, SN.fetch_tier)
         .order_by(EV.commence_time, EV.id)
     )
     coverage: dict[str, TierCoverage] = {}
-    for event_id, commence, tier, count in (await session.execute(statement)).tuples():
-        item = coverage.setdefault(event_id, TierCoverage(event_id, commence, {}))
+    for event_id, commence, sport, tier, count in (await session.execute(statement)).tuples():
+        item = coverage.setdefault(event_id, TierCoverage(event_id, commence, {}, sport_key=sport))
         if count:
             item.snapshots[tier or "untiered"] = int(count)
     return [
@@ -58,6 +61,7 @@ async def tier_coverage(
             c.commence_time,
             c.snapshots,
             tuple(t for t in PREGAME_TIERS if t not in c.snapshots),
+            c.sport_key,
         )
         for c in coverage.values()
     ]

@@ -97,3 +97,4 @@ class TierCoverage:
     commence_time: datetime
     snapshots: dict[str, int] = field(default_factory=dict)
     missing: tuple[str, ...] = ()
+    sport_key: str | None = None  # its tier spans are this sport's (``tiers_for``)

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from oddscore.backtest.metrics import compute_summary
 from oddscore.backtest.results import BacktestResult, Bet
-from oddscore.charts.coverage import coverage_by_day
+from oddscore.charts.coverage import coverage_by_day, tier_labels
 from oddscore.charts.equity import drawdown_percent, equity_steps
 from oddscore.cli.app import app
 from oddscore.queries.types import TierCoverage
@@ -105,6 +105,24 @@ def test_coverage_groups_games_by_us_game_day() -> None:
     assert days[1].share("closing") == 0.0
 
 
+def test_coverage_rows_carry_the_hours_of_the_games_sport(mlb_tiers: dict[str, float]) -> None:
+    standard = ["opening (72+ h)", "early (24-72 h)", "sharp (12-24 h)", "pregame (3-12 h)"]
+    assert tier_labels({"basketball_nba"}) == [*standard, "closing (0-3 h)"]
+    assert tier_labels(set()) == tier_labels({None}) == tier_labels({"basketball_nba"})
+    # baseball_mlb's profile moves its boundaries (the mlb_tiers fixture).
+    assert tier_labels({"baseball_mlb"}) == [
+        "opening (48+ h)",
+        "early (18-48 h)",
+        "sharp (6-18 h)",
+        "pregame (1-6 h)",
+        "closing (0-1 h)",
+    ]
+    mixed = tier_labels({"basketball_nba", "baseball_mlb"})
+    assert mixed[0] == "opening (hours vary by sport)" and len(mixed) == 5
+    # Sports that share the standard table still show its hours together.
+    assert tier_labels({"basketball_nba", "icehockey_nhl"}) == tier_labels({"basketball_nba"})
+
+
 def test_plot_equity_and_clv_from_saved_results(tmp_path: Path) -> None:
     a = tmp_path / "a.json"
     b = tmp_path / "b.json"
@@ -172,6 +190,10 @@ def test_plot_coverage_from_the_database(
     assert png.stat().st_size > 10_000
     empty = runner.invoke(app, [*args[:2], "--start", "2020-01-01", "--end", "2020-01-02"])
     assert empty.exit_code == 1 and "no stored games" in empty.output
+    nba = runner.invoke(app, [*args, "--sport", "basketball_nba", "--json"])
+    assert json.loads(nba.stdout)["days"] == days
+    other = runner.invoke(app, [*args, "--sport", "icehockey_nhl"])
+    assert other.exit_code == 1 and "no stored icehockey_nhl games" in other.output
 
 
 def test_plot_and_backtest_show_read_results_from_s3(s3_bucket: str, tmp_path: Path) -> None:

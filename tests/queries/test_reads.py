@@ -186,6 +186,22 @@ async def test_tier_coverage_lists_missing_tiers(game: Database) -> None:
     }
 
 
+async def test_tier_coverage_of_one_sport_carries_its_key(game: Database) -> None:
+    mlb = make_event(
+        9, commence=T0 + timedelta(days=3), home="New York Yankees", away="Boston Red Sox"
+    )
+    mlb.sport_key, mlb.sport_title = "baseball_mlb", "MLB"
+    await add_events(game, [mlb])
+    async with game.session() as session:
+        everything = await tier_coverage(session)
+        baseball = await tier_coverage(session, sport_key="baseball_mlb")
+        hockey = await tier_coverage(session, sport_key="icehockey_nhl")
+    assert {c.sport_key for c in everything} == {"basketball_nba", "baseball_mlb"}
+    assert [(c.event_id, c.sport_key) for c in baseball] == [(event_id(9), "baseball_mlb")]
+    assert baseball[0].missing == ("opening", "early", "sharp", "pregame", "closing")
+    assert hockey == []
+
+
 async def test_bookmaker_comparison_frame(game: Database) -> None:
     async with game.session() as session:
         frame = await compare_books(session, E1, T0 - H, markets=["h2h"], sharp_books=["pinnacle"])
