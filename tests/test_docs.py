@@ -156,3 +156,21 @@ def test_every_docstring_example_holds(module: str) -> None:
     result = doctest.testmod(importlib.import_module(module), verbose=False, report=False)
     assert result.attempted > 0, f"{module} shows no example doctest can run"
     assert result.failed == 0, f"{result.failed} example(s) of {module} fail"
+
+
+def test_sphinx_roles_read_as_code_names_in_the_api_reference() -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("roles", ROOT / "docs/hooks/sphinx_roles.py")
+    assert spec is not None and spec.loader is not None
+    roles = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(roles)
+    html = (
+        "<p>Calls :meth:<code>BettingStrategy.decide</code> with a "
+        ":class:<code>~oddscore.backtest.market.MarketView</code>; see :func:<code>x</code>.</p>"
+    )
+    assert roles.plain_names(html) == (
+        "<p>Calls <code>BettingStrategy.decide</code> with a <code>MarketView</code>; "
+        "see <code>x</code>.</p>"
+    )
+    assert "docs/hooks/sphinx_roles.py" in (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
