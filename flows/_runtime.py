@@ -377,6 +377,12 @@ class RunPlan:
             planned_at=now.isoformat(), next_run=self.next_at.isoformat(), next_reason=self.reason
         )
 
+    def on_failure(self, at: datetime, reason: str) -> None:
+        """Should the run fail from here on, its next run comes at ``at`` if that is sooner
+        than the retry already set (a later :meth:`plan` replaces it)."""
+        if at < self.next_at:
+            self.next_at, self.reason = at, reason
+
 
 @asynccontextmanager
 async def self_rescheduling(

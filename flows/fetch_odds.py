@@ -14,6 +14,7 @@ from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel, Field
 
 from flows._runtime import (
+    RunPlan,
     load_api_key,
     retry_transient,
     safety_net_gate,
@@ -28,14 +29,15 @@ from oddscore.logs import get_logger
 from oddscore.provider.client import OddsApiClient
 from oddscore.provider.models import EventInfo
 from oddscore.provider.response import ApiResponse
-from oddscore.scheduling.planner import Action, Decision, decide_odds
+from oddscore.scheduling.planner import Action, Decision, decide_odds, retry_after_failure
 from oddscore.scheduling.policy import SchedulePolicy
 from oddscore.scheduling.state import load_games, load_quota, merge_listed
 from oddscore.storage.engine import Database
 
 log = get_logger("flows.fetch_odds")
 
-# When the run itself fails before it can plan, try again this much later.
+# When the run itself fails before it can plan, try again this much later (sooner when a
+# game's close is at stake: ``retry_after_failure``).
 RETRY_LATER = timedelta(minutes=15)
 
 
@@ -160,7 +162,7 @@ async def fetch_odds_flow(params: FetchOddsParams | None = None) -> dict[str, An
         summary = run.summary
         decisions = []
         for sport in params.sports or settings.collection.sports:
-            decision = await _collect(sport, db, client, policy, params, dry_run, summary)
+            decision = await _collect(sport, db, client, policy, params, dry_run, run)
             decisions.append(decision)
         upcoming = min(decisions, key=lambda d: d.at)
         run.plan(upcoming, policy)
@@ -180,9 +182,10 @@ async def _collect(
     policy: SchedulePolicy,
     params: FetchOddsParams,
     dry_run: bool,
-    summary: dict[str, Any],
+    run: RunPlan,
 ) -> Decision:
     """One sport: discover, decide, maybe fetch and store, then plan the next run."""
+    summary = run.summary
     try:
         listing = await discover_events(client, sport)
     except ProviderError as exc:
@@ -209,6 +212,7 @@ async def _collect(
     # The planned need's time, not the run's: two runs that planned the same need share the
     # ledger key, so only one of them pays (a forced call is keyed by the current minute).
     slot = decision.at if due else now
+    run.on_failure(*retry_after_failure(decision, now, policy, RETRY_LATER))
     fetched = await fetch_odds(db, client, sport, slot)
     summary.update(
         {

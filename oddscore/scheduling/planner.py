@@ -51,6 +51,7 @@ __all__ = [
     "decide_odds",
     "game_need",
     "next_slot",
+    "retry_after_failure",
 ]
 
 _EPSILON = timedelta(minutes=1)  # a tier starts just after its boundary (upper bound exclusive)
@@ -346,3 +347,29 @@ def next_slot(decision_at: datetime, now: datetime, policy: SchedulePolicy) -> d
     """The whole minute to schedule the next run for: never in the past, never before ``now +
     min_gap``."""
     return ceil_minute(max(decision_at, now + policy.min_gap))
+
+
+CLOSING_RETRY = timedelta(minutes=2)
+
+
+def retry_after_failure(
+    decision: Decision, now: datetime, policy: SchedulePolicy, later: timedelta
+) -> tuple[datetime, str]:
+    """When to run again if the call ``decision`` asks for fails, and why.
+
+    ``later`` from now, as any failed run; but a game of the call whose tip is inside the
+    closing window has no other chance at its close, so the retry comes within
+    :data:`CLOSING_RETRY` and a minute before that tip (never sooner than ``min_gap``).
+    """
+    at_stake = [
+        g.commence_time
+        for g in decision.games
+        if now < g.commence_time <= now + policy.closing_window
+    ]
+    if not at_stake:
+        return now + later, "the run failed before planning: try again"
+    soon = min(now + CLOSING_RETRY, min(at_stake) - timedelta(minutes=1))
+    return (
+        min(now + later, max(soon, now + policy.min_gap)),
+        f"the call failed with {len(at_stake)} game(s) in their closing window: try again soon",
+    )

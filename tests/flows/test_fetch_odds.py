@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
 import pytest
 from sqlalchemy import func, select
 
@@ -75,3 +78,55 @@ async def test_a_run_with_nothing_due_stores_what_a_crashed_run_paid_for(flow_en
     async with Database.from_url(flow_env, null_pool=True) as db, db.session() as session:
         rows = (await session.execute(select(PaidCall.status, PaidCall.credits))).all()
     assert sorted(rows) == [("stored", 3), ("stored", 3)]  # two calls paid, both stored
+
+
+async def test_a_failed_call_with_a_close_at_stake_is_retried_within_minutes(
+    flow_env: str, simulator_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The closing capture is planned minutes before tip: a failed run retried 15 minutes
+    later would lose the close, so a failure with a game in its closing window retries soon."""
+    from datetime import timedelta
+
+    import httpx
+
+    import flows._runtime as runtime
+    import flows.fetch_odds as fetch_flow
+    from oddscore.clock import utcnow
+    from oddscore.exceptions import InvalidRequestError
+    from oddscore.scheduling.planner import Action, Decision, GameNeed, Need
+    from oddscore.scheduling.tiers import FetchTier
+    from tests.flows.processes import SIMULATOR_KEY
+
+    scheduled: list[tuple[datetime, str]] = []
+
+    async def record(deployment: str | None, at: datetime, *, reason: str = "") -> dict:
+        scheduled.append((at, reason))
+        return {"scheduled": False, "at": at.isoformat(), "why": "recorded by the test"}
+
+    def closing_in(minutes: float) -> Callable[..., Awaitable[Decision]]:
+        async def plan(*_: object) -> Decision:
+            now = utcnow()
+            tip = now + timedelta(minutes=minutes)
+            need = GameNeed("closing-game", tip, now, Need.CLOSING, FetchTier.CLOSING)
+            return Decision(now, Action.FETCH_ODDS, "closing capture", (need,), 3)
+
+        return plan
+
+    monkeypatch.setattr(runtime, "schedule_next", record)
+    once = fetch_flow.fetch_odds_flow.with_options(retries=0)
+    async with httpx.AsyncClient(base_url=simulator_url) as http:
+        for minutes in (5, 40):  # inside the closing window, then a pregame call
+            monkeypatch.setattr(fetch_flow, "plan_odds", closing_in(minutes))
+            # Not transient: neither the client nor the task tries again.
+            armed = await http.post(
+                "/simulator/faults", params={"apiKey": SIMULATOR_KEY}, content="status:422x1@/odds"
+            )
+            assert armed.status_code < 300, armed.text
+            started = utcnow()
+            with pytest.raises(InvalidRequestError):
+                await once(FetchOddsParams())
+    (soon, why_soon), (late, why_late) = scheduled
+    assert timedelta(minutes=1) < soon - started < timedelta(minutes=3)
+    assert "closing window" in why_soon
+    assert timedelta(minutes=14) < late - started < timedelta(minutes=16)
+    assert "failed before planning" in why_late

@@ -11,11 +11,14 @@ import pytest
 from oddscore.clock import FrozenClock
 from oddscore.scheduling.planner import (
     Action,
+    Decision,
+    GameNeed,
     GameState,
     Need,
     ceil_minute,
     decide_odds,
     next_slot,
+    retry_after_failure,
 )
 from oddscore.scheduling.policy import PlannerKind, SchedulePolicy
 from oddscore.scheduling.quota import QuotaMode, QuotaState
@@ -252,3 +255,31 @@ def test_closing_captures_are_reserved_before_anything_else() -> None:
     early = datetime(2026, 11, 2, tzinfo=UTC)  # 29 days left: a week's tips extrapolated
     week = [early + timedelta(days=d, hours=1) for d in range(1, 7)]
     assert closing_reserve(week, early, POLICY) == math.ceil(6 * 29 / 7) * 3
+
+
+@pytest.mark.parametrize(
+    ("tips_in", "retry_in", "soon"),
+    [
+        ([timedelta(minutes=5)], timedelta(minutes=2), True),  # the planned closing capture
+        ([timedelta(minutes=40), timedelta(minutes=2, seconds=30)], timedelta(seconds=90), True),
+        ([timedelta(seconds=30)], timedelta(minutes=1), True),  # never sooner than min_gap
+        ([timedelta(minutes=40)], timedelta(minutes=15), False),  # no close at stake
+        ([-timedelta(minutes=5)], timedelta(minutes=15), False),  # started: its close is gone
+        ([], timedelta(minutes=15), False),
+    ],
+)
+def test_a_failure_with_a_close_at_stake_retries_before_the_tip(
+    tips_in: list[timedelta], retry_in: timedelta, soon: bool
+) -> None:
+    now = datetime(2027, 3, 1, 0, 55, tzinfo=UTC)
+    games = tuple(
+        GameNeed(f"g{n}", now + tip, now, Need.CLOSING, FetchTier.CLOSING)
+        for n, tip in enumerate(tips_in)
+    )
+    decision = Decision(now, Action.FETCH_ODDS, "test", games, 3)
+    at, why = retry_after_failure(decision, now, SchedulePolicy(), timedelta(minutes=15))
+    assert at - now == retry_in
+    assert ("closing window" in why) is soon
+    # A shorter general retry is never pushed back.
+    early, _ = retry_after_failure(decision, now, SchedulePolicy(), timedelta(seconds=30))
+    assert early - now == timedelta(seconds=30)
