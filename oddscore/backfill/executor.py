@@ -18,7 +18,9 @@ A call is not paid at all when other plans' finished calls already fetched every
 games, each inside its slot's window, having asked for the same books and regions and at
 least its markets (an overlapping or repeated backfill): it is marked done, ``served_by``
 those plans. A game such a call found missing from the slate counts as fetched when it asked
-at the same time or later (a game, once listed, stays listed until it starts).
+at the same time or later (a game, once listed, stays listed until it starts). Plans run at
+the same time check each other after claiming, one at a time, so a shared call is paid once
+(:meth:`Executor._after_claim`).
 
 Each call asks for the whole slate at the planned time (exactly what was priced) and stores
 only the planned games. Ingestion stamps each snapshot with the response's ``timestamp``
@@ -34,13 +36,14 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Update, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col
 
 from oddscore.clock import Clock, SystemClock, parse_timestamp
 from oddscore.exceptions import PlanningError, ProviderError, QuotaExhaustedError, StorageError
 from oddscore.ingestion.pipeline import IngestOptions, ingest_odds
-from oddscore.ingestion.store import dialect_insert
+from oddscore.ingestion.store import dialect_insert, transaction
 from oddscore.logs import get_logger, redact
 from oddscore.provider.client import OddsApiClient
 from oddscore.storage.engine import Database
@@ -159,6 +162,23 @@ def request_of(settings: PlanSettings) -> dict[str, list[str]]:
     }
 
 
+# pg_advisory_xact_lock key of "who claimed a backfill call first": any 64-bit constant no
+# other lock of the project uses (sha256("oddscore.backfill_claims"), first 8 bytes, halved).
+BACKFILL_CLAIMS_LOCK_KEY = 0x6332_7F87_BF8B_DF7E
+
+
+async def lock_backfill_claims(conn: AsyncConnection) -> None:
+    """Hold the backfill-claims lock until this transaction ends (PostgreSQL).
+
+    Two claimants that each check the other's claim and then decide can miss each other
+    (each reads before the other's write commits) and both pay; taken before the check, the
+    lock lets one check at a time. SQLite needs nothing: :func:`transaction` starts with
+    ``BEGIN IMMEDIATE``, so its transactions already run one at a time.
+    """
+    if conn.dialect.name == "postgresql":
+        await conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({BACKFILL_CLAIMS_LOCK_KEY})")
+
+
 def answers_request(asked: Mapping[str, Any] | None, wanted: Mapping[str, list[str]]) -> bool:
     """A finished call that asked ``asked`` stored what a call asking ``wanted`` would: the
     same books and regions, and every wanted market."""
@@ -251,16 +271,16 @@ class Executor:
         return self.plan.plan_id, call.time, call.event_ids
 
     async def _set(self, call: PlannedCall | BackfillCall, **values: Any) -> None:
-        plan_id, call_time, _ = self._key(call)
         async with self.db.session() as session:
-            await session.execute(
-                update(BackfillCall)
-                .where(
-                    col(BackfillCall.plan_id) == plan_id,
-                    col(BackfillCall.call_time) == call_time,
-                )
-                .values(updated_at=self.clock.now(), **values)
-            )
+            await session.execute(self._update(call, **values))
+
+    def _update(self, call: PlannedCall | BackfillCall, **values: Any) -> Update:
+        plan_id, call_time, _ = self._key(call)
+        return (
+            update(BackfillCall)
+            .where(col(BackfillCall.plan_id) == plan_id, col(BackfillCall.call_time) == call_time)
+            .values(updated_at=self.clock.now(), **values)
+        )
 
     async def _claim(self, call: PlannedCall) -> bool:
         now = self.clock.now()
@@ -303,29 +323,17 @@ class Executor:
         """This plan's calls whose every game other plans' finished calls already stored
         inside its slot's window (or found missing from the slate at the same time or
         later): call time -> those calls. Read once per executor."""
-        if self._served is not None:
-            return self._served
-        self._served = {}
-        if not self.plan.calls:
-            return self._served
+        if self._served is None:
+            self._served = await self._served_by_finished(self.plan.calls)
+        return self._served
+
+    async def _served_by_finished(self, calls: Sequence[PlannedCall]) -> dict[datetime, Served]:
+        """:meth:`served_elsewhere` of ``calls``, read now."""
+        served: dict[datetime, Served] = {}
+        if not calls:
+            return served
         settings = self.plan.settings
-        slots = {slot.name: slot for slot in settings.slots}
-        commence = {game.id: game.commence_time for game in self.plan.games}
-        windows = {
-            call.time: [
-                (
-                    target.event_id,
-                    slot_window(
-                        commence[target.event_id],
-                        slots[target.slot],
-                        settings.max_shift_fraction,
-                        settings.tiers,
-                    ),
-                )
-                for target in call.targets
-            ]
-            for call in self.plan.calls
-        }
+        windows = {call.time: self._slot_windows(call) for call in calls}
         spans = [window for targets in windows.values() for _, window in targets]
         wanted = request_of(settings)
         async with self.db.session() as session:
@@ -365,8 +373,57 @@ class Executor:
                     missing.append(event_id)
                 used[(donor.plan_id, donor.call_time)] = donor
             else:
-                self._served[call_time] = Served(list(used.values()), tuple(sorted(set(missing))))
-        return self._served
+                served[call_time] = Served(list(used.values()), tuple(sorted(set(missing))))
+        return served
+
+    def _slot_windows(self, call: PlannedCall) -> list[tuple[str, tuple[datetime, datetime]]]:
+        """(event id, the window of its slot) for each game the call targets: a call of
+        another plan inside that window captures the game as well as this one would."""
+        settings = self.plan.settings
+        slots = {slot.name: slot for slot in settings.slots}
+        commence = {game.id: game.commence_time for game in self.plan.games}
+        return [
+            (
+                target.event_id,
+                slot_window(
+                    commence[target.event_id],
+                    slots[target.slot],
+                    settings.max_shift_fraction,
+                    settings.tiers,
+                ),
+            )
+            for target in call.targets
+        ]
+
+    async def _held_elsewhere(self, conn: AsyncConnection, call: PlannedCall) -> bool:
+        """Whether other plans' calls held by a live run (claimed, or paid and being stored)
+        ask for what this call asks and together capture every game of it inside its slot's
+        window."""
+        windows = self._slot_windows(call)
+        stale = self.clock.now() - self.stale_claim_after
+        wanted = request_of(self.plan.settings)
+        rows = [
+            row
+            for row in (
+                await conn.execute(
+                    select(BackfillCall).where(
+                        col(BackfillCall.sport_key) == self.plan.settings.sport,
+                        col(BackfillCall.plan_id) != self.plan.plan_id,
+                        col(BackfillCall.status).in_(
+                            [CallStatus.CLAIMED.value, CallStatus.FETCHED.value]
+                        ),
+                        col(BackfillCall.claimed_at) > stale,
+                        col(BackfillCall.call_time) >= min(lo for _, (lo, _) in windows),
+                        col(BackfillCall.call_time) <= max(hi for _, (_, hi) in windows),
+                    )
+                )
+            ).all()
+            if answers_request(row.request, wanted)
+        ]
+        return bool(rows) and all(
+            any(event_id in (row.event_ids or ()) and lo <= row.call_time <= hi for row in rows)
+            for event_id, (lo, hi) in windows
+        )
 
     # -- checks ------------------------------------------------------------------------------
 
@@ -469,8 +526,31 @@ class Executor:
         return None if served is None else await self._reuse(call, served)
 
     async def _after_claim(self, call: PlannedCall) -> CallOutcome | None:
-        """The call's outcome if, though claimed, it must not be paid for now."""
-        return None
+        """The call's outcome if, though claimed, it must not be paid for now.
+
+        Two different plans run at once may share a call (the same games in the same slot
+        windows), and both claim their own rows. Claimants then look at each other one at a
+        time (:func:`lock_backfill_claims`): one that finds the call held by another plan lets
+        its claim go, unpaid, so exactly one pays whatever the interleaving, and a later run
+        reuses that answer (:meth:`served_elsewhere`). One that finds it already finished is
+        done unpaid, served by it.
+        """
+
+        async def let_go_if_held(conn: AsyncConnection) -> bool:
+            await lock_backfill_claims(conn)
+            if not await self._held_elsewhere(conn, call):
+                return False
+            await conn.execute(self._update(call, status=CallStatus.PENDING.value))
+            return True
+
+        if await transaction(self.db, let_go_if_held, doing="claiming a backfill call"):
+            return self._claimed_elsewhere(call)
+        # After the calls in flight: one in flight then can only have finished since.
+        served = (await self._served_by_finished([call])).get(call.time)
+        if served is None:
+            return None
+        await self._set(call, status=CallStatus.PENDING.value)
+        return await self._reuse(call, served)
 
     def _claimed_elsewhere(self, call: PlannedCall) -> CallOutcome:
         return CallOutcome(

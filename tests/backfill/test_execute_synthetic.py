@@ -7,6 +7,7 @@ its label (from the real timestamp) is the tier the slot aimed at.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -14,8 +15,8 @@ from sqlalchemy import select, update
 from sqlmodel import col
 from starlette.applications import Starlette
 
-from oddscore.backfill.executor import CallStatus, ExecutionReport, Executor
-from oddscore.backfill.planner import BackfillPlan, PlanSettings, build_plan
+from oddscore.backfill.executor import CallOutcome, CallStatus, ExecutionReport, Executor
+from oddscore.backfill.planner import BackfillPlan, PlannedCall, PlanSettings, build_plan
 from oddscore.backfill.selection import Game, select_games
 from oddscore.backfill.sources import endpoint_games
 from oddscore.clock import FrozenClock
@@ -202,3 +203,71 @@ async def test_a_game_missing_from_an_earlier_slate_is_asked_for_again(
     served = [o for o in report.outcomes if o.served_by]
     assert len(served) == len(single.calls) - len(later)
     assert all(o.games_missing == (game.id,) and o.games_stored == 0 for o in served)
+
+
+async def test_two_plans_sharing_calls_run_at_once_pay_each_call_once(
+    db: Database, synthetic_app: Starlette
+) -> None:
+    """Two different plans over the same games (another selection seed: another plan id, the
+    same calls), run at the same time: each shared call is paid once whatever the
+    interleaving, and what one run let go is served by the other's answers on the next run."""
+    ledger = simulator_of(synthetic_app).ledger
+    first = await _plan(synthetic_app, count=4)
+    twin_settings = SETTINGS.model_copy(update={"seed": 1})
+    twin = build_plan(first.games, twin_settings, now=NOW, selection_source="endpoint")
+    assert twin.plan_id != first.plan_id
+    assert [c.time for c in twin.calls] == [c.time for c in first.calls]
+    used = ledger.used
+    async with make_client(synthetic_app) as one, make_client(synthetic_app) as two:
+        reports = await asyncio.gather(
+            Executor(db, one, first).execute(concurrency=2),
+            Executor(db, two, twin).execute(concurrency=2),
+        )
+    assert ledger.used - used == sum(r.credits_spent for r in reports) == first.costs.grouped
+    async with make_client(synthetic_app) as client:
+        again = [await Executor(db, client, plan).execute() for plan in (first, twin)]
+    assert ledger.used - used == first.costs.grouped
+    assert all(o.status is CallStatus.DONE for report in again for o in report.outcomes)
+    _check_stored(first, await _snapshots(db))
+
+
+async def test_a_call_another_plan_claimed_first_is_let_go_unpaid(
+    db: Database, synthetic_app: Starlette
+) -> None:
+    """The exact race: the other plan claims between this run's check and its claim. This
+    run lets its claim go, unpaid, and leaves the call pending; the other run holds it."""
+    ledger = simulator_of(synthetic_app).ledger
+    mine = await _plan(synthetic_app, count=2)
+    rival_plan = build_plan(
+        mine.games, SETTINGS.model_copy(update={"seed": 2}), now=NOW, selection_source="endpoint"
+    )
+    rival = Executor(db, None, rival_plan)
+    await rival.register()
+    contested = mine.calls[0]
+
+    class Interleaved(Executor):
+        async def _before_paying(self, call: PlannedCall) -> CallOutcome | None:
+            outcome = await super()._before_paying(call)
+            if outcome is None and call.time == contested.time:
+                assert await rival._claim(rival_plan.calls[0])
+            return outcome
+
+    used = ledger.used
+    async with make_client(synthetic_app) as client:
+        report = await Interleaved(db, client, mine).execute(concurrency=1)
+    outcome = {o.call_time: o for o in report.outcomes}
+    assert outcome[contested.time].status is CallStatus.CLAIMED
+    assert not outcome[contested.time].paid
+    paid = sum(call.credits for call in mine.calls[1:])
+    assert ledger.used - used == report.credits_spent == paid
+    async with db.session() as session:
+        statuses = dict(
+            (
+                await session.execute(
+                    select(BackfillCall.plan_id, BackfillCall.status).where(
+                        col(BackfillCall.call_time) == contested.time
+                    )
+                )
+            ).all()
+        )
+    assert statuses == {mine.plan_id: "pending", rival_plan.plan_id: "claimed"}
