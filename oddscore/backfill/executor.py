@@ -395,34 +395,46 @@ class Executor:
             for target in call.targets
         ]
 
-    async def _held_elsewhere(self, conn: AsyncConnection, call: PlannedCall) -> bool:
-        """Whether other plans' calls held by a live run (claimed, or paid and being stored)
-        ask for what this call asks and together capture every game of it inside its slot's
-        window."""
+    async def _in_flight_elsewhere(self, conn: AsyncConnection, call: PlannedCall) -> list[Any]:
+        """Other plans' calls for one of this call's games, inside that game's slot window,
+        held by a live run (claimed, or paid and being stored): their ledger rows."""
         windows = self._slot_windows(call)
         stale = self.clock.now() - self.stale_claim_after
+        rows = (
+            await conn.execute(
+                select(BackfillCall).where(
+                    col(BackfillCall.sport_key) == self.plan.settings.sport,
+                    col(BackfillCall.plan_id) != self.plan.plan_id,
+                    col(BackfillCall.status).in_(
+                        [CallStatus.CLAIMED.value, CallStatus.FETCHED.value]
+                    ),
+                    col(BackfillCall.claimed_at) > stale,
+                    col(BackfillCall.call_time) >= min(lo for _, (lo, _) in windows),
+                    col(BackfillCall.call_time) <= max(hi for _, (_, hi) in windows),
+                )
+            )
+        ).all()
+        return [
+            row
+            for row in rows
+            if any(
+                event_id in (row.event_ids or ()) and lo <= row.call_time <= hi
+                for event_id, (lo, hi) in windows
+            )
+        ]
+
+    async def _held_elsewhere(self, conn: AsyncConnection, call: PlannedCall) -> bool:
+        """Whether other plans' calls in flight ask for what this call asks and together
+        capture every game of it inside its slot's window (so it need not be paid)."""
         wanted = request_of(self.plan.settings)
         rows = [
             row
-            for row in (
-                await conn.execute(
-                    select(BackfillCall).where(
-                        col(BackfillCall.sport_key) == self.plan.settings.sport,
-                        col(BackfillCall.plan_id) != self.plan.plan_id,
-                        col(BackfillCall.status).in_(
-                            [CallStatus.CLAIMED.value, CallStatus.FETCHED.value]
-                        ),
-                        col(BackfillCall.claimed_at) > stale,
-                        col(BackfillCall.call_time) >= min(lo for _, (lo, _) in windows),
-                        col(BackfillCall.call_time) <= max(hi for _, (_, hi) in windows),
-                    )
-                )
-            ).all()
+            for row in await self._in_flight_elsewhere(conn, call)
             if answers_request(row.request, wanted)
         ]
         return bool(rows) and all(
             any(event_id in (row.event_ids or ()) and lo <= row.call_time <= hi for row in rows)
-            for event_id, (lo, hi) in windows
+            for event_id, (lo, hi) in self._slot_windows(call)
         )
 
     # -- checks ------------------------------------------------------------------------------
@@ -546,6 +558,10 @@ class Executor:
         if await transaction(self.db, let_go_if_held, doing="claiming a backfill call"):
             return self._claimed_elsewhere(call)
         # After the calls in flight: one in flight then can only have finished since.
+        return await self._finished_elsewhere(call)
+
+    async def _finished_elsewhere(self, call: PlannedCall) -> CallOutcome | None:
+        """Done unpaid when other plans' finished calls now serve the claimed ``call``."""
         served = (await self._served_by_finished([call])).get(call.time)
         if served is None:
             return None

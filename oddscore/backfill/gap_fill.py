@@ -12,7 +12,8 @@ each call asks the database:
 
 Two runs planning at the same moment make the same plan (same id), and the ledger's claim lets
 only one of them pay each call. Two different plans racing for one moment both look again
-after claiming their own rows: the earlier claim pays, the later lets go. Calls a crashed run
+after claiming their own rows, one at a time: one that finds the other's call held lets its
+claim go, so one of them pays. Calls a crashed run
 paid for but never stored are stored first
 (:meth:`~oddscore.backfill.executor.Executor.finish_fetched`), before planning.
 """
@@ -24,6 +25,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col
 
 from oddscore.provider.client import OddsApiClient
@@ -51,7 +53,7 @@ from .gaps import (
     gap_slots,
     unfillable,
 )
-from .planner import BackfillPlan, PlannedCall, PlanSettings, slot_window
+from .planner import BackfillPlan, PlannedCall, PlanSettings
 from .sources import stored_games
 
 __all__ = [
@@ -174,68 +176,13 @@ class GapExecutor(Executor):
     async def served_elsewhere(self) -> dict[datetime, Served]:
         return {}  # the stored snapshots decide, call by call (_before_paying)
 
-    def _windows(self, call: PlannedCall) -> list[tuple[str, str, datetime, datetime]]:
-        settings = self.plan.settings
-        slots = {slot.name: slot for slot in settings.slots}
-        return [
-            (
-                target.event_id,
-                target.slot,
-                *slot_window(
-                    self.plan.game(target.event_id).commence_time,
-                    slots[target.slot],
-                    settings.max_shift_fraction,
-                    settings.tiers,
-                ),
-            )
-            for target in call.targets
-        ]
+    async def _held_elsewhere(self, conn: AsyncConnection, call: PlannedCall) -> bool:
+        # Gaps are filled from storage, so a call in flight for any one game of this call may
+        # fill its gap: leave the call to a later run rather than pay for it twice.
+        return bool(await self._in_flight_elsewhere(conn, call))
 
-    async def _in_flight_elsewhere(self, call: PlannedCall) -> list[BackfillCall]:
-        """Other plans' calls for one of this call's games, inside that gap's window, held by
-        a live run (claimed, or paid and being stored)."""
-        windows = self._windows(call)
-        stale = self.clock.now() - self.stale_claim_after
-        async with self.db.session() as session:
-            rows = (
-                await session.execute(
-                    select(BackfillCall).where(
-                        col(BackfillCall.sport_key) == self.plan.settings.sport,
-                        col(BackfillCall.plan_id) != self.plan.plan_id,
-                        col(BackfillCall.status).in_(
-                            [CallStatus.CLAIMED.value, CallStatus.FETCHED.value]
-                        ),
-                        col(BackfillCall.claimed_at) > stale,
-                        col(BackfillCall.call_time) >= min(w[2] for w in windows),
-                        col(BackfillCall.call_time) <= max(w[3] for w in windows),
-                    )
-                )
-            ).scalars()
-            return [
-                row
-                for row in rows
-                if any(
-                    event_id in (row.event_ids or ()) and lo <= row.call_time <= hi
-                    for event_id, _, lo, hi in windows
-                )
-            ]
-
-    async def _after_claim(self, call: PlannedCall) -> CallOutcome | None:
-        # Two runs of different plans may both pass the check before paying and claim their
-        # own rows at once: the earlier claim (ties: the smaller plan id) pays, the other
-        # lets go. Each checks after claiming, so at least the later one sees the earlier.
-        mine = await self._row(call)
-        if mine is None or mine.claimed_at is None:  # pragma: no cover - just claimed
-            return None
-        rivals = await self._in_flight_elsewhere(call)
-        if not any(
-            (row.claimed_at, row.plan_id) < (mine.claimed_at, mine.plan_id)
-            for row in rivals
-            if row.claimed_at is not None
-        ):
-            return None
-        await self._set(call, status=CallStatus.PENDING.value)
-        return self._claimed_elsewhere(call)
+    async def _finished_elsewhere(self, call: PlannedCall) -> CallOutcome | None:
+        return None  # the stored snapshots decide, before paying (_before_paying)
 
     async def _open_gaps(self, call: PlannedCall) -> list[Gap]:
         """The call's gaps the stored snapshots still lack."""
@@ -290,7 +237,9 @@ class GapExecutor(Executor):
             )
 
     async def _before_paying(self, call: PlannedCall) -> CallOutcome | None:
-        if await self._in_flight_elsewhere(call):
+        async with self.db.engine.connect() as conn:
+            held = await self._in_flight_elsewhere(conn, call)
+        if held:
             return self._claimed_elsewhere(call)
         if await self._open_gaps(call):
             return None
