@@ -178,3 +178,44 @@ async def test_basic_ev_prices_the_draw_against_the_three_way_fair_line(soccer: 
         sharp = devig([american_to_decimal(p) for p in books["pinnacle"]]).probabilities
         evs = [p * american_to_decimal(r) - 1 for p, r in zip(sharp, books["bet365"], strict=True)]
         assert sum(ev >= 0.02 for ev in evs) == (1 if game == G1 else 0)
+
+
+@pytest.mark.parametrize("draw_priced_by_a_book", [True, False])
+def test_home_and_away_alone_are_no_arbitrage_on_a_three_way_board(
+    draw_priced_by_a_book: bool,
+) -> None:
+    """An exchange's fresh home and away at 2.2 each sum to 0.91: an arbitrage on a two-way
+    board. Where a book also prices the draw (here too old for the 15-minute limit, so the
+    finder never sees it), the market is three-way and the pair leaves the draw uncovered."""
+    from datetime import UTC, datetime
+
+    from oddscore.backtest.market import EventView, MarketQuote, MarketView
+    from oddscore.backtest.strategies.arbitrage import (
+        ArbitrageParams,
+        ArbitrageStrategy,
+        outcome_count,
+    )
+
+    at = datetime(2027, 2, 1, 18, tzinfo=UTC)
+    quotes = [
+        MarketQuote("exchange", "h2h", "Arsenal", None, 120, 2.2, at),
+        MarketQuote("exchange", "h2h", "Chelsea", None, 120, 2.2, at),
+    ]
+    old = at - timedelta(hours=3)
+    sharp = [("Arsenal", 150, 2.5), ("Chelsea", 190, 2.9)]
+    if draw_priced_by_a_book:
+        sharp.insert(1, ("Draw", 230, 3.3))
+    quotes += [MarketQuote("pinnacle", "h2h", n, None, us, dec, old) for n, us, dec in sharp]
+    view = MarketView(
+        EventView("e", "Arsenal", "Chelsea", at + timedelta(hours=1)), at, tuple(quotes)
+    )
+    strategy = ArbitrageStrategy(
+        ArbitrageParams(markets=["h2h"], max_quote_age_minutes=15, commission={})
+    )
+    legs = strategy.decide(view)
+    assert outcome_count(view, "h2h") == (3 if draw_priced_by_a_book else 2)
+    if draw_priced_by_a_book:
+        assert legs == []
+    else:
+        assert sorted(leg.quote.outcome for leg in legs) == ["Arsenal", "Chelsea"]
+        assert {leg.quote.book for leg in legs} == {"exchange"}

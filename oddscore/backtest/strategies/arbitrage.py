@@ -20,7 +20,13 @@ from oddscore.backtest.market import MarketView
 from oddscore.backtest.strategies.base import BetIntent, BettingStrategy, StrategyParams
 from oddscore.config import BettingSettings
 
-__all__ = ["ArbitrageParams", "ArbitrageStrategy", "RealismParams", "board_quotes"]
+__all__ = [
+    "ArbitrageParams",
+    "ArbitrageStrategy",
+    "RealismParams",
+    "board_quotes",
+    "outcome_count",
+]
 
 
 class RealismParams(StrategyParams):
@@ -62,6 +68,14 @@ def board_quotes(view: MarketView, market: str, books: list[str] | None) -> list
     ]
 
 
+def outcome_count(view: MarketView, market: str) -> int | None:
+    """How many outcomes a complete set of ``market`` has on this board: the most any book
+    quotes. Where one book prices the draw the market is three-way, so home and away alone
+    (the draw quotes too old to count, say) are not an arbitrage."""
+    sizes = [len(view.outcome_set(book, market) or ()) for book in view.books(market)]
+    return max(sizes, default=None)
+
+
 class ArbitrageParams(RealismParams):
     markets: list[str] = Field(default_factory=lambda: ["h2h", "spreads", "totals"])
     books: list[str] | None = None  # None: every book on the board
@@ -80,7 +94,12 @@ class ArbitrageStrategy(BettingStrategy[ArbitrageParams]):
             by_key = {(q.book, q.outcome, q.point): q for q in view.quotes if q.market == market}
             quotes = board_quotes(view, market, self.params.books)
             for arb in find_arbitrages(
-                quotes, market, outlay=1.0, as_of=view.decision_time, rules=rules
+                quotes,
+                market,
+                outlay=1.0,
+                as_of=view.decision_time,
+                rules=rules,
+                outcomes=outcome_count(view, market),
             ):
                 if arb.profit < self.params.min_profit:
                     continue
