@@ -106,3 +106,46 @@ def test_a_query_command_reads_without_the_orm(args: list[str], tmp_path: Path) 
     # An unknown event is a clean error, after the same reads.
     assert report["code"] in ((0, None) if args[0] == "status" else (1,)), done.stdout + done.stderr
     assert report["loaded"] == []
+
+
+@pytest.mark.parametrize(
+    ("args", "module"),
+    [
+        (["status", "show", "--help"], "oddscore.cli.status"),
+        (["lines", "--help"], "oddscore.cli.lines"),
+        (["odds", "show", "--help"], "oddscore.cli.board"),
+    ],
+    ids=lambda value: " ".join(value) if isinstance(value, list) else value,
+)
+def test_a_command_line_builds_only_the_command_it_names(args: list[str], module: str) -> None:
+    """The root group imports a command's module when a command line names it, not before:
+    the other groups' modules stay unloaded (``odds --help`` alone loads them all)."""
+    code = (
+        "import json, runpy, sys\n"
+        f"sys.argv = ['odds', *{args!r}]\n"
+        "try:\n"
+        "    runpy.run_module('oddscore', run_name='__main__')\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "commands = [m for m in sys.modules if m.startswith('oddscore.cli.')]\n"
+        "print(json.dumps(commands), file=sys.stderr)\n"
+    )
+    done = _probe(code)
+    loaded = set(json.loads(done.stderr.strip().splitlines()[-1]))
+    assert module in loaded, done.stdout + done.stderr
+    # Shared helpers aside, the one command module named is the only one imported.
+    helpers = {"oddscore.cli.app", "oddscore.cli.common", "oddscore.cli.lazy_commands"}
+    helpers |= {"oddscore.cli.options"}
+    assert loaded - helpers == {module}
+
+
+def test_help_still_lists_every_command() -> None:
+    from oddscore.cli.app import _COMMANDS
+
+    done = _probe(
+        "import sys, runpy\nsys.argv = ['odds', '--help']\n"
+        "runpy.run_module('oddscore', run_name='__main__')\n"
+    )
+    assert done.returncode == 0, done.stderr
+    listed = {line.split()[1] for line in done.stdout.splitlines() if line.startswith("│ ")}
+    assert {entry.name for entry in _COMMANDS} <= listed
