@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -74,16 +75,9 @@ QUERY_HEAVY = ("sqlmodel", "sqlalchemy.orm", "sqlalchemy.ext.asyncio", "structlo
 # the commands that write, log or call out.
 
 
-@pytest.mark.parametrize(
-    "args",
-    [["status", "show"], ["best", "nosuchevent"], ["odds", "show", "nosuchevent"]],
-    ids=" ".join,
-)
-def test_a_query_command_reads_without_the_orm(args: list[str], tmp_path: Path) -> None:
-    from oddscore.storage.migrate import upgrade
-
-    url = f"sqlite+aiosqlite:///{tmp_path / 'odds.db'}"
-    upgrade(url)  # here: creating the embedded database on first use is a write (Alembic)
+def _run_query(args: list[str], modules: tuple[str, ...], url: str) -> dict[str, Any]:
+    """``odds ARGS`` as a user runs it, reporting its exit code and which of ``modules``
+    it loaded."""
     code = (
         "import json, runpy, sys\n"
         f"sys.argv = ['odds', *{args!r}]\n"
@@ -91,7 +85,7 @@ def test_a_query_command_reads_without_the_orm(args: list[str], tmp_path: Path) 
         "    runpy.run_module('oddscore', run_name='__main__')\n"
         "except SystemExit as exc:\n"
         "    code = exc.code\n"
-        f"loaded = [m for m in {QUERY_HEAVY!r} if m in sys.modules]\n"
+        f"loaded = [m for m in {modules!r} if m in sys.modules]\n"
         "print(json.dumps({'code': code, 'loaded': loaded}), file=sys.stderr)\n"
     )
     env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
@@ -102,9 +96,45 @@ def test_a_query_command_reads_without_the_orm(args: list[str], tmp_path: Path) 
         timeout=120,
         env={**env, "DATABASE_URL": url},
     )
-    report = json.loads(done.stderr.strip().splitlines()[-1])
+    report: dict[str, Any] = json.loads(done.stderr.strip().splitlines()[-1])
+    report["output"] = done.stdout + done.stderr
+    return report
+
+
+@pytest.fixture
+def migrated(tmp_path: Path) -> str:
+    from oddscore.storage.migrate import upgrade
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'odds.db'}"
+    upgrade(url)  # here: creating the embedded database on first use is a write (Alembic)
+    return url
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["status", "show"], ["best", "nosuchevent"], ["odds", "show", "nosuchevent"]],
+    ids=" ".join,
+)
+def test_a_query_command_reads_without_the_orm(args: list[str], migrated: str) -> None:
+    report = _run_query(args, QUERY_HEAVY, migrated)
     # An unknown event is a clean error, after the same reads.
-    assert report["code"] in ((0, None) if args[0] == "status" else (1,)), done.stdout + done.stderr
+    assert report["code"] in ((0, None) if args[0] == "status" else (1,)), report["output"]
+    assert report["loaded"] == []
+
+
+PLAIN_SQL_HEAVY = ("sqlalchemy",)
+# The commands whose reads are all plain SQL on the driver (oddscore.queries.plain) load no
+# SQLAlchemy at all.
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["status", "show"], ["status", "show", "--verbose"], ["lines", "nosuchevent"]],
+    ids=" ".join,
+)
+def test_a_plain_sql_command_loads_no_sqlalchemy(args: list[str], migrated: str) -> None:
+    report = _run_query(args, PLAIN_SQL_HEAVY, migrated)
+    assert report["code"] in ((0, None) if args[0] == "status" else (1,)), report["output"]
     assert report["loaded"] == []
 
 
