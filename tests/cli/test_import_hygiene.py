@@ -122,9 +122,9 @@ def test_a_query_command_reads_without_the_orm(args: list[str], migrated: str) -
     assert report["loaded"] == []
 
 
-PLAIN_SQL_HEAVY = ("sqlalchemy",)
+PLAIN_SQL_HEAVY = ("sqlalchemy", "pydantic_settings")
 # The commands whose reads are all plain SQL on the driver (oddscore.queries.plain) load no
-# SQLAlchemy at all.
+# SQLAlchemy at all; no command needs pydantic-settings (oddscore.env_settings reads them).
 
 
 @pytest.mark.parametrize(
