@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from oddscore.clock import Clock, SystemClock, as_utc
-from oddscore.queries.asof import DEFAULT_MAX_STALENESS, odds_as_of
+from oddscore.queries.asof_one import DEFAULT_MAX_STALENESS, odds_as_of
 from oddscore.queries.events import get_event, resolve_event_id
 from oddscore.queries.session import open_session, parse_when
 from oddscore.queries.types import EventSummary, Quote

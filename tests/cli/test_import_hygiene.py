@@ -129,7 +129,13 @@ PLAIN_SQL_HEAVY = ("sqlalchemy", "pydantic_settings")
 
 @pytest.mark.parametrize(
     "args",
-    [["status", "show"], ["status", "show", "--verbose"], ["lines", "nosuchevent"]],
+    [
+        ["status", "show"],
+        ["status", "show", "--verbose"],
+        ["lines", "nosuchevent"],
+        ["best", "nosuchevent"],
+        ["odds", "show", "nosuchevent"],
+    ],
     ids=" ".join,
 )
 def test_a_plain_sql_command_loads_no_sqlalchemy(args: list[str], migrated: str) -> None:

@@ -16,6 +16,7 @@ import pytest
 
 from oddscore.config import DatabaseSettings
 from oddscore.exceptions import QueryError, StorageError
+from oddscore.queries.asof_one import odds_as_of
 from oddscore.queries.events import get_event, resolve_event_id
 from oddscore.queries.health import flow_activity, validation_rate
 from oddscore.queries.lines import line_movement
@@ -152,6 +153,29 @@ async def test_line_movement_is_the_same_on_the_driver(
     assert any(p.price == 9000 for p in points) == (filters.get("valid_only") is False)
 
 
+@pytest.mark.parametrize(
+    ("at", "filters", "count"),
+    [
+        (T0 - timedelta(minutes=1), {}, 3),
+        (T0 - timedelta(minutes=1), {"valid_only": False}, 4),
+        (T0 + timedelta(hours=1), {"bookmakers": ["pinnacle"]}, 1),
+        (T0 - timedelta(minutes=1), {"markets": []}, 0),
+        (T0 - timedelta(minutes=1), {"max_staleness": timedelta(minutes=10)}, 1),
+    ],
+    ids=["board", "invalid too", "one book in play", "no market", "ten minutes old at most"],
+)
+async def test_the_as_of_board_is_the_same_on_the_driver(
+    db: Database, at: datetime, filters: dict[str, Any], count: int
+) -> None:
+    await _fill(db)
+    board, driver = await _both(db, lambda s: odds_as_of(s, event_id(1), at, **filters))
+    assert driver == board
+    assert len(board) == count
+    assert all(q.as_of == at and q.odds_timestamp <= at for q in board)
+    # One snapshot per (book, market): fanduel's spread is its newer -4.0, never both points.
+    assert [q.point for q in board if q.market_key == "spreads"] in ([], [-4.0])
+
+
 async def test_events_resolve_the_same_on_the_driver(db: Database) -> None:
     await _fill(db)
 
@@ -212,7 +236,7 @@ async def test_an_unreachable_server_is_a_storage_error() -> None:
 
 
 async def test_core_statements_share_the_driver_connection(db: Database) -> None:
-    """The as-of query is still Core: on a ReadSession it runs on the command's one
+    """The bulk as-of queries are still Core: on a ReadSession they run on the command's one
     connection (a temporary table lives only there)."""
     from sqlalchemy import select, text
 
