@@ -23,7 +23,7 @@ first sends ``SET LOCAL jit = off``; explicit pairs go 5,000 to a statement):
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
@@ -46,6 +46,7 @@ from oddscore.queries.asof_one import (
     DEFAULT_MAX_STALENESS,
     odds_as_of,
     quote_order,
+    quotes_from_rows,
     staleness_limit,
 )
 from oddscore.queries.types import Quote
@@ -225,27 +226,9 @@ def _quote_columns(quote: Any, as_of: ColumnElement[Any]) -> list[Any]:
 
 def _raw(value: ColumnElement[Any], name: str) -> Any:
     # Timestamps leave the statement untyped and are converted once per distinct value by
-    # _TimeReader: a season repeats each snapshot time ~50 times, and per-row conversion
+    # quotes_from_rows: a season repeats each snapshot time ~50 times, and per-row conversion
     # was a third of the load time on SQLite.
     return type_coerce(value, String()).label(name)
-
-
-class _TimeReader:
-    """Driver timestamps (SQLite text, asyncpg datetimes) to aware UTC, memoized."""
-
-    def __init__(self) -> None:
-        self._seen: dict[Any, datetime] = {}
-
-    def __call__(self, value: Any) -> datetime | None:
-        if value is None:
-            return None
-        found = self._seen.get(value)
-        if found is None:
-            moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-            if moment.tzinfo is None:
-                moment = moment.replace(tzinfo=UTC)
-            found = self._seen[value] = moment.astimezone(UTC)
-        return found
 
 
 def _keys(name: str, column_name: str, keys: Sequence[str]) -> Any:
@@ -268,36 +251,9 @@ async def _quotes(
         # costs this statement a few hundred milliseconds. Scoped to this transaction.
         await session.execute(text("SET LOCAL jit = off"))
     result = await session.execute(statement, parameters)
-    time = _TimeReader()
     # No column here needs result processing (timestamps leave untyped, see _raw), and
     # building 60,000 Row objects was a fifth of a season load.
-    rows = driver_rows(result)
-    quotes = [
-        Quote(
-            event_id,
-            time(as_of),  # type: ignore[arg-type]
-            book,
-            market,
-            outcome,
-            description,
-            point,
-            price,
-            time(taken),  # type: ignore[arg-type]
-            time(last_update),
-        )
-        for (
-            event_id,
-            as_of,
-            book,
-            market,
-            outcome,
-            description,
-            point,
-            price,
-            taken,
-            last_update,
-        ) in rows
-    ]
+    quotes = quotes_from_rows(driver_rows(result))
     if not bulk:
         quotes.sort(key=quote_order)
     # A bulk load comes grouped by target in plan order: sorting a season costs more than

@@ -9,19 +9,25 @@ validation flagged invalid dropped rather than replaced by older ones.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime, timedelta
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from oddscore.clock import as_utc
-from oddscore.queries.plain import dialect_name, fetch, utc, utc_required
+from oddscore.queries.plain import dialect_name, fetch
 from oddscore.queries.types import Quote
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-__all__ = ["DEFAULT_MAX_STALENESS", "odds_as_of", "quote_order", "staleness_limit"]
+__all__ = [
+    "DEFAULT_MAX_STALENESS",
+    "odds_as_of",
+    "quote_order",
+    "quotes_from_rows",
+    "staleness_limit",
+]
 
 # Daily morning snapshots (the real archive) are 8-15 h before tip; a day covers them, while a
 # quote older than that no longer describes the market.
@@ -49,6 +55,56 @@ def quote_order(q: Quote) -> tuple[str, datetime, str, str, str, str]:
         q.outcome_name,
         q.outcome_description or "",
     )
+
+
+class _TimeReader:
+    """Driver timestamps (SQLite text, asyncpg datetimes) to aware UTC, memoized."""
+
+    def __init__(self) -> None:
+        self._seen: dict[Any, datetime] = {}
+
+    def __call__(self, value: Any) -> datetime | None:
+        if value is None:
+            return None
+        found = self._seen.get(value)
+        if found is None:
+            moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=UTC)
+            found = self._seen[value] = moment.astimezone(UTC)
+        return found
+
+
+def quotes_from_rows(rows: Iterable[Sequence[Any]]) -> list[Quote]:
+    """Rows in :data:`oddscore.queries.asof.QUOTE_COLUMNS` order, straight from the driver,
+    as quotes (each distinct timestamp converted once)."""
+    time = _TimeReader()
+    return [
+        Quote(
+            event_id,
+            time(as_of),  # type: ignore[arg-type]
+            book,
+            market,
+            outcome,
+            description,
+            point,
+            price,
+            time(taken),  # type: ignore[arg-type]
+            time(last_update),
+        )
+        for (
+            event_id,
+            as_of,
+            book,
+            market,
+            outcome,
+            description,
+            point,
+            price,
+            taken,
+            last_update,
+        ) in rows
+    ]
 
 
 @lru_cache(maxsize=64)
@@ -106,30 +162,5 @@ async def odds_as_of(
             "markets": list(markets or ()),
         },
     )
-    quotes = [
-        Quote(
-            event,
-            utc_required(as_of),
-            book,
-            market,
-            outcome,
-            description,
-            point,
-            price,
-            utc_required(taken),
-            utc(last_update),
-        )
-        for (
-            event,
-            as_of,
-            book,
-            market,
-            outcome,
-            description,
-            point,
-            price,
-            taken,
-            last_update,
-        ) in rows
-    ]
+    quotes = quotes_from_rows(rows)
     return sorted(quotes, key=quote_order)
