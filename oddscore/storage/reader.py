@@ -39,11 +39,14 @@ class ReadSession:
     """Plain SQL on one driver connection; ``execute``/``get_bind`` of an ``AsyncSession``
     over the same connection for Core statements."""
 
-    def __init__(self, url: str, connection: Any, *, echo: bool = False) -> None:
+    def __init__(
+        self, url: str, connection: Any, *, echo: bool = False, busy_timeout_ms: int = 30_000
+    ) -> None:
         self.url = url
         self.dialect_name = "postgresql" if url.startswith("postgresql") else "sqlite"
         self._driver = connection
         self._echo = echo
+        self._busy_timeout_ms = busy_timeout_ms
         self._engine: Engine | None = None
         self._core: Connection | None = None
 
@@ -62,14 +65,36 @@ class ReadSession:
         async with self._driver.execute(sql, dict(params)) as cursor:
             return [tuple(row) for row in await cursor.fetchall()]
 
+    async def connect(self) -> None:
+        """Opens the connection: the driver's own, unless the URL carries options."""
+        path = sqlite_path(self.url)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        if "?" in self.url:
+            # Connection options in the URL (``?ssl=require``) are SQLAlchemy's dialects'
+            # to interpret, so such a URL connects through them.
+            await self.core()
+        else:
+            self._driver = await _connect(self.url, self._busy_timeout_ms)
+
     async def execute(self, statement: Executable, params: Any = None) -> Result[Any]:
         from sqlalchemy.util.concurrency import greenlet_spawn
 
-        if self._core is None:
-            self._core = await greenlet_spawn(self.get_bind().connect)
+        core = await self.core()
         # The async drivers' cursors fetch every row inside the greenlet, so the result is
         # read afterwards without one, as from an AsyncSession's buffered result.
-        return await greenlet_spawn(self._core.execute, statement, params)
+        return await greenlet_spawn(core.execute, statement, params)
+
+    async def core(self) -> Connection:
+        """The SQLAlchemy connection over the driver's (connecting it first, if there is no
+        driver connection yet)."""
+        if self._core is None:
+            from sqlalchemy.util.concurrency import greenlet_spawn
+
+            self._core = await greenlet_spawn(self.get_bind().connect)
+            if self._driver is None:
+                self._driver = self._core.connection.driver_connection
+        return self._core
 
     def get_bind(self) -> Engine:
         if self._engine is None:
@@ -79,22 +104,23 @@ class ReadSession:
             from oddscore.storage.engine import engine_options
 
             driver = self._driver
+            options = engine_options(echo=self._echo)
+            if driver is not None:
 
-            async def reuse(*_args: Any, **_kwargs: Any) -> Any:
-                return driver
+                async def reuse(*_args: Any, **_kwargs: Any) -> Any:
+                    return driver
 
-            def creator() -> Any:
-                return engine.dialect.dbapi.connect(async_creator_fn=reuse)  # type: ignore[union-attr]
+                def creator() -> Any:
+                    return engine.dialect.dbapi.connect(async_creator_fn=reuse)  # type: ignore[union-attr]
 
+                options["creator"] = creator
             # `_is_async` is the flag create_async_engine sets on the engine it wraps: it
             # lets the synchronous engine take an async driver, driven from greenlet_spawn.
-            engine = create_engine(
-                self.url,
-                poolclass=NullPool,
-                creator=creator,
-                _is_async=True,
-                **engine_options(echo=self._echo),
-            )
+            engine = create_engine(self.url, poolclass=NullPool, _is_async=True, **options)
+            if driver is None and self.dialect_name == "sqlite":
+                from oddscore.storage.engine import listen_sqlite_pragmas
+
+                listen_sqlite_pragmas(engine, self._busy_timeout_ms)
             self._engine = engine
         return self._engine
 
@@ -123,8 +149,6 @@ async def _connect(url: str, busy_timeout_ms: int) -> Any:
     import aiosqlite
 
     path = sqlite_path(url)
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
     connection = await aiosqlite.connect(":memory:" if path is None else str(path))
     try:
         for pragma in sqlite_pragmas(busy_timeout_ms):
@@ -157,8 +181,9 @@ async def open_reader(settings: DatabaseSettings) -> AsyncIterator[ReadSession]:
         errors += (aiosqlite.Error,)
     try:
         session = ReadSession(
-            url, await _connect(url, settings.sqlite_busy_timeout_ms), echo=settings.echo
+            url, None, echo=settings.echo, busy_timeout_ms=settings.sqlite_busy_timeout_ms
         )
+        await session.connect()
         ok = False
         try:
             yield session

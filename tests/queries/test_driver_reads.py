@@ -250,3 +250,17 @@ async def test_core_statements_share_the_driver_connection(db: Database) -> None
         [(plain,)] = await fetch(reader, "SELECT count(*) FROM events")
     assert ids == [event_id(1), event_id(2)]
     assert (probed, plain) == (0, 2)
+
+
+async def test_a_url_with_connection_options_reads_through_sqlalchemys_dialect(
+    db: Database,
+) -> None:
+    """``?ssl=disable`` is an asyncpg connect argument for SQLAlchemy's dialect, but a server
+    setting to asyncpg's own DSN parser: such a URL connects the way it always did."""
+    await _fill(db)
+    option = "?timeout=5" if db.url.startswith("sqlite") else "?ssl=disable"
+    async with open_reader(DatabaseSettings(url=db.url + option)) as reader:
+        [(events,)] = await fetch(reader, "SELECT count(*) FROM events")
+        board = await odds_as_of(reader, event_id(1), T0 - timedelta(minutes=1))
+    assert events == 2
+    assert len(board) == 3
