@@ -7,38 +7,65 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from oddscore.cli import (
-    backfill,
-    backtest,
-    best,
-    board,
-    credits,
-    db,
-    demo,
-    deploy,
-    fetch,
-    hedge,
-    imports,
-    kelly,
-    lines,
-    ml,
-    plot,
-    results,
-    safety_net,
-    schedule,
-    screen,
-    serve,
-    simulator,
-    status,
-    validate,
-)
+from oddscore.cli.lazy_commands import Lazy, LazyCommands
 
 _ARGS = "oddscore.args"
+
+
+def _command(name: str, module: str | None = None) -> Lazy:
+    """A command function ``oddscore.cli.<module>.<name>``."""
+    return Lazy(name, f"oddscore.cli.{module or name}", name, group=False)
+
+
+def _group(name: str, module: str | None = None) -> Lazy:
+    """A Typer sub-app ``oddscore.cli.<module>.app``."""
+    return Lazy(name, f"oddscore.cli.{module or name}", "app", group=True)
+
+
+# In the order `odds --help` lists them: typer puts plain commands before groups.
+_COMMANDS = [
+    _command("demo"),
+    _command("validate"),
+    _command("lines"),
+    _command("best"),
+    _command("hedge"),
+    _command("kelly"),
+    _command("credits"),
+    _command("serve"),
+    _group("db"),
+    _group("simulator"),
+    _group("schedule"),
+    _group("backtest"),
+    _group("ml"),
+    _group("backfill"),
+    _group("import", "imports"),
+    _group("results"),
+    _group("fetch"),
+    _group("odds", "board"),
+    _group("status"),
+    _group("safety-net", "safety_net"),
+    _group("plot"),
+    _group("deploy"),
+    _group("screen"),
+]
 
 
 class _OddsGroup(TyperGroup):
     """Keeps the command line for the root callback, which runs before the subcommand has
     parsed it: ``odds <command> --help`` must not create or migrate a database."""
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        self.commands = LazyCommands(
+            _COMMANDS,
+            rich_markup_mode=self.rich_markup_mode,
+            pretty_exceptions_short=app.pretty_exceptions_short,
+            suggest_commands=self.suggest_commands,
+        )
+
+    # Names only: typer's own lists them from `commands.items()`, which builds every command.
+    def list_commands(self, ctx: Any) -> list[str]:  # noqa: ARG002
+        return list(self.commands)
 
     # `Any`: the parent's Context is typer's vendored click one, which typer does not export.
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
@@ -54,29 +81,6 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
     no_args_is_help=True,
 )
-app.command("demo")(demo.demo)
-app.add_typer(db.app, name="db")
-app.add_typer(simulator.app, name="simulator")
-app.add_typer(schedule.app, name="schedule")
-app.add_typer(backtest.app, name="backtest")
-app.add_typer(ml.app, name="ml")
-app.add_typer(backfill.app, name="backfill")
-app.add_typer(imports.app, name="import")
-app.add_typer(results.app, name="results")
-app.add_typer(fetch.app, name="fetch")
-app.command("validate")(validate.validate)
-app.add_typer(board.app, name="odds")
-app.command("lines")(lines.lines)
-app.command("best")(best.best)
-app.command("hedge")(hedge.hedge)
-app.command("kelly")(kelly.kelly)
-app.add_typer(status.app, name="status")
-app.command("credits")(credits.credits)
-app.add_typer(safety_net.app, name="safety-net")
-app.add_typer(plot.app, name="plot")
-app.add_typer(deploy.app, name="deploy")
-app.add_typer(screen.app, name="screen")
-app.command("serve")(serve.serve)
 
 
 def _version(value: bool) -> None:

@@ -39,8 +39,8 @@ def credits(
 
     from oddscore.clock import utcnow
     from oddscore.config import get_settings
-    from oddscore.queries.board import open_session, parse_when
     from oddscore.queries.credits import credits_report
+    from oddscore.queries.session import open_session, parse_when
 
     settings = get_settings()
     end = parse_when(until) or utcnow()

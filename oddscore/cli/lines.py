@@ -29,9 +29,9 @@ def lines(
 
     Example: odds lines 3f2a --market spreads --plot spreads.png
     """
-    from oddscore.queries.board import open_session
     from oddscore.queries.events import get_event, resolve_event_id
     from oddscore.queries.lines import line_movement
+    from oddscore.queries.session import open_session
 
     async def go() -> Any:
         async with open_session() as session:

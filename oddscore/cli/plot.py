@@ -95,8 +95,8 @@ def coverage(
 
     from oddscore.charts.coverage import coverage_by_day, save_tier_coverage
     from oddscore.cli.backtest import parse_day
-    from oddscore.queries.board import open_session
     from oddscore.queries.coverage import tier_coverage
+    from oddscore.queries.session import open_session
 
     first, last = parse_day(start), parse_day(end, end=True)
 

@@ -50,7 +50,7 @@ def _label(q: Any) -> str:
 
 
 def _when(at: str) -> Any:
-    from oddscore.queries.board import parse_when
+    from oddscore.queries.session import parse_when
 
     when = parse_when(at)
     if when is None:
@@ -82,7 +82,7 @@ def lowhold(
     Example: odds screen lowhold --at now --hours 24
     """
     from oddscore.analytics.arbitrage import lowest_hold
-    from oddscore.queries.board import open_session
+    from oddscore.queries.session import open_session
     from oddscore.screens.boards import upcoming_boards
     from oddscore.sports import profile_for
 
@@ -162,7 +162,7 @@ def middles(
     """
     from oddscore.analytics.arbitrage import find_middles
     from oddscore.analytics.middles import consensus_line, middle_value
-    from oddscore.queries.board import open_session
+    from oddscore.queries.session import open_session
     from oddscore.screens.boards import score_distribution, upcoming_boards
 
     when = _when(at)
@@ -251,7 +251,7 @@ def _boards(
 
     from oddscore.cli.common import parse_date
     from oddscore.config import get_settings
-    from oddscore.queries.board import open_session
+    from oddscore.queries.session import open_session
     from oddscore.screens.opportunities import MARKETS, screen_boards
 
     first = parse_date(day, "--date") if day else None

@@ -68,7 +68,7 @@ def serve(
         raise fail(f"--results must be a folder, got {results}")
     clock: Clock = SystemClock()
     if at is not None:
-        from oddscore.queries.board import parse_when
+        from oddscore.queries.session import parse_when
 
         when = parse_when(at)
         if when is None:

@@ -56,8 +56,8 @@ def show(
     from oddscore.clock import utcnow
     from oddscore.config import get_settings
     from oddscore.logs import redact
-    from oddscore.queries.board import open_session, parse_when
     from oddscore.queries.overview import health_page
+    from oddscore.queries.session import open_session, parse_when
 
     settings = get_settings()
     now = parse_when(at) or utcnow()
@@ -146,7 +146,7 @@ def quota(json_output: JsonOption = False) -> None:
     """
     from oddscore.clock import utcnow
     from oddscore.config import get_settings
-    from oddscore.queries.board import open_session
+    from oddscore.queries.session import open_session
     from oddscore.queries.status import quota_status
 
     settings = get_settings()
@@ -197,9 +197,9 @@ def events(
     from datetime import timedelta
 
     from oddscore.clock import utcnow
-    from oddscore.queries.board import open_session
     from oddscore.queries.coverage import tier_coverage
     from oddscore.queries.events import list_events
+    from oddscore.queries.session import open_session
 
     now = utcnow()
 

@@ -12,7 +12,8 @@ stopped offering a line must not look current).
 Each read is one SQL statement whatever the number of events (a bulk load on PostgreSQL
 first sends ``SET LOCAL jit = off``; explicit pairs go 5,000 to a statement):
 
-* :func:`odds_as_of` - one event at one time (the CLI board, live pricing);
+* :func:`odds_as_of` - one event at one time (the CLI board, live pricing), in plain SQL in
+  :mod:`oddscore.queries.asof_one` (the scan plan below, written out) and re-exported here;
 * :func:`odds_before_tip` - every event that starts in a range, each at its own decision time
   ``commence_time - lead`` (a backtest loads a season with it);
 * :func:`odds_as_of_many` - explicit ``(event, time)`` pairs;
@@ -22,8 +23,7 @@ first sends ``SET LOCAL jit = off``; explicit pairs go 5,000 to a statement):
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, timedelta
-from functools import lru_cache
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
@@ -31,7 +31,6 @@ from sqlalchemy import (
     Select,
     String,
     and_,
-    bindparam,
     func,
     select,
     text,
@@ -43,6 +42,13 @@ from sqlalchemy import column as sql_column
 
 from oddscore.clock import as_utc
 from oddscore.queries._sql import EVENTS, ODDS, in_filter, shift_time
+from oddscore.queries.asof_one import (
+    DEFAULT_MAX_STALENESS,
+    odds_as_of,
+    quote_order,
+    quotes_from_rows,
+    staleness_limit,
+)
 from oddscore.queries.types import Quote
 from oddscore.storage.engine import driver_rows
 from oddscore.storage.types import UTCDateTime
@@ -62,10 +68,6 @@ __all__ = [
     "quotes_frame",
 ]
 
-# Daily morning snapshots (the real archive) are 8-15 h before tip; a day covers them, while a
-# quote older than that no longer describes the market.
-DEFAULT_MAX_STALENESS = timedelta(hours=24)
-
 QUOTE_COLUMNS = (
     "event_id",
     "as_of",
@@ -79,7 +81,6 @@ QUOTE_COLUMNS = (
     "last_update",
 )
 
-_NO_LIMIT = timedelta(days=365 * 100)
 _PAIRS_PER_STATEMENT = 5_000
 OD = ODDS.c
 EV = EVENTS.c
@@ -225,54 +226,17 @@ def _quote_columns(quote: Any, as_of: ColumnElement[Any]) -> list[Any]:
 
 def _raw(value: ColumnElement[Any], name: str) -> Any:
     # Timestamps leave the statement untyped and are converted once per distinct value by
-    # _TimeReader: a season repeats each snapshot time ~50 times, and per-row conversion
+    # quotes_from_rows: a season repeats each snapshot time ~50 times, and per-row conversion
     # was a third of the load time on SQLite.
     return type_coerce(value, String()).label(name)
-
-
-class _TimeReader:
-    """Driver timestamps (SQLite text, asyncpg datetimes) to aware UTC, memoized."""
-
-    def __init__(self) -> None:
-        self._seen: dict[Any, datetime] = {}
-
-    def __call__(self, value: Any) -> datetime | None:
-        if value is None:
-            return None
-        found = self._seen.get(value)
-        if found is None:
-            moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-            if moment.tzinfo is None:
-                moment = moment.replace(tzinfo=UTC)
-            found = self._seen[value] = moment.astimezone(UTC)
-        return found
 
 
 def _keys(name: str, column_name: str, keys: Sequence[str]) -> Any:
     return values(sql_column(column_name, String()), name=name).data([(k,) for k in keys]).cte(name)
 
 
-def _limit(max_staleness: timedelta | None) -> timedelta:
-    if max_staleness is None:
-        return _NO_LIMIT
-    if max_staleness < timedelta(0):
-        raise ValueError("max_staleness must not be negative")
-    return max_staleness
-
-
 def _dialect(session: AsyncSession) -> str:
     return session.get_bind().dialect.name
-
-
-def _sort_key(q: Quote) -> tuple[str, datetime, str, str, str, str]:
-    return (
-        q.event_id,
-        q.as_of,
-        q.market_key,
-        q.bookmaker_key,
-        q.outcome_name,
-        q.outcome_description or "",
-    )
 
 
 async def _quotes(
@@ -287,91 +251,14 @@ async def _quotes(
         # costs this statement a few hundred milliseconds. Scoped to this transaction.
         await session.execute(text("SET LOCAL jit = off"))
     result = await session.execute(statement, parameters)
-    time = _TimeReader()
     # No column here needs result processing (timestamps leave untyped, see _raw), and
     # building 60,000 Row objects was a fifth of a season load.
-    rows = driver_rows(result)
-    quotes = [
-        Quote(
-            event_id,
-            time(as_of),  # type: ignore[arg-type]
-            book,
-            market,
-            outcome,
-            description,
-            point,
-            price,
-            time(taken),  # type: ignore[arg-type]
-            time(last_update),
-        )
-        for (
-            event_id,
-            as_of,
-            book,
-            market,
-            outcome,
-            description,
-            point,
-            price,
-            taken,
-            last_update,
-        ) in rows
-    ]
+    quotes = quotes_from_rows(driver_rows(result))
     if not bulk:
-        quotes.sort(key=_sort_key)
+        quotes.sort(key=quote_order)
     # A bulk load comes grouped by target in plan order: sorting a season costs more than
     # the callers (which group by event anyway) gain from it.
     return quotes
-
-
-async def odds_as_of(
-    session: AsyncSession,
-    event_id: str,
-    at: datetime,
-    *,
-    max_staleness: timedelta | None = DEFAULT_MAX_STALENESS,
-    bookmakers: Sequence[str] | None = None,
-    markets: Sequence[str] | None = None,
-    valid_only: bool = True,
-) -> list[Quote]:
-    """The board of one event at ``at``: the latest quote per book, market and outcome.
-
-    ``max_staleness=None`` accepts quotes of any age; ``valid_only`` drops rows validation
-    flagged as invalid.
-    """
-    at = as_utc(at)
-    statement = _single_statement(
-        _dialect(session),
-        None if bookmakers is None else tuple(bookmakers),
-        None if markets is None else tuple(markets),
-        valid_only,
-    )
-    parameters = {"event_id": event_id, "as_of": at, "oldest": at - _limit(max_staleness)}
-    return await _quotes(session, statement, bulk=False, parameters=parameters)
-
-
-@lru_cache(maxsize=64)
-def _single_statement(
-    dialect: str,
-    bookmakers: tuple[str, ...] | None,
-    markets: tuple[str, ...] | None,
-    valid_only: bool,
-) -> Select[Any]:
-    """The statement of :func:`odds_as_of`, built once per filter set: building it (and its
-    cache key) was a third of a ~2 ms lookup. The event and times are bound at execution."""
-    targets = select(
-        bindparam("event_id", type_=String()).label("event_id"),
-        bindparam("as_of", type_=UTCDateTime()).label("as_of"),
-        bindparam("oldest", type_=UTCDateTime()).label("oldest"),
-    ).cte("targets")
-    return _latest(
-        targets,
-        bookmakers=bookmakers,
-        markets=markets,
-        valid_only=valid_only,
-        dialect=dialect,
-        probe=False,
-    )
 
 
 def _tip_targets(
@@ -413,7 +300,7 @@ def odds_before_tip_statement(
     dialect: str = "postgresql",
 ) -> Select[Any]:
     """The statement behind :func:`odds_before_tip` (for EXPLAIN and benchmarks)."""
-    targets = _tip_targets(start, end, lead, _limit(max_staleness), sport_key, event_ids)
+    targets = _tip_targets(start, end, lead, staleness_limit(max_staleness), sport_key, event_ids)
     return _latest(
         targets,
         bookmakers=bookmakers,
@@ -475,7 +362,7 @@ async def odds_as_of_many(
     One statement per 5,000 pairs: three bound values per pair must stay under the drivers'
     limit on parameters (32,767 for asyncpg, 32,766 for SQLite).
     """
-    limit = _limit(max_staleness)
+    limit = staleness_limit(max_staleness)
     rows = [(event_id, as_utc(at), as_utc(at) - limit) for event_id, at in targets]
     quotes: list[Quote] = []
     for first in range(0, len(rows), _PAIRS_PER_STATEMENT):

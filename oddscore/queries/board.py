@@ -7,17 +7,15 @@ before tip-off the board is as of now; once the game has started it is the closi
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, cast
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-from oddscore.clock import Clock, SystemClock, as_utc, parse_timestamp
-from oddscore.config import Settings, get_settings
-from oddscore.exceptions import QueryError
-from oddscore.queries.asof import DEFAULT_MAX_STALENESS, odds_as_of
+from oddscore.clock import Clock, SystemClock, as_utc
+from oddscore.queries.asof_one import DEFAULT_MAX_STALENESS, odds_as_of
 from oddscore.queries.events import get_event, resolve_event_id
+from oddscore.queries.session import open_session, parse_when
 from oddscore.queries.types import EventSummary, Quote
 
 if TYPE_CHECKING:
@@ -33,40 +31,6 @@ class Board:
     event: EventSummary
     as_of: datetime
     quotes: list[Quote]
-
-
-@asynccontextmanager
-async def open_session(settings: Settings | None = None) -> AsyncIterator[AsyncSession]:
-    """A read session on DATABASE_URL for one command; the connection is closed afterwards.
-
-    It is a :class:`~oddscore.storage.reader.ReadSession`, not an ``AsyncSession``: the query
-    functions only call ``execute`` and ``get_bind``, which it has, and it spares a command's
-    cold start SQLAlchemy's ORM. For the ORM (``add``, ``get``), use ``Database.session``.
-    """
-    from oddscore.storage.reader import open_reader
-
-    async with open_reader((settings or get_settings()).database) as reader:
-        yield cast("AsyncSession", reader)
-
-
-def parse_when(text: str | None, clock: Clock | None = None) -> datetime | None:
-    """``None``/"" -> None, "now" -> the clock's time, else ISO 8601 (UTC if no offset) or
-    unix seconds."""
-    if text is None or not text.strip():
-        return None
-    value = text.strip()
-    if value.lower() == "now":
-        return (clock or SystemClock()).now()
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
-        try:
-            return parse_timestamp(value)
-        except ValueError:
-            raise QueryError(f"not a time: {text!r} (use ISO 8601 or 'now')") from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return as_utc(parsed)
 
 
 def default_as_of(event: EventSummary, now: datetime) -> datetime:

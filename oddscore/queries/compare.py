@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from oddscore.prices.odds import american_to_decimal, american_to_implied
-from oddscore.queries.asof import DEFAULT_MAX_STALENESS, odds_as_of
+from oddscore.queries.asof_one import DEFAULT_MAX_STALENESS, odds_as_of
 from oddscore.queries.types import Quote
 
 if TYPE_CHECKING:

@@ -7,29 +7,35 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, func, or_, select
-
 from oddscore.clock import as_utc
 from oddscore.exceptions import QueryError
-from oddscore.queries._sql import EVENTS, in_filter
+from oddscore.queries.plain import fetch, utc_required
 from oddscore.queries.types import EventSummary
 
 if TYPE_CHECKING:
+    from sqlalchemy import ColumnElement
     from sqlalchemy.ext.asyncio import AsyncSession
 
 __all__ = ["get_event", "list_events", "resolve_event_id", "team_condition"]
 
-EV = EVENTS.c
+# EventSummary's fields, in its order.
 _COLUMNS = (
-    EV.id,
-    EV.sport_key,
-    EV.commence_time,
-    EV.home_team,
-    EV.away_team,
-    EV.status,
-    EV.home_score,
-    EV.away_score,
+    "id",
+    "sport_key",
+    "commence_time",
+    "home_team",
+    "away_team",
+    "status",
+    "home_score",
+    "away_score",
 )
+
+
+def _summary(row: Sequence[Any]) -> EventSummary:
+    event_id, sport, commence, home, away, status, home_score, away_score = row
+    return EventSummary(
+        event_id, sport, utc_required(commence), home, away, status, home_score, away_score
+    )
 
 
 async def resolve_event_id(session: AsyncSession, prefix: str) -> str:
@@ -38,12 +44,12 @@ async def resolve_event_id(session: AsyncSession, prefix: str) -> str:
     if not prefix:
         raise QueryError("an event id (or a unique prefix of one) is required")
     escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    rows = (
-        await session.execute(
-            select(EV.id).where(EV.id.like(f"{escaped}%", escape="\\")).order_by(EV.id).limit(3)
-        )
-    ).scalars()
-    matches = list(rows)
+    rows = await fetch(
+        session,
+        "SELECT id FROM events WHERE id LIKE :pattern ESCAPE '\\' ORDER BY id LIMIT 3",
+        {"pattern": f"{escaped}%"},
+    )
+    matches = [row[0] for row in rows]
     if not matches:
         raise QueryError(f"no event id starts with {prefix!r}")
     if len(matches) > 1:
@@ -53,10 +59,12 @@ async def resolve_event_id(session: AsyncSession, prefix: str) -> str:
 
 
 async def get_event(session: AsyncSession, event_id: str) -> EventSummary:
-    row = (await session.execute(select(*_COLUMNS).where(EV.id == event_id))).first()
-    if row is None:
+    rows = await fetch(
+        session, f"SELECT {', '.join(_COLUMNS)} FROM events WHERE id = :id", {"id": event_id}
+    )
+    if not rows:
         raise QueryError(f"no event {event_id!r}")
-    return EventSummary(*row)
+    return _summary(rows[0])
 
 
 def _canonical(name: str) -> str | None:
@@ -72,6 +80,11 @@ def _canonical(name: str) -> str | None:
 
 def team_condition(team: str) -> ColumnElement[bool]:
     """Home or away team equal to ``team``'s canonical name, or containing ``team``."""
+    from sqlalchemy import func, or_
+
+    from oddscore.queries._sql import EVENTS
+
+    EV = EVENTS.c
     canonical = _canonical(team)
     needle = (canonical or team).strip().lower()
     if canonical is not None:
@@ -94,6 +107,11 @@ async def list_events(
     limit: int | None = None,
 ) -> list[EventSummary]:
     """Events commencing in ``[start, end)`` in commence order, optionally by team and status."""
+    from sqlalchemy import select
+
+    from oddscore.queries._sql import EVENTS, in_filter
+
+    EV = EVENTS.c
     where: list[ColumnElement[bool]] = []
     if start is not None:
         where.append(EV.commence_time >= as_utc(start))
@@ -104,7 +122,8 @@ async def list_events(
     if sport_key is not None:
         where.append(EV.sport_key == sport_key)
     where.extend(in_filter(EV.status, statuses))
-    statement = select(*_COLUMNS).where(*where).order_by(EV.commence_time, EV.id)
+    columns = [EV[name] for name in _COLUMNS]
+    statement = select(*columns).where(*where).order_by(EV.commence_time, EV.id)
     if limit is not None:
         statement = statement.limit(limit)
     result = await session.execute(statement)

@@ -12,13 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ColumnElement, case, func, select, tuple_
-
 from oddscore.clock import as_utc
+from oddscore.queries.plain import fetch, utc
 from oddscore.scheduling.policy import SchedulePolicy
 from oddscore.scheduling.quota import QuotaState, month_start, next_reset, plan_quota
-from oddscore.storage.tables import FETCH_LOGS, QUALITY_LOGS, SNAPSHOTS
-from oddscore.storage.types import UTCDateTime
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,9 +29,6 @@ __all__ = [
     "validation_rate",
 ]
 
-FL = FETCH_LOGS.c
-QL = QUALITY_LOGS.c
-SN = SNAPSHOTS.c
 WARNING_OR_WORSE = ("warning", "error", "critical")
 
 
@@ -80,44 +74,37 @@ class QuotaProjection:
         return self.projected_month_end / self.plan
 
 
-def _flow_key() -> ColumnElement[str]:
-    endpoint = FL.endpoint
-    return func.coalesce(
-        FL.flow_name,
-        case(
-            (endpoint.like("%historical%/odds"), "historical odds"),
-            (endpoint.like("%historical%/events"), "historical events"),
-            (endpoint.like("%/scores"), "scores"),
-            (endpoint.like("%/events"), "events"),
-            (endpoint.like("%/odds"), "odds"),
-            else_="other",
-        ),
-    )
+# The flow a fetch counts under: its flow_name, else what it called.
+_FLOW_KEY = (
+    "coalesce(flow_name, CASE"
+    " WHEN endpoint LIKE '%historical%/odds' THEN 'historical odds'"
+    " WHEN endpoint LIKE '%historical%/events' THEN 'historical events'"
+    " WHEN endpoint LIKE '%/scores' THEN 'scores'"
+    " WHEN endpoint LIKE '%/events' THEN 'events'"
+    " WHEN endpoint LIKE '%/odds' THEN 'odds'"
+    " ELSE 'other' END)"
+)
 
 
 async def flow_activity(session: AsyncSession, since: datetime) -> list[FlowActivity]:
     """Per flow: its last success and failure ever, and requests and credits since ``since``."""
-    since = as_utc(since)
-    key = _flow_key()
-    recent = FL.fetch_time >= since
-    statement = (
-        select(
-            key,
-            func.max(case((FL.success.is_(True), FL.fetch_time)), type_=UTCDateTime),
-            func.max(case((FL.success.is_(False), FL.fetch_time)), type_=UTCDateTime),
-            func.coalesce(func.sum(case((recent, 1), else_=0)), 0),
-            func.coalesce(func.sum(case((recent & FL.success.is_(True), 1), else_=0)), 0),
-            func.coalesce(func.sum(case((recent, FL.api_quota_last), else_=0)), 0),
-        )
-        .group_by(key)
-        .order_by(key)
+    recent = "fetch_time >= :since"
+    rows = await fetch(
+        session,
+        f"SELECT {_FLOW_KEY}, "
+        "max(CASE WHEN success THEN fetch_time END), "
+        "max(CASE WHEN NOT success THEN fetch_time END), "
+        f"coalesce(sum(CASE WHEN {recent} THEN 1 ELSE 0 END), 0), "
+        f"coalesce(sum(CASE WHEN {recent} AND success THEN 1 ELSE 0 END), 0), "
+        f"coalesce(sum(CASE WHEN {recent} THEN api_quota_last ELSE 0 END), 0) "
+        f"FROM fetch_logs GROUP BY {_FLOW_KEY} ORDER BY {_FLOW_KEY}",
+        {"since": as_utc(since)},
     )
-    rows = (await session.execute(statement)).tuples()
     return [
         FlowActivity(
             str(flow),
-            ok,
-            bad,
+            utc(ok),
+            utc(bad),
             int(requests),
             int(succeeded),
             int(credits),
@@ -129,36 +116,26 @@ async def flow_activity(session: AsyncSession, since: datetime) -> list[FlowActi
 async def validation_rate(session: AsyncSession, since: datetime) -> ValidationRate:
     """Share of snapshots since ``since`` with at least one warning-or-worse finding."""
     since = as_utc(since)
-    snapshots = (
-        await session.execute(select(func.count(SN.id)).where(SN.snapshot_time >= since))
-    ).scalar_one()
-    flagged_keys = (
-        select(QL.event_id, QL.snapshot_time)
-        .where(QL.snapshot_time >= since, QL.severity.in_(WARNING_OR_WORSE))
-        .distinct()
-        .subquery()
+    params = {"since": since, "severities": WARNING_OR_WORSE}
+    [(snapshots,)] = await fetch(
+        session, "SELECT count(id) FROM odds_snapshots WHERE snapshot_time >= :since", params
     )
-    flagged = (
-        await session.execute(
-            select(func.count(SN.id)).where(
-                SN.snapshot_time >= since,
-                tuple_(SN.event_id, SN.snapshot_time).in_(
-                    select(flagged_keys.c.event_id, flagged_keys.c.snapshot_time)
-                ),
-            )
-        )
-    ).scalar_one()
-    findings = {
-        str(severity): int(count)
-        for severity, count in (
-            await session.execute(
-                select(QL.severity, func.count(QL.id))
-                .where(QL.snapshot_time >= since)
-                .group_by(QL.severity)
-            )
-        ).tuples()
-    }
-    return ValidationRate(since, int(snapshots), int(flagged), findings)
+    [(flagged,)] = await fetch(
+        session,
+        "SELECT count(id) FROM odds_snapshots WHERE snapshot_time >= :since "
+        "AND (event_id, snapshot_time) IN (SELECT DISTINCT event_id, snapshot_time "
+        "FROM data_quality_logs WHERE snapshot_time >= :since AND severity IN :severities)",
+        params,
+    )
+    findings = await fetch(
+        session,
+        "SELECT severity, count(id) FROM data_quality_logs WHERE snapshot_time >= :since "
+        "GROUP BY severity",
+        params,
+    )
+    return ValidationRate(
+        since, int(snapshots), int(flagged), {str(s): int(n) for s, n in findings}
+    )
 
 
 def project_quota(

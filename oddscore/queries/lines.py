@@ -9,9 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, func, select
-
-from oddscore.queries._sql import EVENTS, ODDS, in_filter
+from oddscore.queries.plain import fetch, in_list, utc_required
 from oddscore.queries.types import ClosingQuote, LinePoint
 
 if TYPE_CHECKING:
@@ -19,9 +17,6 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
 __all__ = ["closing_lines", "line_movement", "lines_frame"]
-
-OD = ODDS.c
-EV = EVENTS.c
 
 
 async def line_movement(
@@ -35,28 +30,27 @@ async def line_movement(
 ) -> list[LinePoint]:
     """Every observation of one event, per book, market and outcome in time order."""
     where = [
-        OD.event_id == event_id,
-        *in_filter(OD.bookmaker_key, bookmakers),
-        *in_filter(OD.market_key, markets),
+        "o.event_id = :event_id",
+        *in_list("o.bookmaker_key", "books", bookmakers),
+        *in_list("o.market_key", "markets", markets),
     ]
-    statement = select(
-        OD.bookmaker_key,
-        OD.market_key,
-        OD.outcome_name,
-        OD.point,
-        OD.price,
-        OD.odds_timestamp,
-    )
+    tables = "odds o"
     if pregame_only:
-        statement = statement.join(EVENTS, EV.id == OD.event_id)
-        where.append(OD.odds_timestamp < EV.commence_time)
+        tables += " JOIN events e ON e.id = o.event_id"
+        where.append("o.odds_timestamp < e.commence_time")
     if valid_only:
-        where.append(OD.is_valid.is_(True))
-    statement = statement.where(*where).order_by(
-        OD.market_key, OD.bookmaker_key, OD.outcome_name, OD.odds_timestamp, OD.id
+        where.append("o.is_valid")
+    rows = await fetch(
+        session,
+        "SELECT o.bookmaker_key, o.market_key, o.outcome_name, o.point, o.price, "
+        f"o.odds_timestamp FROM {tables} WHERE {' AND '.join(where)} "
+        "ORDER BY o.market_key, o.bookmaker_key, o.outcome_name, o.odds_timestamp, o.id",
+        {"event_id": event_id, "books": bookmakers, "markets": markets},
     )
-    result = await session.execute(statement)
-    return [LinePoint(*row) for row in result.tuples()]
+    return [
+        LinePoint(book, market, outcome, point, price, utc_required(taken))
+        for book, market, outcome, point, price, taken in rows
+    ]
 
 
 def lines_frame(points: Iterable[LinePoint]) -> pd.DataFrame:
@@ -93,6 +87,12 @@ async def closing_lines(
     """
     if not event_ids:
         return []
+    from sqlalchemy import and_, func, select
+
+    from oddscore.queries._sql import EVENTS, ODDS, in_filter
+
+    OD = ODDS.c
+    EV = EVENTS.c
     where = [
         OD.event_id.in_(list(event_ids)),
         OD.odds_timestamp < EV.commence_time,

@@ -11,11 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import case, func, select, text
-
 from oddscore.clock import as_utc
-from oddscore.queries._sql import EVENTS, FETCH_LOGS, ODDS, QUALITY_LOGS, SNAPSHOTS
-from oddscore.storage.engine import sqlite_path
+from oddscore.config import sqlite_path
+from oddscore.queries.plain import dialect_name, fetch, utc
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,11 +33,6 @@ __all__ = [
     "row_counts",
     "tier_activity",
 ]
-
-FL = FETCH_LOGS.c
-OD = ODDS.c
-SN = SNAPSHOTS.c
-QL = QUALITY_LOGS.c
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,47 +94,38 @@ def _month_start(now: datetime) -> datetime:
 
 
 async def quota_status(session: AsyncSession, now: datetime) -> QuotaStatus:
-    latest = (
-        await session.execute(
-            select(FL.api_quota_remaining, FL.api_quota_used, FL.api_quota_last, FL.fetch_time)
-            .where(FL.api_quota_remaining.is_not(None))
-            .order_by(FL.fetch_time.desc(), FL.id.desc())
-            .limit(1)
-        )
-    ).first()
-    month = (
-        await session.execute(
-            select(func.coalesce(func.sum(FL.api_quota_last), 0), func.count(FL.id)).where(
-                FL.fetch_time >= _month_start(now)
-            )
-        )
-    ).one()
-    remaining, used, last_cost, reported = latest if latest is not None else (None,) * 4
-    return QuotaStatus(remaining, used, last_cost, reported, int(month[0]), int(month[1]))
+    latest = await fetch(
+        session,
+        "SELECT api_quota_remaining, api_quota_used, api_quota_last, fetch_time "
+        "FROM fetch_logs WHERE api_quota_remaining IS NOT NULL "
+        "ORDER BY fetch_time DESC, id DESC LIMIT 1",
+    )
+    [(credits, requests)] = await fetch(
+        session,
+        "SELECT coalesce(sum(api_quota_last), 0), count(id) FROM fetch_logs "
+        "WHERE fetch_time >= :month",
+        {"month": _month_start(now)},
+    )
+    remaining, used, last_cost, reported = latest[0] if latest else (None,) * 4
+    return QuotaStatus(remaining, used, last_cost, utc(reported), int(credits), int(requests))
 
 
 async def fetch_health(session: AsyncSession, since: datetime) -> FetchHealth:
     """Requests logged since ``since``: how many, how many succeeded, the latest of each."""
     since = as_utc(since)
-    total, ok = (
-        await session.execute(
-            select(
-                func.count(FL.id),
-                func.coalesce(func.sum(case((FL.success.is_(True), 1), else_=0)), 0),
-            ).where(FL.fetch_time >= since)
-        )
-    ).one()
-    last_success = (
-        await session.execute(select(func.max(FL.fetch_time)).where(FL.success.is_(True)))
-    ).scalar()
-    failure = (
-        await session.execute(
-            select(FL.fetch_time, FL.error_code, FL.error_message)
-            .where(FL.success.is_(False))
-            .order_by(FL.fetch_time.desc())
-            .limit(1)
-        )
-    ).first()
+    [(total, ok)] = await fetch(
+        session,
+        "SELECT count(id), coalesce(sum(CASE WHEN success THEN 1 ELSE 0 END), 0) "
+        "FROM fetch_logs WHERE fetch_time >= :since",
+        {"since": since},
+    )
+    [(last_success,)] = await fetch(session, "SELECT max(fetch_time) FROM fetch_logs WHERE success")
+    failures = await fetch(
+        session,
+        "SELECT fetch_time, error_code, error_message FROM fetch_logs WHERE NOT success "
+        "ORDER BY fetch_time DESC LIMIT 1",
+    )
+    failure = failures[0] if failures else None
     error = None
     if failure is not None:
         error = " ".join(str(p) for p in (failure[1], failure[2]) if p) or None
@@ -149,33 +133,32 @@ async def fetch_health(session: AsyncSession, since: datetime) -> FetchHealth:
         since,
         int(total),
         int(ok),
-        last_success,
-        None if failure is None else failure[0],
+        utc(last_success),
+        None if failure is None else utc(failure[0]),
         error,
     )
 
 
+# The tables row_counts counts, under their own names.
+_COUNTED = ("events", "odds_snapshots", "odds", "data_quality_logs", "fetch_logs")
+
+
 async def row_counts(session: AsyncSession) -> dict[str, int]:
     """Rows per table, in one statement."""
-    tables = {
-        "events": EVENTS,
-        "odds_snapshots": SNAPSHOTS,
-        "odds": ODDS,
-        "data_quality_logs": QUALITY_LOGS,
-        "fetch_logs": FETCH_LOGS,
-    }
-    counts = [select(func.count()).select_from(t).scalar_subquery() for t in tables.values()]
-    row = (await session.execute(select(*counts))).one()
-    return {name: int(value) for name, value in zip(tables, row, strict=True)}
+    counts = ", ".join(f"(SELECT count(*) FROM {table})" for table in _COUNTED)
+    [row] = await fetch(session, f"SELECT {counts}")
+    return {name: int(value) for name, value in zip(_COUNTED, row, strict=True)}
 
 
 async def database_size(session: AsyncSession) -> int | None:
     """Bytes on disk: the PostgreSQL database, or the SQLite file and its WAL."""
-    bind = session.get_bind()
-    if bind.dialect.name == "postgresql":
-        size = (await session.execute(text("SELECT pg_database_size(current_database())"))).scalar()
+    if dialect_name(session) == "postgresql":
+        [(size,)] = await fetch(session, "SELECT pg_database_size(current_database())")
         return None if size is None else int(size)
-    path = sqlite_path(bind.engine.url.render_as_string(hide_password=True))
+    url = getattr(session, "url", None)
+    if url is None:  # an AsyncSession: its engine's URL
+        url = session.get_bind().engine.url.render_as_string(hide_password=True)
+    path = sqlite_path(str(url))
     if path is None or not path.exists():
         return None
     wal = path.with_name(path.name + "-wal")
@@ -184,48 +167,36 @@ async def database_size(session: AsyncSession) -> int | None:
 
 async def quality_summary(session: AsyncSession, since: datetime | None = None) -> QualitySummary:
     """Invalid odds rows against all rows, and data-quality findings by severity."""
-    rows, invalid = (
-        await session.execute(
-            select(
-                func.count(OD.id),
-                func.coalesce(func.sum(case((OD.is_valid.is_(False), 1), else_=0)), 0),
-            )
-        )
-    ).one()
-    findings_query = select(QL.severity, func.count(QL.id)).group_by(QL.severity)
-    if since is not None:
-        findings_query = findings_query.where(QL.created_at >= as_utc(since))
-    findings = {str(s): int(n) for s, n in (await session.execute(findings_query)).tuples()}
-    return QualitySummary(int(rows), int(invalid), findings)
+    [(rows, invalid)] = await fetch(
+        session,
+        "SELECT count(id), coalesce(sum(CASE WHEN NOT is_valid THEN 1 ELSE 0 END), 0) FROM odds",
+    )
+    since_filter = "" if since is None else "WHERE created_at >= :since "
+    findings = await fetch(
+        session,
+        f"SELECT severity, count(id) FROM data_quality_logs {since_filter}GROUP BY severity",
+        {"since": None if since is None else as_utc(since)},
+    )
+    return QualitySummary(int(rows), int(invalid), {str(s): int(n) for s, n in findings})
 
 
 async def book_activity(session: AsyncSession) -> list[BookActivity]:
-    statement = (
-        select(
-            OD.bookmaker_key,
-            func.count(OD.id),
-            func.count(func.distinct(OD.event_id)),
-            func.max(OD.odds_timestamp),
-        )
-        .group_by(OD.bookmaker_key)
-        .order_by(func.count(OD.id).desc())
+    rows = await fetch(
+        session,
+        "SELECT bookmaker_key, count(id), count(DISTINCT event_id), max(odds_timestamp) "
+        "FROM odds GROUP BY bookmaker_key ORDER BY count(id) DESC",
     )
-    return [BookActivity(*row) for row in (await session.execute(statement)).tuples()]
+    return [BookActivity(book, n, events, utc(last)) for book, n, events, last in rows]
 
 
 async def tier_activity(session: AsyncSession) -> list[TierActivity]:
-    tier = func.coalesce(SN.fetch_tier, "untiered")
-    statement = (
-        select(
-            tier,
-            func.count(SN.id),
-            func.count(func.distinct(SN.event_id)),
-            func.max(SN.snapshot_time),
-        )
-        .group_by(tier)
-        .order_by(func.count(SN.id).desc())
+    tier = "coalesce(fetch_tier, 'untiered')"
+    rows = await fetch(
+        session,
+        f"SELECT {tier}, count(id), count(DISTINCT event_id), max(snapshot_time) "
+        f"FROM odds_snapshots GROUP BY {tier} ORDER BY count(id) DESC",
     )
-    return [TierActivity(*row) for row in (await session.execute(statement)).tuples()]
+    return [TierActivity(name, n, events, utc(last)) for name, n, events, last in rows]
 
 
 def default_window(now: datetime) -> datetime:

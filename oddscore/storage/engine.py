@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, cast
@@ -14,8 +13,8 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.pool import NullPool
 
 from oddscore.config import DatabaseSettings, normalize_database_url, sqlite_path
-from oddscore.exceptions import StorageError
-from oddscore.logs import redact
+from oddscore.storage.errors import database_error_line, storage_error
+from oddscore.storage.pragmas import sqlite_pragmas
 
 if TYPE_CHECKING:
     # SQLAlchemy's asyncio extension loads its ORM (a fifth of a query command's cold start):
@@ -56,13 +55,8 @@ _loads: Callable[[str | bytes], Any] = orjson.loads
 def _sqlite_pragmas(busy_timeout_ms: int) -> Any:
     def apply(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
-        # Concurrent writers wait for the lock instead of failing at once. Set first: the
-        # switch to WAL below takes a lock of its own, which must wait too.
-        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
-        # WAL lets readers (CLI queries, backtests) run while a flow writes.
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        for pragma in sqlite_pragmas(busy_timeout_ms):
+            cursor.execute(pragma)
         cursor.close()
 
     return apply
@@ -73,41 +67,9 @@ def listen_sqlite_pragmas(engine: Any, busy_timeout_ms: int) -> None:
     event.listen(engine, "connect", _sqlite_pragmas(busy_timeout_ms))
 
 
-_WRAPPER = re.compile(r"^\((?:[\w.]+)\)\s*|^<class '[\w.]+'>:\s*")
-
-
-def database_error_line(exc: BaseException) -> str:
-    """The driver's own message in one line (``value too long for type character
-    varying(100)``), without SQLAlchemy's statement, parameters and links: those go to the
-    debug log, never to a user."""
-    from oddscore.logs import get_logger
-
-    get_logger(__name__).debug("database error", error=redact(str(exc)), kind=type(exc).__name__)
-    text = str(getattr(exc, "orig", None) or exc).strip()
-    first = text.splitlines()[0] if text else type(exc).__name__
-    while True:
-        stripped = _WRAPPER.sub("", first, count=1)
-        if stripped == first:
-            break
-        first = stripped
-    return redact(first or type(exc).__name__)
-
-
 def engine_options(*, echo: bool = False) -> dict[str, Any]:
     """The engine arguments every engine of ours shares, whatever wraps it."""
     return {"echo": echo, "json_serializer": _dumps, "json_deserializer": _loads}
-
-
-def storage_error(url: str, exc: BaseException) -> StorageError:
-    text = str(exc)
-    # A table or column missing: no schema, or one older than this release's migrations.
-    missing = "no such table" in text or "no such column" in text
-    missing |= ("relation" in text or "column" in text) and "does not exist" in text
-    if missing:
-        return StorageError(
-            f"the database at {url} has no schema yet (or an old one): run `odds db upgrade`"
-        )
-    return StorageError(f"database error on {url}: {database_error_line(exc)}")
 
 
 class Database:

@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -74,16 +75,9 @@ QUERY_HEAVY = ("sqlmodel", "sqlalchemy.orm", "sqlalchemy.ext.asyncio", "structlo
 # the commands that write, log or call out.
 
 
-@pytest.mark.parametrize(
-    "args",
-    [["status", "show"], ["best", "nosuchevent"], ["odds", "show", "nosuchevent"]],
-    ids=" ".join,
-)
-def test_a_query_command_reads_without_the_orm(args: list[str], tmp_path: Path) -> None:
-    from oddscore.storage.migrate import upgrade
-
-    url = f"sqlite+aiosqlite:///{tmp_path / 'odds.db'}"
-    upgrade(url)  # here: creating the embedded database on first use is a write (Alembic)
+def _run_query(args: list[str], modules: tuple[str, ...], url: str) -> dict[str, Any]:
+    """``odds ARGS`` as a user runs it, reporting its exit code and which of ``modules``
+    it loaded."""
     code = (
         "import json, runpy, sys\n"
         f"sys.argv = ['odds', *{args!r}]\n"
@@ -91,7 +85,7 @@ def test_a_query_command_reads_without_the_orm(args: list[str], tmp_path: Path) 
         "    runpy.run_module('oddscore', run_name='__main__')\n"
         "except SystemExit as exc:\n"
         "    code = exc.code\n"
-        f"loaded = [m for m in {QUERY_HEAVY!r} if m in sys.modules]\n"
+        f"loaded = [m for m in {modules!r} if m in sys.modules]\n"
         "print(json.dumps({'code': code, 'loaded': loaded}), file=sys.stderr)\n"
     )
     env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
@@ -102,7 +96,92 @@ def test_a_query_command_reads_without_the_orm(args: list[str], tmp_path: Path) 
         timeout=120,
         env={**env, "DATABASE_URL": url},
     )
-    report = json.loads(done.stderr.strip().splitlines()[-1])
+    report: dict[str, Any] = json.loads(done.stderr.strip().splitlines()[-1])
+    report["output"] = done.stdout + done.stderr
+    return report
+
+
+@pytest.fixture
+def migrated(tmp_path: Path) -> str:
+    from oddscore.storage.migrate import upgrade
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'odds.db'}"
+    upgrade(url)  # here: creating the embedded database on first use is a write (Alembic)
+    return url
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["status", "show"], ["best", "nosuchevent"], ["odds", "show", "nosuchevent"]],
+    ids=" ".join,
+)
+def test_a_query_command_reads_without_the_orm(args: list[str], migrated: str) -> None:
+    report = _run_query(args, QUERY_HEAVY, migrated)
     # An unknown event is a clean error, after the same reads.
-    assert report["code"] in ((0, None) if args[0] == "status" else (1,)), done.stdout + done.stderr
+    assert report["code"] in ((0, None) if args[0] == "status" else (1,)), report["output"]
     assert report["loaded"] == []
+
+
+PLAIN_SQL_HEAVY = ("sqlalchemy", "pydantic_settings")
+# The commands whose reads are all plain SQL on the driver (oddscore.queries.plain) load no
+# SQLAlchemy at all; no command needs pydantic-settings (oddscore.env_settings reads them).
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["status", "show"],
+        ["status", "show", "--verbose"],
+        ["lines", "nosuchevent"],
+        ["best", "nosuchevent"],
+        ["odds", "show", "nosuchevent"],
+    ],
+    ids=" ".join,
+)
+def test_a_plain_sql_command_loads_no_sqlalchemy(args: list[str], migrated: str) -> None:
+    report = _run_query(args, PLAIN_SQL_HEAVY, migrated)
+    assert report["code"] in ((0, None) if args[0] == "status" else (1,)), report["output"]
+    assert report["loaded"] == []
+
+
+@pytest.mark.parametrize(
+    ("args", "module"),
+    [
+        (["status", "show", "--help"], "oddscore.cli.status"),
+        (["lines", "--help"], "oddscore.cli.lines"),
+        (["odds", "show", "--help"], "oddscore.cli.board"),
+    ],
+    ids=lambda value: " ".join(value) if isinstance(value, list) else value,
+)
+def test_a_command_line_builds_only_the_command_it_names(args: list[str], module: str) -> None:
+    """The root group imports a command's module when a command line names it, not before:
+    the other groups' modules stay unloaded (``odds --help`` alone loads them all)."""
+    code = (
+        "import json, runpy, sys\n"
+        f"sys.argv = ['odds', *{args!r}]\n"
+        "try:\n"
+        "    runpy.run_module('oddscore', run_name='__main__')\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "commands = [m for m in sys.modules if m.startswith('oddscore.cli.')]\n"
+        "print(json.dumps(commands), file=sys.stderr)\n"
+    )
+    done = _probe(code)
+    loaded = set(json.loads(done.stderr.strip().splitlines()[-1]))
+    assert module in loaded, done.stdout + done.stderr
+    # Shared helpers aside, the one command module named is the only one imported.
+    helpers = {"oddscore.cli.app", "oddscore.cli.common", "oddscore.cli.lazy_commands"}
+    helpers |= {"oddscore.cli.options"}
+    assert loaded - helpers == {module}
+
+
+def test_help_still_lists_every_command() -> None:
+    from oddscore.cli.app import _COMMANDS
+
+    done = _probe(
+        "import sys, runpy\nsys.argv = ['odds', '--help']\n"
+        "runpy.run_module('oddscore', run_name='__main__')\n"
+    )
+    assert done.returncode == 0, done.stderr
+    listed = {line.split()[1] for line in done.stdout.splitlines() if line.startswith("│ ")}
+    assert {entry.name for entry in _COMMANDS} <= listed
