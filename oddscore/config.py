@@ -1,21 +1,21 @@
 """Settings, read from the environment (and a ``.env`` file) under the names of the spec.
 
-Each group is its own :class:`~oddscore.env_settings.EnvSettings` so that the flat
-environment names of the specification (``ODDS_API_KEY``, ``DATABASE_URL``, ``BOOKMAKERS``
-...) keep working, while code reads ``settings.api.key`` or ``settings.database.url``.
-Nothing is read at import time: ``get_settings()`` builds the settings on first use and
-caches them.
+Each group is its own ``BaseSettings`` so that the flat environment names of the
+specification (``ODDS_API_KEY``, ``DATABASE_URL``, ``BOOKMAKERS`` ...) keep working, while
+code reads ``settings.api.key`` or ``settings.database.url``. Nothing is read at import time:
+``get_settings()`` builds the settings on first use and caches them.
 """
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, BaseModel, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from oddscore.env_settings import EnvSettings
 from oddscore.exceptions import ConfigurationError
 from oddscore.prices.realism import DEFAULT_COMMISSION, DEFAULT_MAX_LEG_GAP, DEFAULT_MAX_QUOTE_AGE
 
@@ -47,14 +47,26 @@ DEFAULT_BOOKMAKERS = [
 # The value .env.example ships with; a key equal to it is a forgotten edit, not a key.
 PLACEHOLDER_API_KEY = "your-api-key-here"
 
-# Comma-separated in the environment (`a,b`), split by `_split_commas`.
-CommaList = list[str]
+CommaList = Annotated[list[str], NoDecode]
 
 
 def _split_commas(value: Any) -> Any:
     if isinstance(value, str):
         return [item.strip() for item in value.split(",") if item.strip()]
     return value
+
+
+def _config(env_prefix: str = "") -> SettingsConfigDict:
+    # ODDS_ENV_FILE="" turns the .env file off (the test suite does, so a developer's .env
+    # cannot leak into tests).
+    env_file = os.environ.get("ODDS_ENV_FILE", ".env") or None
+    return SettingsConfigDict(
+        env_file=env_file,
+        env_ignore_empty=True,
+        extra="ignore",
+        env_prefix=env_prefix,
+        populate_by_name=True,
+    )
 
 
 def normalize_database_url(url: str) -> str:
@@ -96,8 +108,10 @@ def sqlite_path(url: str) -> Path | None:
     return Path(path.split("?", 1)[0])
 
 
-class ApiSettings(EnvSettings):
+class ApiSettings(BaseSettings):
     """The Odds API: key, address, plan size and client behaviour."""
+
+    model_config = _config()
 
     key: SecretStr | None = Field(default=None, validation_alias="ODDS_API_KEY")
     base_url: str = Field(
@@ -137,8 +151,10 @@ class ApiSettings(EnvSettings):
         return self.key
 
 
-class DatabaseSettings(EnvSettings):
+class DatabaseSettings(BaseSettings):
     """Where the data lives: an embedded SQLite file by default, PostgreSQL in production."""
+
+    model_config = _config()
 
     url: str = Field(default=DEFAULT_DATABASE_URL, validation_alias="DATABASE_URL")
     pool_size: int = Field(default=5, ge=1, le=100, validation_alias="DATABASE_POOL_SIZE")
@@ -162,8 +178,10 @@ class DatabaseSettings(EnvSettings):
         return self.url.startswith("sqlite")
 
 
-class CollectionSettings(EnvSettings):
+class CollectionSettings(BaseSettings):
     """What to collect: sports, books, markets, and which books are sharp."""
+
+    model_config = _config()
 
     sports: CommaList = Field(default=["basketball_nba"], validation_alias="SPORTS")
     bookmakers: CommaList = Field(
@@ -204,8 +222,10 @@ def _tier_minutes(value: Any) -> Any:
     return minutes
 
 
-class SchedulerSettings(EnvSettings):
+class SchedulerSettings(BaseSettings):
     """How the scheduling intelligence plans collection."""
+
+    model_config = _config()
 
     dry_run: bool = Field(default=False, validation_alias="SCHEDULER_DRY_RUN")
     lookahead_days: int = Field(default=7, ge=1, le=60, validation_alias="SCHEDULER_LOOKAHEAD_DAYS")
@@ -241,15 +261,17 @@ class SchedulerSettings(EnvSettings):
         default="covering", validation_alias="SCHEDULER_PLANNER"
     )
     # The covering planner's minimum cadence inside a tier, ``tier=minutes,...``.
-    min_cadence: dict[FetchTierName, Annotated[int, Field(ge=1)]] = Field(
+    min_cadence: Annotated[dict[FetchTierName, Annotated[int, Field(ge=1)]], NoDecode] = Field(
         default_factory=dict, validation_alias="SCHEDULER_MIN_CADENCE"
     )
 
     _cadence = field_validator("min_cadence", mode="before")(_tier_minutes)
 
 
-class DataQualitySettings(EnvSettings):
+class DataQualitySettings(BaseSettings):
     """Validation on the way in: log findings by default, reject in strict mode."""
+
+    model_config = _config()
 
     enable_validation: bool = Field(default=True, validation_alias="ENABLE_VALIDATION")
     reject_invalid_odds: bool = Field(default=False, validation_alias="REJECT_INVALID_ODDS")
@@ -271,8 +293,10 @@ class DataQualitySettings(EnvSettings):
     )
 
 
-class AlertSettings(EnvSettings):
+class AlertSettings(BaseSettings):
     """Alerts: built, tested, and off unless ALERT_ENABLED=true."""
+
+    model_config = _config()
 
     enabled: bool = Field(default=False, validation_alias="ALERT_ENABLED")
     discord_webhook_url: SecretStr | None = Field(
@@ -303,11 +327,13 @@ def _commission(value: Any) -> Any:
     return rates
 
 
-class BettingSettings(EnvSettings):
+class BettingSettings(BaseSettings):
     """Betting realism: each book's commission and when an arbitrage is actionable."""
 
+    model_config = _config()
+
     # Commission on net winnings per book; exchanges default to their base rates.
-    commission: dict[str, Annotated[float, Field(ge=0.0, lt=1.0)]] = Field(
+    commission: Annotated[dict[str, Annotated[float, Field(ge=0.0, lt=1.0)]], NoDecode] = Field(
         default_factory=lambda: dict(DEFAULT_COMMISSION), validation_alias="BOOK_COMMISSION"
     )
     arb_max_quote_age_minutes: float = Field(
@@ -324,8 +350,10 @@ class BettingSettings(EnvSettings):
     _rates = field_validator("commission", mode="before")(_commission)
 
 
-class LoggingSettings(EnvSettings):
+class LoggingSettings(BaseSettings):
     """Log level, format and an optional file."""
+
+    model_config = _config()
 
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
         default="INFO", validation_alias=AliasChoices("LOG_LEVEL")

@@ -56,13 +56,13 @@ def _settings_env() -> list[str]:
     """Every environment variable a settings model reads (its alias, or prefix and name), so
     that no developer's setting, old or new, leaks into a test."""
     from pydantic import AliasChoices
+    from pydantic_settings import BaseSettings
 
     import oddscore.config as config
-    from oddscore.env_settings import EnvSettings
 
     names = set()
     for model in vars(config).values():
-        if isinstance(model, type) and issubclass(model, EnvSettings):
+        if isinstance(model, type) and issubclass(model, BaseSettings):
             prefix = str(model.model_config.get("env_prefix") or "")
             for name, field in model.model_fields.items():
                 alias = field.validation_alias

@@ -1,8 +1,6 @@
-"""Settings groups read the environment and .env exactly as pydantic-settings did for us.
-
-Each case below was checked against pydantic-settings 2.14 with the same models (the values
-and the validation errors alike) when :mod:`oddscore.env_settings` replaced it.
-"""
+"""How the settings groups read the environment and a .env file (pydantic-settings): names
+in any case, aliases and field names, environment before file, empty values unset, and the
+errors a bad value gives."""
 
 from __future__ import annotations
 

@@ -122,9 +122,9 @@ def test_a_query_command_reads_without_the_orm(args: list[str], migrated: str) -
     assert report["loaded"] == []
 
 
-PLAIN_SQL_HEAVY = ("sqlalchemy", "pydantic_settings")
+PLAIN_SQL_HEAVY = ("sqlalchemy",)
 # The commands whose reads are all plain SQL on the driver (oddscore.queries.plain) load no
-# SQLAlchemy at all; no command needs pydantic-settings (oddscore.env_settings reads them).
+# SQLAlchemy at all.
 
 
 @pytest.mark.parametrize(
