@@ -272,29 +272,58 @@ def _load(
 Loaded = LoadedFile | str | BaseException
 
 
+class _Backlog:
+    """Rows parsed ahead that the importer has not taken yet; the reader waits while
+    ``limit`` of them wait."""
+
+    def __init__(self, limit: int) -> None:
+        self.rows = 0
+        self.limit = limit
+        self._room = asyncio.Event()
+        self._room.set()
+
+    def add(self, rows: int) -> None:
+        self.rows += rows
+        if self.rows >= self.limit:
+            self._room.clear()
+
+    def take(self, rows: int) -> None:
+        self.rows -= rows
+        if self.rows < self.limit:
+            self._room.set()
+
+    async def room(self) -> None:
+        await self._room.wait()
+
+
+def _rows(loaded: Loaded) -> int:
+    return loaded.rows if isinstance(loaded, LoadedFile) else 0
+
+
 async def _read_ahead(
     entries: Sequence[ArchiveFile],
     options: IngestOptions,
     max_bytes: int,
     ready: asyncio.Queue[Loaded],
-    max_rows: int,
+    backlog: _Backlog,
 ) -> None:
     """Read and parse the files in order, one at a time in a thread, into ``ready``: at most
-    its size in files, and once ``max_rows`` rows wait there, until the importer took them
-    all (a group's worth ahead, however large the files). An unexpected error is handed
-    over, not lost: the importer raises it where it would have read the file."""
-    waiting = 0
+    its size in files, and no further while the backlog's limit of rows waits there (a
+    group's worth ahead, however large the files). The bound is on the rows not taken yet,
+    not on a batch taken whole: a batch whose last file fell into the next group kept the
+    reader idle through a whole write and then made the importer wait on every file of the
+    next group (half the parsing of a season did not overlap the writes). An unexpected
+    error is handed over, not lost: the importer raises it where it would have read the
+    file."""
     for index in range(len(entries)):
+        await backlog.room()
         try:
             loaded: Loaded = await asyncio.to_thread(_load, entries, index, options, max_bytes)
         except Exception as exc:
             await ready.put(exc)
             return
+        backlog.add(_rows(loaded))
         await ready.put(loaded)
-        waiting += loaded.rows if isinstance(loaded, LoadedFile) else 0
-        if waiting >= max_rows:
-            await ready.join()
-            waiting = 0
 
 
 async def _write_group(
@@ -417,15 +446,14 @@ async def import_snapshots(
     # enough to parse most of the next group. Up to a group's files or rows wait parsed, so
     # memory stays bounded by about two groups.
     ready: asyncio.Queue[Loaded] = asyncio.Queue(maxsize=max(1, batch_files))
+    backlog = _Backlog(batch_rows)
     with no_full_collections():
-        reader = asyncio.create_task(
-            _read_ahead(entries, options, max_file_bytes, ready, batch_rows)
-        )
+        reader = asyncio.create_task(_read_ahead(entries, options, max_file_bytes, ready, backlog))
         try:
             for entry in entries:
                 summary.files += 1
                 loaded = await ready.get()
-                ready.task_done()
+                backlog.take(_rows(loaded))
                 if isinstance(loaded, BaseException):
                     raise loaded
                 if isinstance(loaded, str):
