@@ -199,6 +199,9 @@ def raw_quotes(
     season holds ~125,000 outcomes and this is the hot path of every import.
     """
     parse = timestamps or TimestampCache()
+    # The parsed stamps, looked up inline: a season has ~84,000 markets and few distinct
+    # stamps, and a call per market through the cache was a tenth of the parse.
+    known = parse._seen if isinstance(parse, TimestampCache) else {}
     books = raw.get("bookmakers") or []
     if not isinstance(books, list):
         raise MalformedResponseError(f"event {raw.get('id')}: bookmakers is not a list")
@@ -212,26 +215,32 @@ def raw_quotes(
             book_updated = _stamp(parse, book.get("last_update"), f"{book_key} last_update")
             for market in book.get("markets") or []:
                 market_key = _text(market["key"], f"{book_key} market key")
-                where = f"{book_key} {market_key}"
-                updated = (
-                    _stamp(parse, market.get("last_update"), f"{where} last_update") or book_updated
-                )
+                stamp = market.get("last_update")
+                if stamp is None:
+                    updated = book_updated
+                else:
+                    updated = known.get(stamp) if type(stamp) is str else None
+                    if updated is None:
+                        where = f"{book_key} {market_key} last_update"
+                        updated = _stamp(parse, stamp, where) or book_updated
                 for outcome in market.get("outcomes") or []:
                     price = outcome["price"]
                     kind = type(price)
                     if kind is not int and kind is not float:
-                        price = _number(price, f"{where} price")
+                        price = _number(price, f"{book_key} {market_key} price")
                     elif kind is float and not math.isfinite(price):
-                        raise MalformedResponseError(f"{where} price: {price!r} is not finite")
+                        raise MalformedResponseError(
+                            f"{book_key} {market_key} price: {price!r} is not finite"
+                        )
                     name = outcome["name"]
                     if type(name) is not str:
-                        name = _text(name, f"{where} outcome name")
+                        name = _text(name, f"{book_key} {market_key} outcome name")
                     point = outcome.get("point")
                     if point is not None and type(point) is not float:
-                        point = _number(point, f"{where} point")
+                        point = _number(point, f"{book_key} {market_key} point")
                     description = outcome.get("description")
                     if description is not None and type(description) is not str:
-                        description = _text(description, f"{where} description")
+                        description = _text(description, f"{book_key} {market_key} description")
                     if (
                         american_input
                         and kind is int

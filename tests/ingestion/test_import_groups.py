@@ -179,3 +179,56 @@ async def test_the_reader_stays_a_group_of_rows_ahead(
     assert summary.result.snapshots_inserted == 3
     ahead = [events[: i + 1].count("read") - events[:i].count("stored") for i in range(6)]
     assert events.count("read") == 3 and max(ahead) <= 2, events
+
+
+async def test_the_reader_reads_on_as_soon_as_fewer_than_a_group_of_rows_wait(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The read-ahead bound is on rows not taken yet. Bounding it by batches taken whole let
+    the reader idle through a whole write whenever a group ended inside its batch, and then
+    left the importer waiting on every file of the next group."""
+    entries = [files.ArchiveFile(tmp_path / f"{i}.json", "events", None) for i in range(4)]
+    read: list[int] = []
+    third_read = asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    def loading(entries: Any, index: int, *_args: Any) -> files.LoadedFile:
+        read.append(index)
+        if index == 2:
+            loop.call_soon_threadsafe(third_read.set)
+        return files.LoadedFile(entries[index], "events", TAKEN, [], [object()] * 3)  # type: ignore[list-item]
+
+    monkeypatch.setattr(files, "_load", loading)
+    ready: asyncio.Queue[files.Loaded] = asyncio.Queue(maxsize=10)
+    backlog = files._Backlog(5)  # three rows a file: the reader stops after its second file
+    reader = asyncio.create_task(files._read_ahead(entries, OPTIONS, 1, ready, backlog))
+    try:
+        first = await ready.get()
+        backlog.take(first.rows)  # type: ignore[union-attr]
+        # The second file still waits (3 rows < 5): the reader must go on to the third.
+        await asyncio.wait_for(third_read.wait(), timeout=30)
+        assert read == [0, 1, 2] and ready.qsize() == 2
+        assert backlog.rows == 6  # two files wait again: it stops there
+    finally:
+        reader.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await reader
+
+
+def test_a_file_is_parsed_with_the_collector_paused_then_given_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file's JSON is ~100k containers and no cycle: young collector passes walked them all
+    for nothing (~0.1 s of a season's parse). Paused while parsing, restored after."""
+    write_files(tmp_path)
+    collecting: list[bool] = []
+    read = files._read_document
+
+    def reading(*args: Any) -> Any:
+        collecting.append(gc.isenabled())
+        return read(*args)
+
+    monkeypatch.setattr(files, "_read_document", reading)
+    assert gc.isenabled()
+    loaded = files.load_file(files.list_archive(tmp_path)[0], OPTIONS)
+    assert collecting == [False] and gc.isenabled() and loaded.rows > 0

@@ -8,7 +8,7 @@ import sys
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError, StatementError
 
 from oddscore.storage import Database, Event, Odds, OddsSnapshot
@@ -150,3 +150,38 @@ def test_unreachable_database_is_a_storage_error() -> None:
 
     with pytest.raises(StorageError, match="database error"):
         asyncio.run(go())
+
+
+async def test_raw_snapshots_are_stored_lz4_compressed_where_the_server_has_it(
+    db: Database,
+) -> None:
+    """The raw JSON of a snapshot is compressed with lz4 on a PostgreSQL server built with it
+    (pglz cost ~60% more server CPU on an import); it reads back the same on both backends."""
+    document = {"bookmakers": [{"key": "book", "note": "x" * 5000}], "id": "e" * 32}
+    async with db.session() as session:
+        session.add(_event())
+        session.add(
+            OddsSnapshot(
+                event_id="e" * 32,
+                snapshot_time=datetime(2024, 1, 1, 11, 55, tzinfo=UTC),
+                raw_data=document,
+            )
+        )
+    async with db.session() as session:
+        assert (await session.execute(select(OddsSnapshot.raw_data))).scalar_one() == document
+        if db.engine.dialect.name != "postgresql":
+            return
+        lz4 = (
+            await session.execute(
+                text(
+                    "SELECT 1 FROM pg_settings WHERE name = 'default_toast_compression' "
+                    "AND 'lz4' = ANY(enumvals)"
+                )
+            )
+        ).first() is not None
+        method = (
+            await session.execute(
+                text("SELECT pg_column_compression(raw_data) FROM odds_snapshots")
+            )
+        ).scalar_one()
+    assert method == ("lz4" if lz4 else "pglz")
