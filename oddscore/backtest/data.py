@@ -18,7 +18,6 @@ SQLAlchemy's per-row processing on a season (see ``benchmarks/backtest.py``).
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -92,6 +91,7 @@ class BacktestData:
 _MARKET_BOOK_OUTCOME = itemgetter(1, 0, 2)  # MarketQuote's market, book, outcome
 _SQLITE_FORMAT = "%Y-%m-%d %H:%M:%S.%f"  # how UTCDateTime stores timestamps in SQLite
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 
 
 def _scan_sql(dialect: str, n_books: int | None, n_markets: int | None) -> str:
@@ -298,15 +298,20 @@ class _Timestamps:
         self.textual = textual
         self.cache: dict[Any, datetime] = {}
 
-    def key(self, moment: datetime) -> Any:
-        """``moment`` in the form the scan's rows carry, so rows compare without parsing."""
-        if self.textual:
-            return moment.astimezone(UTC).strftime(_SQLITE_FORMAT)
-        return (moment - _EPOCH) // timedelta(microseconds=1)
+    def micros(self, distinct: list[Any]) -> IntArray:
+        """The scan's distinct timestamps as epoch microseconds (sorted as they are)."""
+        if not self.textual:
+            return np.array(distinct, dtype=np.int64)
+        cache = self.cache
+        return np.fromiter(
+            (((cache.get(v) or self.parse(v)) - _EPOCH) // _MICROSECOND for v in distinct),
+            dtype=np.int64,
+            count=len(distinct),
+        )
 
     def parse(self, value: Any) -> datetime:
         if self.textual:
-            found = datetime.strptime(value, _SQLITE_FORMAT).replace(tzinfo=UTC)
+            found = _sqlite_time(value)
         else:
             found = _EPOCH + timedelta(microseconds=value)
         self.cache[value] = found
@@ -365,6 +370,7 @@ class _Scan(CodedRows):
     valid: BoolArray
     distinct: list[Any]  # the distinct timestamps, sorted (text on SQLite, ints on PostgreSQL)
     rank: IntArray
+    _commence: IntArray | None = field(default=None, init=False)
 
     @classmethod
     def of(cls, rows: Sequence[Any], events: Sequence[EventInfo]) -> _Scan:
@@ -493,6 +499,16 @@ class _Scan(CodedRows):
             rank=rank[order],
         )
 
+    def commence_micros(self) -> IntArray:
+        """Each event's commence time in epoch microseconds."""
+        if self._commence is None:
+            self._commence = np.fromiter(
+                ((e.commence_time - _EPOCH) // _MICROSECOND for e in self.events),
+                dtype=np.int64,
+                count=len(self.events),
+            )
+        return self._commence
+
     def as_of(
         self,
         lead: timedelta,
@@ -506,14 +522,16 @@ class _Scan(CodedRows):
         events, distinct, rank, event = self.events, self.distinct, self.rank, self.event
         # The decision window of each event is a range of timestamp ranks; -1: none (the
         # extra last one, for rows of events outside the list, and the events not asked for).
-        until = np.full(len(events) + 1, -1, dtype=np.int64)
+        # (On epoch microseconds: comparing SQLite's text per event cost a strftime each.)
+        times = stamps.micros(distinct)
+        decision = self.commence_micros() - lead // _MICROSECOND
+        until = np.r_[np.searchsorted(times, decision, side="right") - 1, -1]
         oldest = np.zeros(len(events) + 1, dtype=np.int64)
-        for i, e in enumerate(events):
-            if only is not None and e.id not in only:
-                continue
-            until[i] = bisect_right(distinct, stamps.key(e.commence_time - lead)) - 1
-            if staleness is not None:
-                oldest[i] = bisect_left(distinct, stamps.key(e.commence_time - lead - staleness))
+        if staleness is not None:
+            oldest[:-1] = np.searchsorted(times, decision - staleness // _MICROSECOND)
+        if only is not None:
+            left_out = np.array([e.id not in only for e in events] + [False])
+            until[left_out] = -1
         eligible = (rank <= until[event]) & (rank >= oldest[event])
         # The latest eligible rank of each (event, book, market): its rows are adjacent.
         n = len(rank)
