@@ -154,11 +154,22 @@ def _packed_sql(dialect: str, n_markets: int, scope: tuple[int | None, int | Non
     if dialect == "postgresql":
         marks = iter(f"${i}" for i in range(1, 100))
         ids, tips, homes, aways, market_names, outcome_names = (next(marks) for _ in range(6))
-        source = (
+        events = (
             f"FROM unnest({ids}::text[], {tips}::timestamptz[], {homes}::text[], "
             f"{aways}::text[]) WITH ORDINALITY AS e(id, commence_time, home_team, away_team, n) "
-            "JOIN odds o ON o.event_id = e.id WHERE o.odds_timestamp < e.commence_time"
         )
+        if scope == (None, None):
+            source = (
+                events + "JOIN odds o ON o.event_id = e.id WHERE o.odds_timestamp < e.commence_time"
+            )
+        else:
+            # A fenced LATERAL: each listed event's odds through the (event, ...) index. A
+            # plain join let an unanalyzed database's planner take the few rows of one book
+            # for the outer loop, a seq scan of odds against the event list (0.5 s, not 20 ms).
+            source = events + (
+                "CROSS JOIN LATERAL (SELECT * FROM odds o WHERE o.event_id = e.id "
+                "AND o.odds_timestamp < e.commence_time{scope} OFFSET 0) o"
+            )
         event = "(e.n - 1)"
         market = f"(array_position({market_names}::text[], o.market_key::text) - 1)"
         outcome = f"array_position({outcome_names}::text[], o.outcome_name::text) + 1"
@@ -183,9 +194,12 @@ def _packed_sql(dialect: str, n_markets: int, scope: tuple[int | None, int | Non
         f"({event} * {n_markets} + {market}) * {_OUTCOME_SLOTS} + CASE o.outcome_name "
         f"WHEN e.home_team THEN 0 WHEN e.away_team THEN 1 ELSE {outcome} END"
     )
+    where = _scope_sql(dialect, marks, *scope)
+    if "{scope}" in source:
+        source, where = source.format(scope=where), ""
     return (
         f"SELECT {code}, o.bookmaker_key, o.point, o.price * 2 + {valid}, {_stamp(dialect)} "
-        f"{source}{_scope_sql(dialect, marks, *scope)}"
+        f"{source}{where}"
     )
 
 
