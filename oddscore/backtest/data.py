@@ -116,8 +116,11 @@ def _scan_sql(dialect: str, n_books: int | None, n_markets: int | None) -> str:
 def _stamp(dialect: str) -> str:
     if dialect == "postgresql":
         # Whole microseconds since the epoch: ints hash and compare far faster than aware
-        # datetimes (whose every hash and comparison asks for the UTC offset).
-        return "(EXTRACT(EPOCH FROM o.odds_timestamp) * 1000000)::bigint"
+        # datetimes (whose every hash and comparison asks for the UTC offset). date_part, not
+        # EXTRACT's numeric (a fifth of the scan's server time): the double nearest to
+        # seconds is within 0.12 us of them after the product, and the product's own rounding
+        # 0.25 us more until 2106, so the cast rounds back to the exact microsecond.
+        return "(date_part('epoch', o.odds_timestamp) * 1000000)::bigint"
     return "o.odds_timestamp"  # text that sorts as time (see queries._sql)
 
 
@@ -173,6 +176,22 @@ def _packed_sql(dialect: str, n_markets: int, scope: tuple[int | None, int | Non
         event = "(e.n - 1)"
         market = f"(array_position({market_names}::text[], o.market_key::text) - 1)"
         outcome = f"array_position({outcome_names}::text[], o.outcome_name::text) + 1"
+        if n_markets <= 3:  # a CASE compares a few names faster than array_position
+            market = (
+                "CASE o.market_key "
+                + " ".join(
+                    f"WHEN ({market_names}::text[])[{i + 1}] THEN {i}" for i in range(n_markets)
+                )
+                + " END"
+            )
+            outcome = (
+                "CASE o.outcome_name "
+                + " ".join(
+                    f"WHEN ({outcome_names}::text[])[{i + 1}] THEN {i + 2}"
+                    for i in range(len(_OUTCOMES))
+                )
+                + " END"
+            )
         valid = "o.is_valid::int"
     else:
         marks = iter("?" * 100)
