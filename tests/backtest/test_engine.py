@@ -437,3 +437,22 @@ async def test_loader_reads_markets_and_outcomes_it_does_not_code(seeded: Databa
     three_way = [q.outcome for q in data.decision[G1.id] if q.market == "h2h_3_way"]
     assert sorted(three_way) == sorted([G1.home, G1.away, "Tie"])
     assert ("fanduel", "Tie") in {(q.book, q.outcome) for q in data.decision[G2.id]}
+
+
+async def test_loader_scope_names_are_quoted(seeded: Database) -> None:
+    """Book and market names reach the scan as literals on PostgreSQL: a quote in one is a
+    name like any other, never SQL."""
+    from oddscore.backtest.data import load_backtest_data
+
+    c = config()
+    data = await load_backtest_data(
+        seeded,
+        c.start,
+        c.end,
+        decision_hours=1.0,
+        max_staleness_hours=24.0,
+        bookmakers=["o'hara') OR (1=1", "draftkings"],
+        markets=["h2h", "it's"],
+    )
+    found = {(q.book, q.market) for quotes in data.decision.values() for q in quotes}
+    assert found == {("draftkings", "h2h")}
