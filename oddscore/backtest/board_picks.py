@@ -183,12 +183,27 @@ def fair_for(
 
 
 def _signatures(board: Board, rows: IntArray) -> IntArray:
-    """Per row of ``rows``, an id of its set's outcome names (equal ids: equal names)."""
+    """Per row of ``rows`` (whole sets), an id of its set's outcome names (equal ids: equal
+    names, in order; only equality is read)."""
     sets = board.set_id[rows]
+    n = len(rows)
+    if not n:
+        return np.zeros(0, dtype=np.int64)
+    starts = np.flatnonzero(np.r_[True, sets[1:] != sets[:-1]])
+    sizes = np.diff(np.r_[starts, n])
+    base = len(board.outcomes) + 1
+    if int(sizes.max()) * np.log2(base) < 62:
+        # Each set's codes as the digits of one integer (0 ends a shorter set): exact.
+        outcome = board.outcome[rows] + 1
+        key = outcome[starts].copy()
+        for j in range(1, int(sizes.max())):
+            key *= base
+            longer = sizes > j
+            key[longer] += outcome[starts[longer] + j]
+        return np.repeat(key, sizes)
     names: dict[tuple[int, ...], int] = {}
-    out = np.empty(len(rows), dtype=np.int64)
-    starts = np.flatnonzero(np.r_[True, sets[1:] != sets[:-1]]) if len(rows) else rows
-    bounds = np.r_[starts, len(rows)].tolist()
+    out = np.empty(n, dtype=np.int64)
+    bounds = np.r_[starts, n].tolist()
     outcomes = board.outcome[rows].tolist()
     for start, stop in zip(bounds, bounds[1:], strict=False):
         out[start:stop] = names.setdefault(tuple(outcomes[start:stop]), len(names))

@@ -240,6 +240,8 @@ def simulate(
     queue: list[tuple[datetime, int, EventInfo]] = []
     by_event: dict[str, list[_Pending]] = defaultdict(list)
     counter = itertools.count()
+    # Most strategies learn nothing from results: no EventResult per game for them.
+    listens = type(strategy).on_result is not BettingStrategy.on_result
 
     def settle_until(moment: datetime | None) -> None:
         nonlocal settled_bankroll, pending_stakes
@@ -250,7 +252,7 @@ def simulate(
                 settled.append((pending, result, profit))
                 pending_stakes -= pending.stake
                 settled_bankroll += profit
-            if _has_result(event):
+            if listens and _has_result(event):
                 assert event.home_score is not None and event.away_score is not None
                 strategy.on_result(
                     EventResult(

@@ -49,7 +49,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -85,9 +85,14 @@ def equity_curve(
 
     Bets settled at the same moment are one point: they move the bankroll together.
     """
+    return _curve(_settlement_order(bets), starting_bankroll, start)
+
+
+def _curve(ordered: Sequence[Bet], starting_bankroll: float, start: datetime) -> list[EquityPoint]:
+    """:func:`equity_curve` of bets already in settlement order."""
     points = [EquityPoint(time=start, bankroll=starting_bankroll)]
     bankroll = starting_bankroll
-    for bet in _settlement_order(bets):
+    for bet in ordered:
         bankroll += bet.profit
         if len(points) > 1 and points[-1].time == bet.settled_at:
             points[-1] = EquityPoint(time=bet.settled_at, bankroll=bankroll)
@@ -278,13 +283,11 @@ def compute_summary(
     ``kelly_fraction`` (Kelly sizing) adds full and fractional Kelly to the Kelly risk."""
     ordered = _settlement_order(bets)
     graded = [b for b in ordered if b.result in GRADED]
-    counts = {
-        r: sum(1 for b in ordered if _SIDE.get(b.result, b.result) == r)
-        for r in ("win", "loss", "push", "void")
-    }
-    turnover = sum(b.stake for b in graded)
-    profit = sum(b.profit for b in ordered)
-    curve = equity_curve(ordered, starting_bankroll, start)
+    sides = Counter(_SIDE.get(b.result, b.result) for b in ordered)
+    counts = {r: sides[r] for r in ("win", "loss", "push", "void")}
+    turnover = sum([b.stake for b in graded])
+    profit = sum([b.profit for b in ordered])
+    curve = _curve(ordered, starting_bankroll, start)
     daily = daily_equity(ordered, starting_bankroll, start, end)
     sharpe, sortino = _risk(daily, starting_bankroll)
     mdd = _max_drawdown(curve)

@@ -414,3 +414,45 @@ async def test_loader_reads_the_events_as_the_orm_gives_them(seeded: Database) -
     assert data.events == [EventInfo(*row) for row in rows]
     assert {e.completed_at is None for e in data.events} == {True, False}
     assert all(e.commence_time.utcoffset() == timedelta(0) for e in data.events)
+
+
+async def test_loader_reads_markets_and_outcomes_it_does_not_code(seeded: Database) -> None:
+    """The loader codes the usual markets and outcomes in the database; a market or an
+    outcome name outside them (here a three-way line with a "Tie", and a market of its own)
+    still loads, through the plain scan, by the same rule."""
+    extra = [
+        Q(G1, "draftkings", "h2h_3_way", G1.home, 150, hours=2.5),
+        Q(G1, "draftkings", "h2h_3_way", "Tie", 900, hours=2.5),
+        Q(G1, "draftkings", "h2h_3_way", G1.away, 200, hours=2.5),
+        Q(G2, "fanduel", "h2h", "Tie", 1500, hours=1.5),
+    ]
+    await seed_quotes_only(seeded, extra)
+    c = config()
+    assert await assert_loader_matches_query_layer(seeded, c.start, c.end, 1.0, 24.0) > 0
+    from oddscore.backtest.data import load_backtest_data
+
+    data = await load_backtest_data(
+        seeded, c.start, c.end, decision_hours=1.0, max_staleness_hours=24.0
+    )
+    three_way = [q.outcome for q in data.decision[G1.id] if q.market == "h2h_3_way"]
+    assert sorted(three_way) == sorted([G1.home, G1.away, "Tie"])
+    assert ("fanduel", "Tie") in {(q.book, q.outcome) for q in data.decision[G2.id]}
+
+
+async def test_loader_scope_names_are_quoted(seeded: Database) -> None:
+    """Book and market names reach the scan as literals on PostgreSQL: a quote in one is a
+    name like any other, never SQL."""
+    from oddscore.backtest.data import load_backtest_data
+
+    c = config()
+    data = await load_backtest_data(
+        seeded,
+        c.start,
+        c.end,
+        decision_hours=1.0,
+        max_staleness_hours=24.0,
+        bookmakers=["o'hara') OR (1=1", "draftkings"],
+        markets=["h2h", "it's"],
+    )
+    found = {(q.book, q.market) for quotes in data.decision.values() for q in quotes}
+    assert found == {("draftkings", "h2h")}
