@@ -162,6 +162,11 @@ def request_of(settings: PlanSettings) -> dict[str, list[str]]:
     }
 
 
+def _captures(row: Any, event_id: str, window: tuple[datetime, datetime]) -> bool:
+    """Whether the ledger ``row`` asked for ``event_id`` at a time inside ``window``."""
+    return event_id in (row.event_ids or ()) and window[0] <= row.call_time <= window[1]
+
+
 # pg_advisory_xact_lock key of "who claimed a backfill call first": any 64-bit constant no
 # other lock of the project uses (sha256("oddscore.backfill_claims"), first 8 bytes, halved).
 BACKFILL_CLAIMS_LOCK_KEY = 0x6332_7F87_BF8B_DF7E
@@ -222,6 +227,7 @@ class Executor:
         # the calls not started yet are left pending for a run after the reset.
         self._quota_exhausted: QuotaExhaustedError | None = None
         self._served: dict[datetime, Served] | None = None
+        self._windows: dict[datetime, list[tuple[str, tuple[datetime, datetime]]]] = {}
 
     # -- ledger ------------------------------------------------------------------------------
 
@@ -379,21 +385,26 @@ class Executor:
     def _slot_windows(self, call: PlannedCall) -> list[tuple[str, tuple[datetime, datetime]]]:
         """(event id, the window of its slot) for each game the call targets: a call of
         another plan inside that window captures the game as well as this one would."""
-        settings = self.plan.settings
-        slots = {slot.name: slot for slot in settings.slots}
-        commence = {game.id: game.commence_time for game in self.plan.games}
-        return [
-            (
-                target.event_id,
-                slot_window(
-                    commence[target.event_id],
-                    slots[target.slot],
-                    settings.max_shift_fraction,
-                    settings.tiers,
-                ),
-            )
-            for target in call.targets
-        ]
+        if not self._windows:
+            settings = self.plan.settings
+            slots = {slot.name: slot for slot in settings.slots}
+            commence = {game.id: game.commence_time for game in self.plan.games}
+            self._windows = {
+                planned.time: [
+                    (
+                        target.event_id,
+                        slot_window(
+                            commence[target.event_id],
+                            slots[target.slot],
+                            settings.max_shift_fraction,
+                            settings.tiers,
+                        ),
+                    )
+                    for target in planned.targets
+                ]
+                for planned in self.plan.calls
+            }
+        return self._windows[call.time]
 
     async def _in_flight_elsewhere(self, conn: AsyncConnection, call: PlannedCall) -> list[Any]:
         """Other plans' calls for one of this call's games, inside that game's slot window,
@@ -414,14 +425,7 @@ class Executor:
                 )
             )
         ).all()
-        return [
-            row
-            for row in rows
-            if any(
-                event_id in (row.event_ids or ()) and lo <= row.call_time <= hi
-                for event_id, (lo, hi) in windows
-            )
-        ]
+        return [row for row in rows if any(_captures(row, *target) for target in windows)]
 
     async def _held_elsewhere(self, conn: AsyncConnection, call: PlannedCall) -> bool:
         """Whether other plans' calls in flight ask for what this call asks and together
@@ -433,8 +437,7 @@ class Executor:
             if answers_request(row.request, wanted)
         ]
         return bool(rows) and all(
-            any(event_id in (row.event_ids or ()) and lo <= row.call_time <= hi for row in rows)
-            for event_id, (lo, hi) in self._slot_windows(call)
+            any(_captures(row, *target) for row in rows) for target in self._slot_windows(call)
         )
 
     # -- checks ------------------------------------------------------------------------------
