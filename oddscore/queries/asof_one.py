@@ -10,12 +10,12 @@ validation flagged invalid dropped rather than replaced by older ones.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from oddscore.clock import as_utc
-from oddscore.queries.plain import dialect_name, fetch
+from oddscore.queries.plain import dialect_name, fetch, utc_required
 from oddscore.queries.types import Quote
 
 if TYPE_CHECKING:
@@ -68,10 +68,7 @@ class _TimeReader:
             return None
         found = self._seen.get(value)
         if found is None:
-            moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-            if moment.tzinfo is None:
-                moment = moment.replace(tzinfo=UTC)
-            found = self._seen[value] = moment.astimezone(UTC)
+            found = self._seen[value] = utc_required(value)
         return found
 
 
