@@ -43,7 +43,7 @@ from sqlmodel import col
 from oddscore.clock import Clock, SystemClock, parse_timestamp
 from oddscore.exceptions import PlanningError, ProviderError, QuotaExhaustedError, StorageError
 from oddscore.ingestion.pipeline import IngestOptions, ingest_odds
-from oddscore.ingestion.store import dialect_insert, transaction
+from oddscore.ingestion.store import advisory_lock, dialect_insert, transaction
 from oddscore.logs import get_logger, redact
 from oddscore.provider.client import OddsApiClient
 from oddscore.storage.engine import Database
@@ -180,8 +180,7 @@ async def lock_backfill_claims(conn: AsyncConnection) -> None:
     lock lets one check at a time. SQLite needs nothing: :func:`transaction` starts with
     ``BEGIN IMMEDIATE``, so its transactions already run one at a time.
     """
-    if conn.dialect.name == "postgresql":
-        await conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({BACKFILL_CLAIMS_LOCK_KEY})")
+    await advisory_lock(conn, BACKFILL_CLAIMS_LOCK_KEY)
 
 
 def answers_request(asked: Mapping[str, Any] | None, wanted: Mapping[str, list[str]]) -> bool:

@@ -132,8 +132,15 @@ async def lock_events(conn: AsyncConnection) -> None:
     free. SQLite needs nothing: its write transactions start with ``BEGIN IMMEDIATE`` and so
     already run one at a time.
     """
+    await advisory_lock(conn, EVENTS_LOCK_KEY)
+
+
+async def advisory_lock(conn: AsyncConnection, key: int) -> None:
+    """Hold PostgreSQL's transaction-scoped advisory lock ``key`` until this transaction
+    ends (nothing on SQLite: :func:`transaction` starts its write transactions with ``BEGIN
+    IMMEDIATE``, so they already run one at a time)."""
     if conn.dialect.name == "postgresql":
-        await conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({EVENTS_LOCK_KEY})")
+        await conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({int(key)})")
 
 
 def _chunks(values: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
