@@ -207,6 +207,8 @@ async def test_the_reader_reads_on_as_soon_as_fewer_than_a_group_of_rows_wait(
         backlog.take(first.rows)  # type: ignore[union-attr]
         # The second file still waits (3 rows < 5): the reader must go on to the third.
         await asyncio.wait_for(third_read.wait(), timeout=30)
+        # The event is set while the third file is read, before it is queued: wait for it.
+        await asyncio.wait_for(_queued(ready, 2), timeout=30)
         assert read == [0, 1, 2] and ready.qsize() == 2
         assert backlog.rows == 6  # two files wait again: it stops there
     finally:
@@ -232,3 +234,8 @@ def test_a_file_is_parsed_with_the_collector_paused_then_given_back(
     assert gc.isenabled()
     loaded = files.load_file(files.list_archive(tmp_path)[0], OPTIONS)
     assert collecting == [False] and gc.isenabled() and loaded.rows > 0
+
+
+async def _queued(ready: asyncio.Queue[Any], count: int) -> None:
+    while ready.qsize() < count:
+        await asyncio.sleep(0.005)
