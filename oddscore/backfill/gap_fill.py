@@ -182,7 +182,11 @@ class GapExecutor(Executor):
         return bool(await self._in_flight_elsewhere(conn, call))
 
     async def _finished_elsewhere(self, call: PlannedCall) -> CallOutcome | None:
-        return None  # the stored snapshots decide, before paying (_before_paying)
+        # Claimed: the stored snapshots decide again, since a rival may have stored these
+        # gaps between this run's check before claiming and now (it is no longer in flight).
+        if await self._open_gaps(call):
+            return None
+        return await self._filled(call)
 
     async def _open_gaps(self, call: PlannedCall) -> list[Gap]:
         """The call's gaps the stored snapshots still lack."""
@@ -245,6 +249,10 @@ class GapExecutor(Executor):
             return None
         if not await self._claim(call):
             return self._claimed_elsewhere(call)
+        return await self._filled(call)
+
+    async def _filled(self, call: PlannedCall) -> CallOutcome:
+        """Done unpaid: the claimed ``call``'s gaps are stored already."""
         await self._set(call, status=CallStatus.DONE.value, served_by=SERVED_BY_STORAGE)
         return CallOutcome(
             call.time,
